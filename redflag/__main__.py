@@ -1,0 +1,5 @@
+"""`python -m redflag`."""
+
+from redflag.cli import main
+
+main()

@@ -1,0 +1,93 @@
+"""`redflag rules ...`: commands for the rule file itself (validate, show)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from redflag.cli.common import load
+from redflag.cli.handler import guarded
+from redflag.errors import RuleFileError
+
+app = typer.Typer(
+    help="Work with rule files: validate, show.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+PathArgument = Annotated[
+    Path | None,
+    typer.Argument(help="Rule file (default: the bundled rules.toml).", show_default=False),
+]
+
+
+@app.command("validate")
+@guarded
+def validate(path: PathArgument = None) -> None:
+    """Check a rule file and print every problem found, with file:line:col.
+
+    Exit 0 when clean (warnings allowed), 3 when there are errors.
+
+    Example:
+
+        redflag rules validate my-rules.toml
+    """
+    from redflag.formats.rulefile import check_rule_file
+
+    try:
+        ruleset = check_rule_file(path)
+    except RuleFileError as err:
+        print(err.render(), file=sys.stderr)
+        raise typer.Exit(err.exit_code) from None
+    for warning in ruleset.warnings:
+        print(warning.render(), file=sys.stderr)
+    n_warn = len(ruleset.warnings)
+    print(
+        f"{ruleset.source}: ok: {len(ruleset.rules)} rules, {len(ruleset.flags)} flags, "
+        f"{len(ruleset.levels)} levels, {len(ruleset.sources)} sources; "
+        f"{n_warn} warning{'s' if n_warn != 1 else ''} (sha256 {ruleset.sha256[:12]})"
+    )
+
+
+@app.command("show")
+@guarded
+def show(path: PathArgument = None) -> None:
+    """Print the rule set as tables: levels, rules and flags.
+
+    Example:
+
+        redflag rules show
+    """
+    from rich.table import Table
+
+    from redflag.cli.render import console, level_badge
+
+    ruleset = load(path)
+    out = console()
+    meta = ruleset.meta
+    out.print(f"[label]{meta.name}[/] ({meta.id} {meta.version}, status: {meta.status})")
+    levels = Table(title="Levels", title_justify="left")
+    for column in ("level", "timeframe", "action"):
+        levels.add_column(column)
+    for level in ruleset.levels:
+        levels.add_row(level_badge(level.id, ruleset), level.timeframe, level.action)
+    out.print(levels)
+    table = Table(title="Rules", title_justify="left")
+    for column in ("id", "level", "title", "when", "sources"):
+        table.add_column(column, overflow="fold")
+    for rule in ruleset.rules:
+        r = rule.rule
+        table.add_row(r.id, level_badge(r.level, ruleset), r.title, r.when, ", ".join(r.sources))
+    out.print(table)
+    flags = Table(title="Flags", title_justify="left")
+    for column in ("id", "type", "question"):
+        flags.add_column(column, overflow="fold")
+    for flag in ruleset.flags.values():
+        kind: str = flag.type
+        if flag.is_numeric:
+            kind += f" {flag.min:g}..{flag.max:g}" + (f" {flag.unit}" if flag.unit else "")
+        flags.add_row(flag.id, kind, flag.question)
+    out.print(flags)

@@ -1,0 +1,331 @@
+"""RuleSet -> CompiledRuleSet: named checks that collect Diagnostics, then parsed conditions.
+
+Each check adds Diagnostics instead of stopping at the first, as `opa check` does, so
+`rules validate` shows every problem at once. A Locator supplied by the file adapter turns
+a path in the document (and an offset inside a string) into file:line:col.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from redflag.core.expr import Node, check_condition, parse_condition
+from redflag.core.expr.check import ExprType
+from redflag.core.expr.nodes import FUNCTIONS, KEYWORDS
+from redflag.core.expr.walk import flags_used, names_under_not
+from redflag.core.model import Flag, Level, Rule, RuleSet, RuleSetMeta, Source
+from redflag.errors import ConditionError, Diagnostic, Location, RuleFileError
+
+PathPart = str | int
+Locator = Callable[[tuple[PathPart, ...], int | None, int], Location | None]
+
+_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_SOURCE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
+_RESERVED_FLAGS = frozenset({*KEYWORDS, *FUNCTIONS, "id"})
+
+
+def _no_location(path: tuple[PathPart, ...], offset: int | None, length: int) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule with its parsed condition and level rank (0 = most urgent)."""
+
+    rule: Rule
+    rank: int
+    condition: Node
+    flags: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        """The rule id."""
+        return self.rule.id
+
+
+@dataclass(frozen=True)
+class CompiledRuleSet:
+    """A rule set that passed every check: ready to evaluate records against."""
+
+    meta: RuleSetMeta
+    sha256: str
+    source: str
+    levels: tuple[Level, ...]
+    flags: Mapping[str, Flag]
+    sources: Mapping[str, Source]
+    rules: tuple[CompiledRule, ...]
+    warnings: tuple[Diagnostic, ...] = ()
+    _rank: Mapping[str, int] = field(default_factory=dict, repr=False)
+
+    def rank(self, level_id: str) -> int:
+        """The rank of a level id: 0 for the most urgent."""
+        return self._rank[level_id]
+
+    @property
+    def no_match_level(self) -> Level:
+        """The level given when no rule matches (the last, least urgent one)."""
+        return self.levels[-1]
+
+
+class _Collector:
+    def __init__(self, locate: Locator) -> None:
+        self.locate = locate
+        self.diagnostics: list[Diagnostic] = []
+
+    def add(
+        self,
+        code: str,
+        message: str,
+        path: tuple[PathPart, ...],
+        hint: str | None = None,
+        *,
+        offset: int | None = None,
+        length: int = 1,
+        severity: str = "error",
+    ) -> None:
+        self.diagnostics.append(
+            Diagnostic(code, message, self.locate(path, offset, length), hint, severity)
+        )
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"did you mean '{close[0]}'? " if close else ""
+
+
+def compile_ruleset(
+    doc: RuleSet, *, sha256: str, source: str, locate: Locator = _no_location
+) -> CompiledRuleSet:
+    """Check a RuleSet for meaning and compile its conditions.
+
+    Raises:
+        RuleFileError: with every error (and warning) found, sorted by location.
+    """
+    out = _Collector(locate)
+    _check_ids(doc, out)
+    _check_levels(doc, out)
+    _check_flags(doc, out)
+    rank = {level.id: i for i, level in enumerate(doc.levels)}
+    flag_types: dict[str, ExprType] = {
+        f.id: ("bool" if f.type == "bool" else "number") for f in doc.flags
+    }
+    rules = _compile_rules(doc, rank, flag_types, out)
+    _warn_unused_flags(doc, rules, out)
+    diagnostics = sorted(out.diagnostics, key=_sort_key)
+    if any(d.severity == "error" for d in diagnostics):
+        raise RuleFileError(diagnostics, source=source)
+    return CompiledRuleSet(
+        meta=doc.ruleset,
+        sha256=sha256,
+        source=source,
+        levels=doc.levels,
+        flags={f.id: f for f in doc.flags},
+        sources={s.key: s for s in doc.sources},
+        rules=tuple(rules),
+        warnings=tuple(diagnostics),
+        _rank=rank,
+    )
+
+
+def _sort_key(d: Diagnostic) -> tuple[int, int]:
+    loc = d.location
+    return (loc.line or 0, loc.col or 0) if loc else (0, 0)
+
+
+def _check_ids(doc: RuleSet, out: _Collector) -> None:
+    if not doc.ruleset.id.strip():
+        out.add("empty", "the ruleset id is empty", ("ruleset", "id"), "give it an id")
+    groups: tuple[tuple[str, tuple[Rule | Level, ...]], ...] = (
+        ("rules", doc.rules),
+        ("levels", doc.levels),
+    )
+    for kind, items in groups:
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            if not _ID.fullmatch(item.id):
+                out.add(
+                    "bad-id",
+                    f"{kind[:-1]} id '{item.id}' is not a valid id",
+                    (kind, i, "id"),
+                    "use lower-case letters, digits and '_', starting with a letter",
+                )
+            if item.id in seen:
+                out.add(
+                    "duplicate-id",
+                    f"{kind[:-1]} id '{item.id}' is used twice "
+                    f"(first as {kind} #{seen[item.id] + 1})",
+                    (kind, i, "id"),
+                    "every id must be unique: rename one of them",
+                )
+            seen.setdefault(item.id, i)
+    for flag in doc.flags:
+        if not _ID.fullmatch(flag.id) or flag.id in _RESERVED_FLAGS:
+            out.add(
+                "bad-id",
+                f"flag id '{flag.id}' is not a valid flag id",
+                ("flags", flag.id),
+                "use lower-case letters, digits and '_', starting with a letter; "
+                "'and', 'or', 'not', 'any', 'all', 'count' and 'id' are reserved",
+            )
+    for src in doc.sources:
+        if not _SOURCE_KEY.fullmatch(src.key):
+            out.add(
+                "bad-id",
+                f"source key '{src.key}' is not a valid key",
+                ("sources", src.key),
+                "use letters, digits, '-', '_' or '.'",
+            )
+
+
+def _check_levels(doc: RuleSet, out: _Collector) -> None:
+    if len(doc.levels) < 2:
+        out.add(
+            "levels",
+            f"a rule set needs at least two levels, found {len(doc.levels)}",
+            ("levels",),
+            "list them most urgent first; the last one is the result when no rule matches",
+        )
+
+
+def _check_flags(doc: RuleSet, out: _Collector) -> None:
+    for flag in doc.flags:
+        path: tuple[PathPart, ...] = ("flags", flag.id)
+        if not flag.question.strip():
+            out.add("empty", f"flag '{flag.id}' has an empty question", (*path, "question"))
+        if flag.type == "bool":
+            for key in ("min", "max", "unit"):
+                if getattr(flag, key) is not None:
+                    out.add(
+                        "bad-bounds",
+                        f"bool flag '{flag.id}' cannot have '{key}'",
+                        (*path, key),
+                        "remove it, or make the flag type 'int' or 'number'",
+                    )
+            continue
+        if flag.min is None or flag.max is None:
+            out.add(
+                "bad-bounds",
+                f"{flag.type} flag '{flag.id}' needs both 'min' and 'max'",
+                path,
+                "give the range of sensible answers, e.g. min = 0, max = 120",
+            )
+            continue
+        if not (math.isfinite(flag.min) and math.isfinite(flag.max)) or flag.min > flag.max:
+            out.add(
+                "bad-bounds",
+                f"flag '{flag.id}' has min {flag.min:g} and max {flag.max:g}",
+                (*path, "min"),
+                "min and max must be finite numbers with min <= max",
+            )
+        if flag.type == "int" and not (flag.min.is_integer() and flag.max.is_integer()):
+            out.add(
+                "bad-bounds",
+                f"int flag '{flag.id}' needs whole-number bounds",
+                (*path, "min"),
+                "use whole numbers, or make the flag type 'number'",
+            )
+
+
+def _compile_rules(
+    doc: RuleSet, rank: Mapping[str, int], flag_types: Mapping[str, ExprType], out: _Collector
+) -> list[CompiledRule]:
+    declared_sources = {s.key for s in doc.sources}
+    compiled: list[CompiledRule] = []
+    last_level = doc.levels[-1].id if doc.levels else None
+    for i, rule in enumerate(doc.rules):
+        path: tuple[PathPart, ...] = ("rules", i)
+        for key in ("title", "rationale", "advice"):
+            if not getattr(rule, key).strip():
+                out.add("empty", f"rule '{rule.id}' has an empty {key}", (*path, key))
+        if rule.level not in rank:
+            out.add(
+                "unknown-level",
+                f"rule '{rule.id}' has level '{rule.level}', which is not declared",
+                (*path, "level"),
+                _did_you_mean(rule.level, rank) + f"The levels are: {', '.join(rank)}.",
+            )
+        elif rule.level == last_level:
+            out.add(
+                "no-match-level",
+                f"rule '{rule.id}' has level '{rule.level}', the level given when nothing "
+                "matches, so it can never change a result",
+                (*path, "level"),
+                "give it a more urgent level, or remove it",
+                severity="warning",
+            )
+        if not rule.sources:
+            out.add(
+                "no-source",
+                f"rule '{rule.id}' cites no source",
+                (*path, "sources"),
+                "every rule must cite at least one key declared under [sources]",
+            )
+        for j, key in enumerate(rule.sources):
+            if key not in declared_sources:
+                out.add(
+                    "unknown-source",
+                    f"rule '{rule.id}' cites source '{key}', which is not declared",
+                    (*path, "sources", j),
+                    _did_you_mean(key, declared_sources) + f"Declare it as [sources.{key}].",
+                )
+        condition = _compile_condition(rule, path, flag_types, out)
+        if condition is not None and rule.level in rank:
+            compiled.append(CompiledRule(rule, rank[rule.level], condition, flags_used(condition)))
+    return compiled
+
+
+def _compile_condition(
+    rule: Rule, path: tuple[PathPart, ...], flag_types: Mapping[str, ExprType], out: _Collector
+) -> Node | None:
+    where = (*path, "when")
+    try:
+        node = parse_condition(rule.when)
+    except ConditionError as err:
+        _add_condition_error(rule, where, err, out)
+        return None
+    problems = check_condition(node, flag_types)
+    for problem in problems:
+        _add_condition_error(rule, where, problem, out)
+    for name in names_under_not(node):
+        out.add(
+            "negated-flag",
+            f"rule '{rule.id}' uses flag '{name.id}' under 'not': answering yes to it can "
+            "lower the urgency",
+            where,
+            "write the rule without 'not' if you can; urgency should only rise as "
+            "symptoms are added",
+            offset=name.span.start,
+            length=name.span.end - name.span.start,
+            severity="warning",
+        )
+    return None if problems else node
+
+
+def _add_condition_error(
+    rule: Rule, where: tuple[PathPart, ...], err: ConditionError, out: _Collector
+) -> None:
+    out.add(
+        err.kind,
+        f"rule '{rule.id}': {err.message}",
+        where,
+        err.hint,
+        offset=err.start,
+        length=max(1, err.end - err.start),
+    )
+
+
+def _warn_unused_flags(doc: RuleSet, rules: list[CompiledRule], out: _Collector) -> None:
+    used = {flag for rule in rules for flag in rule.flags}
+    for flag in doc.flags:
+        if flag.id not in used:
+            out.add(
+                "unused-flag",
+                f"flag '{flag.id}' is declared but no rule uses it",
+                ("flags", flag.id),
+                "use it in a rule or remove it (records may still give it)",
+                severity="warning",
+            )

@@ -1,0 +1,113 @@
+"""The rule-file model: frozen dataclasses that pydantic validates (see formats/rulefile.py).
+
+They are plain stdlib dataclasses so that evaluating a cached, already-validated rule set
+never pays for importing pydantic; `__pydantic_config__` makes pydantic refuse unknown keys.
+Semantic checks (ids, levels, sources, conditions) live in core/compile.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+_STRICT: Any = {"extra": "forbid"}  # a pydantic ConfigDict, spelt as a dict: no import
+
+FlagType = Literal["bool", "int", "number"]
+Status = Literal["draft", "approved"]
+
+
+@dataclass(frozen=True)
+class RuleSetMeta:
+    """The `[ruleset]` table: identity and review status of the rule file."""
+
+    __pydantic_config__ = _STRICT
+    id: str
+    name: str
+    version: str
+    status: Status
+    description: str
+    approved_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A citation under `[sources.KEY]`; `key` is the table name."""
+
+    __pydantic_config__ = _STRICT
+    key: str
+    title: str
+    organisation: str
+    year: str
+    url: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Level:
+    """An urgency level under `[[levels]]`, most urgent first; the last is the no-match level."""
+
+    __pydantic_config__ = _STRICT
+    id: str
+    label: str
+    timeframe: str
+    action: str
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A question a record may answer, under `[flags.ID]`; `id` is the table name."""
+
+    __pydantic_config__ = _STRICT
+    id: str
+    type: FlagType
+    question: str
+    help: str | None = None
+    min: float | None = None
+    max: float | None = None
+    unit: str | None = None
+
+    @property
+    def is_numeric(self) -> bool:
+        """True for `int` and `number` flags."""
+        return self.type != "bool"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule under `[[rules]]`: when its condition is definitely true, its level applies."""
+
+    __pydantic_config__ = _STRICT
+    id: str
+    level: str
+    title: str
+    when: str
+    rationale: str
+    advice: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A whole rule file, validated for shape but not yet for meaning."""
+
+    __pydantic_config__ = _STRICT
+    ruleset: RuleSetMeta
+    sources: tuple[Source, ...]
+    levels: tuple[Level, ...]
+    flags: tuple[Flag, ...]
+    rules: tuple[Rule, ...]
+
+
+def ruleset_from_dict(data: dict[str, Any]) -> RuleSet:
+    """Rebuild a RuleSet from the plain data of an already-validated one (the load cache).
+
+    Raises KeyError or TypeError if `data` is not of that shape; the caller then
+    re-validates the rule file from scratch.
+    """
+    return RuleSet(
+        ruleset=RuleSetMeta(**data["ruleset"]),
+        sources=tuple(Source(**s) for s in data["sources"]),
+        levels=tuple(Level(**lv) for lv in data["levels"]),
+        flags=tuple(Flag(**f) for f in data["flags"]),
+        rules=tuple(Rule(**{**r, "sources": tuple(r["sources"])}) for r in data["rules"]),
+    )

@@ -1,0 +1,124 @@
+"""Validated records: flag id -> value. A flag not given (or null) is unknown, never false.
+
+Validation is strict: an unknown key, a wrong type or an out-of-range value is an
+InputError saying what, where and how to fix it. Nothing is ignored or coerced silently.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+
+from redflag.core.compile import CompiledRuleSet
+from redflag.core.evaluate import Record, Value
+from redflag.core.model import Flag
+from redflag.errors import BadValueError, Location, UnknownFlagError
+
+ID_KEY = "id"
+RecordId = str | int
+
+
+def validate_record(
+    raw: Mapping[str, object], ruleset: CompiledRuleSet, where: Location | None = None
+) -> tuple[Record, RecordId | None]:
+    """Check a raw mapping (parsed JSON, argv words) against the rule set's flags.
+
+    Returns:
+        The record (only the flags that were answered) and its `id`, if it had one.
+
+    Raises:
+        UnknownFlagError: a key that is neither a flag nor `id`.
+        BadValueError: a value of the wrong type or outside the flag's bounds.
+    """
+    record: dict[str, Value] = {}
+    record_id: RecordId | None = None
+    for key, value in raw.items():
+        if key == ID_KEY:
+            record_id = _check_id(value, where)
+            continue
+        flag = ruleset.flags.get(key)
+        if flag is None:
+            raise UnknownFlagError(
+                f"'{key}' is not a flag of rule set '{ruleset.meta.id}'",
+                location=where,
+                hint=suggest_flag(key, ruleset),
+            )
+        if value is None:
+            continue
+        record[key] = check_value(flag, value, where)
+    return record, record_id
+
+
+def suggest_flag(key: str, ruleset: CompiledRuleSet) -> str:
+    """A did-you-mean hint for an unknown flag name."""
+    normal = key.strip().lower().replace(" ", "_").replace("-", "_")
+    if normal in ruleset.flags:
+        return f"did you mean '{normal}'? Flag ids are lower case with '_'."
+    close = difflib.get_close_matches(normal, list(ruleset.flags), n=3)
+    if close:
+        return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+    return "run 'redflag rules show' to list the flags"
+
+
+def _check_id(value: object, where: Location | None) -> RecordId:
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise BadValueError(
+        f"'id' must be a string or a whole number, got {_show(value)}",
+        location=where,
+        hint='write it as "r1" or 17',
+    )
+
+
+def check_value(flag: Flag, value: object, where: Location | None = None) -> Value:
+    """A flag's value if it has the right type and lies within bounds.
+
+    Raises:
+        BadValueError: what was wrong, with how to write it instead.
+    """
+    if flag.type == "bool":
+        if isinstance(value, bool):
+            return value
+        raise BadValueError(
+            f"'{flag.id}' must be true or false, got {_show(value)}",
+            location=where,
+            hint="write true, false, or null if not known",
+        )
+    assert flag.min is not None and flag.max is not None  # checked when the rule set loaded
+    number = _as_number(value, whole=flag.type == "int")
+    if number is not None and flag.min <= number <= flag.max:
+        return number
+    kind = "a whole number" if flag.type == "int" else "a number"
+    unit = f" {flag.unit}" if flag.unit else ""
+    raise BadValueError(
+        f"'{flag.id}' must be {kind} from {flag.min:g} to {flag.max:g}{unit}, got {_show(value)}",
+        location=where,
+        hint=f"write a number such as {flag.min + (flag.max - flag.min) / 2:g}, "
+        "or null if not known",
+    )
+
+
+def _as_number(value: object, *, whole: bool) -> int | float | None:
+    """`value` as an int (whole) or a finite number, or None if it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        if not whole:
+            return value
+        return int(value) if value.is_integer() else None
+    return None
+
+
+def _show(value: object) -> str:
+    if isinstance(value, str):
+        return f'"{value[:40]}"' + ("..." if len(value) > 40 else "")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)[:40]

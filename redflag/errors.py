@@ -1,0 +1,160 @@
+"""The one exception hierarchy: every error a user can cause is a RedflagError.
+
+Each error says what went wrong, where (a Location), and how to fix it (a hint). Exit codes
+and stable `code` ids are part of the public contract (README, "Exit codes").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a problem is: a file (or `<stdin>`, `<argv>`), a line, a column, a span length.
+
+    `line` and `col` are 1-based; `snippet` is the source line shown under the message, with
+    `length` carets under it starting at `col`.
+    """
+
+    source: str
+    line: int | None = None
+    col: int | None = None
+    length: int = 1
+    snippet: str | None = None
+
+    def __str__(self) -> str:
+        parts = [self.source]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.col is not None:
+                parts.append(str(self.col))
+        return ":".join(parts)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in a rule file; checks collect these instead of stopping."""
+
+    code: str
+    message: str
+    location: Location | None = None
+    hint: str | None = None
+    severity: str = "error"  # "error" or "warning"
+
+    def render(self) -> str:
+        """The diagnostic as plain text: `where: severity[code]: message`, snippet, hint."""
+        return _render(self.severity, self.code, self.message, self.location, self.hint)
+
+
+def _render(
+    severity: str, code: str, message: str, location: Location | None, hint: str | None
+) -> str:
+    head = f"{severity}[{code}]: {message}"
+    lines = [f"{location}: {head}" if location else head]
+    if location is not None and location.snippet is not None:
+        lines.append(f"    {location.snippet}")
+        if location.col is not None:
+            lines.append("    " + " " * (location.col - 1) + "^" * max(1, location.length))
+    if hint:
+        lines.append(f"  hint: {hint}")
+    return "\n".join(lines)
+
+
+class RedflagError(Exception):
+    """Base of every error a user can cause. Anything else escaping is a bug."""
+
+    exit_code: ClassVar[int] = 2
+    code: ClassVar[str] = "error"
+
+    def __init__(
+        self, message: str, *, location: Location | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+        self.hint = hint
+
+    def render(self) -> str:
+        """The error as plain text for stderr."""
+        return _render("error", self.code, self.message, self.location, self.hint)
+
+
+class UsageError(RedflagError):
+    """The command line asks for something impossible (conflicting or unusable options)."""
+
+    code = "usage"
+
+
+class InputError(RedflagError):
+    """A record, an argv word, an NDJSON line or a case file is wrong."""
+
+    code = "bad-input"
+
+
+class BadJSONError(InputError):
+    """Text that should be JSON is not (or uses NaN, Infinity or duplicate keys)."""
+
+    code = "bad-json"
+
+
+class NotAnObjectError(InputError):
+    """A record must be a JSON object mapping flag ids to values."""
+
+    code = "not-an-object"
+
+
+class UnknownFlagError(InputError):
+    """A record names a flag the rule set does not declare."""
+
+    code = "unknown-flag"
+
+
+class BadValueError(InputError):
+    """A flag has a value of the wrong type or out of its bounds."""
+
+    code = "bad-value"
+
+
+class CaseFileError(InputError):
+    """A test-case file is malformed."""
+
+    code = "bad-case-file"
+
+
+class RuleFileError(RedflagError):
+    """A rule file cannot be used; carries every Diagnostic found, sorted by location."""
+
+    exit_code = 3
+    code = "bad-rule-file"
+
+    def __init__(self, diagnostics: list[Diagnostic], *, source: str) -> None:
+        errors = [d for d in diagnostics if d.severity == "error"]
+        n = len(errors)
+        super().__init__(f"{source}: {n} error{'s' if n != 1 else ''} in the rule file")
+        self.diagnostics = diagnostics
+        self.source = source
+
+    def render(self) -> str:
+        """Every diagnostic, then a one-line summary."""
+        return "\n".join([*(d.render() for d in self.diagnostics), self.message])
+
+
+class ConditionError(RedflagError):
+    """A `when` condition does not parse or type-check.
+
+    Raised by the expression parser with offsets into the condition text; the rule-set
+    compiler turns it into a Diagnostic with the rule id and file:line:col.
+    """
+
+    exit_code = 3
+    code = "bad-condition"
+
+    def __init__(
+        self, message: str, *, kind: str, start: int, end: int, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.kind = kind
+        self.start = start
+        self.end = end

@@ -1,0 +1,175 @@
+"""Records from the outside world: argv words and one JSON object, checked against a rule set.
+
+Parsing is strict: NaN, Infinity and duplicate keys are errors (a duplicated symptom with two
+answers must not be resolved silently), and every error says where it is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from redflag.core.compile import CompiledRuleSet
+from redflag.core.evaluate import Record
+from redflag.core.record import RecordId, check_value, suggest_flag, validate_record
+from redflag.errors import (
+    BadJSONError,
+    BadValueError,
+    InputError,
+    Location,
+    NotAnObjectError,
+    UnknownFlagError,
+)
+
+TRUE_WORDS = frozenset({"yes", "y", "true", "1"})
+FALSE_WORDS = frozenset({"no", "n", "false", "0"})
+UNKNOWN_WORDS = frozenset({"unknown", "null", "?"})
+
+
+def record_from_words(
+    words: Sequence[str], ruleset: CompiledRuleSet
+) -> tuple[Record, RecordId | None]:
+    """`back_pain age=67 fever=no` -> a validated record.
+
+    A bare flag name means yes; NAME=yes|no|true|false|1|0 sets a bool; NAME=<number> sets a
+    numeric flag; NAME=unknown leaves it unknown. Repeating a flag is an error.
+    """
+    raw: dict[str, object] = {}
+    for position, word in enumerate(words, start=1):
+        where = Location(f"argument {position} ({word!r})")
+        name, has_value, text = word.partition("=")
+        name = name.strip()
+        if name in raw:
+            raise InputError(f"'{name}' is given twice", location=where, hint="give each flag once")
+        if name == "id":
+            raw[name] = text
+            continue
+        flag = ruleset.flags.get(name)
+        if flag is None:
+            raise UnknownFlagError(
+                f"'{name}' is not a flag of rule set '{ruleset.meta.id}'",
+                location=where,
+                hint=suggest_flag(name, ruleset),
+            )
+        raw[name] = _word_value(name, flag.type, has_value == "=", text.strip(), where)
+        if raw[name] is not None:
+            check_value(flag, raw[name], where)
+    return validate_record(raw, ruleset, Location("<argv>"))
+
+
+def _word_value(name: str, flag_type: str, has_value: bool, text: str, where: Location) -> object:
+    word = text.lower()
+    if has_value and word in UNKNOWN_WORDS:
+        return None
+    if flag_type == "bool":
+        if not has_value or word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise BadValueError(
+            f"'{name}' is a yes/no flag, got {text!r}",
+            location=where,
+            hint=f"write {name} (yes), {name}=no, or {name}=unknown",
+        )
+    if not has_value:
+        raise BadValueError(
+            f"'{name}' needs a value", location=where, hint=f"write it as {name}=<number>"
+        )
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    if number is None:
+        raise BadValueError(
+            f"'{name}' must be a number, got {text!r}",
+            location=where,
+            hint=f"write it as {name}=<number>, e.g. {name}=60",
+        )
+    return int(number) if number.is_integer() and flag_type == "int" else number
+
+
+def parse_json_object(text: str, source: str, line: int | None = None) -> dict[str, Any]:
+    """Parse text holding exactly one JSON object.
+
+    Raises:
+        BadJSONError: not JSON, NaN/Infinity, duplicate keys, or more than one value.
+        NotAnObjectError: valid JSON that is not an object.
+    """
+    base = line or 1
+    try:
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    except json.JSONDecodeError as err:
+        if not text.strip():
+            raise BadJSONError(
+                "expected a JSON object, got nothing",
+                location=Location(source, line),
+                hint='give one record such as {"back_pain": true, "age": 67}',
+            ) from None
+        raise BadJSONError(
+            f"not valid JSON: {err.msg}",
+            location=Location(source, base + err.lineno - 1, err.colno),
+            hint='a record is one JSON object such as {"back_pain": true, "age": 67}',
+        ) from None
+    except _DuplicateKeyError as err:
+        raise BadJSONError(
+            f"key '{err.key}' appears more than once",
+            location=Location(source, line),
+            hint="give each flag once",
+        ) from None
+    except _ConstantError as err:
+        raise BadJSONError(
+            f"{err.name} is not allowed in JSON records",
+            location=Location(source, line),
+            hint="write a finite number, or null if not known",
+        ) from None
+    if not isinstance(value, dict):
+        raise NotAnObjectError(
+            f"expected a JSON object, got {_json_kind(value)}",
+            location=Location(source, line),
+            hint='a record is one JSON object such as {"back_pain": true, "age": 67}',
+        )
+    return value
+
+
+def record_from_json(
+    text: str, ruleset: CompiledRuleSet, source: str = "<stdin>", line: int | None = None
+) -> tuple[Record, RecordId | None]:
+    """Parse and validate one JSON record."""
+    raw = parse_json_object(text, source, line)
+    return validate_record(raw, ruleset, Location(source, line))
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+class _ConstantError(ValueError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKeyError(key)
+        out[key] = value
+    return out
+
+
+def _no_constants(name: str) -> None:
+    raise _ConstantError(name)
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "true/false"
+    if value is None:
+        return "null"
+    return "a number"

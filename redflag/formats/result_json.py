@@ -1,0 +1,87 @@
+"""Result -> JSON-ready data: the stable public output of `check --json` (see README)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redflag.core.compile import CompiledRuleSet
+from redflag.core.evaluate import Result, RuleOutcome
+
+
+def prose(text: str) -> str:
+    """Rule-file prose as displayed: hard line breaks joined, blank lines kept as paragraphs."""
+    paragraphs = (" ".join(p.split()) for p in text.strip().split("\n\n"))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def ruleset_info(ruleset: CompiledRuleSet) -> dict[str, Any]:
+    """`{id, version, status, sha256}` of the rule file actually used."""
+    return {
+        "id": ruleset.meta.id,
+        "version": ruleset.meta.version,
+        "status": ruleset.meta.status,
+        "sha256": ruleset.sha256,
+    }
+
+
+def matched_json(outcome: RuleOutcome, ruleset: CompiledRuleSet) -> dict[str, Any]:
+    """One matched rule with its rationale, advice and full source citations."""
+    rule = outcome.rule
+    return {
+        "id": rule.id,
+        "level": rule.level,
+        "title": rule.title,
+        "rationale": prose(rule.rationale),
+        "advice": prose(rule.advice),
+        "sources": [_source_json(key, ruleset) for key in rule.sources],
+    }
+
+
+def escalation_json(outcome: RuleOutcome, ruleset: CompiledRuleSet) -> dict[str, Any]:
+    """One could-escalate rule and the unanswered flags (with questions) that decide it."""
+    return {
+        "id": outcome.rule.id,
+        "level": outcome.rule.level,
+        "title": outcome.rule.title,
+        "missing": list(outcome.missing),
+        "questions": {flag: ruleset.flags[flag].question for flag in outcome.missing},
+    }
+
+
+def result_json(result: Result, ruleset: CompiledRuleSet) -> dict[str, Any]:
+    """The whole result, as `check --json` prints it."""
+    level = result.level
+    out: dict[str, Any] = {}
+    if result.record_id is not None:
+        out["id"] = result.record_id
+    out.update(
+        {
+            "level": level.id,
+            "label": level.label,
+            "timeframe": level.timeframe,
+            "action": level.action,
+            "matched": [matched_json(o, ruleset) for o in result.matched],
+            "could_escalate": [escalation_json(o, ruleset) for o in result.could_escalate],
+            "answered": dict(result.record),
+            "ruleset": ruleset_info(ruleset),
+            "notice": NOTICE,
+        }
+    )
+    return out
+
+
+NOTICE = (
+    "This is decision support, not a diagnosis: it does not replace a clinician. "
+    "If symptoms get worse or new ones appear, seek help sooner."
+)
+
+
+def _source_json(key: str, ruleset: CompiledRuleSet) -> dict[str, Any]:
+    src = ruleset.sources[key]
+    return {
+        "key": key,
+        "title": src.title,
+        "organisation": src.organisation,
+        "year": src.year,
+        "url": src.url,
+    }

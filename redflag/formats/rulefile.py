@@ -1,0 +1,336 @@
+"""Rule file (TOML) -> CompiledRuleSet, with a source map for file:line:col diagnostics.
+
+`tomllib` reads the TOML; pydantic checks its shape into the dataclasses of core/model.py;
+core/compile.py checks its meaning. A rule set that passed all of this is cached as plain
+JSON keyed by the file's sha256, so the next load skips importing pydantic (about 130 ms);
+the cache is data only, and conditions are re-parsed and re-checked from it every time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from redflag import __version__
+from redflag.core.compile import CompiledRuleSet, PathPart, compile_ruleset
+from redflag.core.model import RuleSet, ruleset_from_dict
+from redflag.errors import Diagnostic, Location, RuleFileError
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+BUNDLED = "rules.toml"
+_CACHE_FORMAT = 1
+_MAX_BYTES = 4 * 1024 * 1024
+_KEYED_TABLES = {"flags": "id", "sources": "key"}
+
+
+def bundled_rules_bytes() -> bytes:
+    """The rule file shipped inside the package."""
+    return resources.files("redflag").joinpath(BUNDLED).read_bytes()
+
+
+def load_ruleset(path: Path | None = None, *, cache_dir: Path | None = None) -> CompiledRuleSet:
+    """Load, check and compile a rule file (the bundled one when `path` is None).
+
+    Args:
+        path: the rule file to read; None for the bundled rules.
+        cache_dir: where validated rule sets are cached; None disables the cache.
+
+    Raises:
+        RuleFileError: the file cannot be read, is not TOML, or has errors (all of them).
+    """
+    source = str(path) if path is not None else f"{BUNDLED} (bundled)"
+    data = _read(path, source)
+    sha = hashlib.sha256(data).hexdigest()
+    cache_file = cache_dir / f"{sha}-{__version__}.json" if cache_dir else None
+    cached = _read_cache(cache_file, sha) if cache_file else None
+    if cached is not None:
+        return compile_ruleset(cached, sha256=sha, source=source)
+    doc, text = _parse(data, source)
+    smap = _SourceMap(text, source)
+    compiled = compile_ruleset(doc, sha256=sha, source=source, locate=smap.locate)
+    if cache_file is not None:
+        _write_cache(cache_file, sha, doc)
+    return compiled
+
+
+def check_rule_file(path: Path | None) -> CompiledRuleSet:
+    """Load a rule file with every check and no cache (for `rules validate`)."""
+    return load_ruleset(path, cache_dir=None)
+
+
+def _fail(source: str, code: str, message: str, hint: str | None = None) -> RuleFileError:
+    return RuleFileError([Diagnostic(code, message, Location(source), hint)], source=source)
+
+
+def _read(path: Path | None, source: str) -> bytes:
+    if path is None:
+        return bundled_rules_bytes()
+    try:
+        if path.is_dir():
+            raise _fail(
+                source,
+                "not-a-file",
+                "this is a directory, not a rule file",
+                "give the path of a .toml rule file",
+            )
+        with path.open("rb") as fh:
+            data = fh.read(_MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise _fail(
+            source,
+            "not-found",
+            "no such rule file",
+            "check the path; leave out --rules to use the bundled rules",
+        ) from None
+    except OSError as err:
+        raise _fail(
+            source,
+            "unreadable",
+            f"cannot read the rule file: {err.strerror}",
+            "check the path and its permissions",
+        ) from None
+    if len(data) > _MAX_BYTES:
+        raise _fail(
+            source,
+            "too-large",
+            f"the rule file is over {_MAX_BYTES // 1024 // 1024} MiB",
+            "a rule file is a few hundred kilobytes at most; is this the right file?",
+        )
+    return data
+
+
+_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def _parse(data: bytes, source: str) -> tuple[RuleSet, str]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise _fail(
+            source,
+            "not-utf8",
+            f"the rule file is not UTF-8 text (byte {err.start})",
+            "save it as UTF-8",
+        ) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        message = str(err)
+        location = Location(source)
+        pos = _TOML_POS.search(message)
+        if pos:
+            line, col = int(pos.group(1)), int(pos.group(2))
+            lines = text.splitlines()
+            snippet = lines[line - 1] if 0 < line <= len(lines) else None
+            location = Location(source, line, col, 1, snippet)
+            message = message[: pos.start()].strip()
+        diag = Diagnostic(
+            "toml", f"not valid TOML: {message}", location, "see https://toml.io for the syntax"
+        )
+        raise RuleFileError([diag], source=source) from None
+    smap = _SourceMap(text, source)
+    prepared, problems = _key_tables(raw, smap)
+    try:
+        doc = _validate(prepared)
+    except _ValidationFailed as failed:
+        problems.extend(_pydantic_diagnostics(failed.error, raw, smap))
+        raise RuleFileError(problems, source=source) from None
+    if problems:
+        raise RuleFileError(problems, source=source)
+    return doc, text
+
+
+class _ValidationFailed(Exception):
+    def __init__(self, error: ValidationError) -> None:
+        self.error = error
+
+
+def _validate(prepared: dict[str, Any]) -> RuleSet:
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        return TypeAdapter(RuleSet).validate_python(prepared)
+    except ValidationError as err:
+        raise _ValidationFailed(err) from None
+
+
+def _key_tables(raw: dict[str, Any], smap: _SourceMap) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """Turn `[flags.ID]` and `[sources.KEY]` tables into lists whose items carry their key."""
+    prepared = dict(raw)
+    problems: list[Diagnostic] = []
+    for table, key_field in _KEYED_TABLES.items():
+        entries = raw.get(table)
+        if not isinstance(entries, dict):
+            continue
+        items = []
+        for key, body in entries.items():
+            if isinstance(body, dict) and key_field in body:
+                problems.append(
+                    Diagnostic(
+                        "unknown-key",
+                        f"[{table}.{key}] must not set '{key_field}': it comes from the table name",
+                        smap.locate((table, key, key_field), None, 1),
+                        f"remove '{key_field} = ...'",
+                    )
+                )
+            items.append({**body, key_field: key} if isinstance(body, dict) else body)
+        prepared[table] = items
+    return prepared, problems
+
+
+def _pydantic_diagnostics(
+    error: ValidationError, raw: Mapping[str, Any], smap: _SourceMap
+) -> list[Diagnostic]:
+    out = []
+    for e in error.errors():
+        path: list[PathPart] = list(e["loc"])
+        # items of keyed tables were validated as a list: name them by key again
+        if len(path) >= 2 and path[0] in _KEYED_TABLES and isinstance(path[1], int):
+            keys = list(raw.get(str(path[0]), {}))
+            if path[1] < len(keys):
+                path[1] = keys[path[1]]
+        where = _describe_path(path, raw)
+        kind = e["type"]
+        hint = None
+        if kind == "missing":
+            code, message = "missing-key", f"{where} is required but missing"
+            hint = "add it; see the README section 'The rule file'"
+        elif kind == "extra_forbidden":
+            code, message = "unknown-key", f"{where} is not a known key"
+            hint = _allowed_keys_hint(str(path[-1]), path[:-1])
+        else:
+            code, message = "bad-type", f"{where}: {e['msg']}"
+            if kind == "literal_error":
+                hint = "allowed values: " + str(e.get("ctx", {}).get("expected", ""))
+        out.append(Diagnostic(code, message, smap.locate(tuple(path), None, 1), hint))
+    return out
+
+
+def _describe_path(path: list[PathPart], raw: Mapping[str, Any]) -> str:
+    if not path:
+        return "the file"
+    head = str(path[0])
+    if head in ("rules", "levels") and len(path) >= 2 and isinstance(path[1], int):
+        items = raw.get(head)
+        ident = None
+        if isinstance(items, list) and path[1] < len(items) and isinstance(items[path[1]], dict):
+            ident = items[path[1]].get("id")
+        name = f"{head[:-1]} '{ident}'" if isinstance(ident, str) else f"{head} #{path[1] + 1}"
+        rest = path[2:]
+    elif head in _KEYED_TABLES and len(path) >= 2:
+        name = f"[{head}.{path[1]}]"
+        rest = path[2:]
+    else:
+        name = f"[{head}]" if len(path) > 1 else f"'{head}'"
+        rest = path[1:]
+    return name + "".join(f".{p}" if isinstance(p, str) else f"[{p}]" for p in rest)
+
+
+def _allowed_keys_hint(key: str, parent: list[PathPart]) -> str:
+    import difflib
+
+    from redflag.core import model
+
+    by_table: dict[str, type] = {
+        "ruleset": model.RuleSetMeta,
+        "sources": model.Source,
+        "levels": model.Level,
+        "flags": model.Flag,
+        "rules": model.Rule,
+    }
+    cls = by_table.get(str(parent[0])) if parent else model.RuleSet
+    if cls is None:
+        return "remove it"
+    hidden = set(_KEYED_TABLES.values()) if parent and parent[0] in _KEYED_TABLES else set()
+    allowed = [f.name for f in dataclasses.fields(cls) if f.name not in hidden]
+    close = difflib.get_close_matches(key, allowed, n=1)
+    prefix = f"did you mean '{close[0]}'? " if close else ""
+    return prefix + "Allowed keys: " + ", ".join(allowed) + "."
+
+
+class _SourceMap:
+    """Where each table and key of a TOML document starts, for file:line:col diagnostics."""
+
+    _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?")
+    _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=\s*")
+
+    def __init__(self, text: str, source: str) -> None:
+        self.source = source
+        self.lines = text.splitlines()
+        self.where: dict[tuple[PathPart, ...], tuple[int, int]] = {}
+        counters: dict[str, int] = {}
+        table: tuple[PathPart, ...] = ()
+        for number, line in enumerate(self.lines, start=1):
+            header = self._HEADER.match(line)
+            if header:
+                parts: list[PathPart] = [p.strip().strip('"') for p in header.group(2).split(".")]
+                if header.group(1) == "[[":
+                    name = ".".join(str(p) for p in parts)
+                    counters[name] = counters.get(name, -1) + 1
+                    parts.append(counters[name])
+                table = tuple(parts)
+                self.where.setdefault(table, (number, line.index("[") + 1))
+                continue
+            key = self._KEY.match(line)
+            if key:
+                path = (*table, key.group(1).strip('"'))
+                self.where.setdefault(path, (number, key.end() + 1))
+
+    def locate(self, path: tuple[PathPart, ...], offset: int | None, length: int) -> Location:
+        """The location of `path` (or of `offset` inside its string value)."""
+        probe = path
+        while probe and probe not in self.where:
+            probe = probe[:-1]
+        if not probe:
+            return Location(self.source)
+        line, col = self.where[probe]
+        snippet = self.lines[line - 1]
+        if offset is not None and probe == path:
+            quote = snippet[col - 1 : col + 2]
+            if quote in ('"""', "'''"):
+                return self._in_multiline(line, col + 3, offset, length)
+            return Location(self.source, line, col + 1 + offset, length, snippet)
+        return Location(self.source, line, col, length, snippet)
+
+    def _in_multiline(self, line: int, col: int, offset: int, length: int) -> Location:
+        first = self.lines[line - 1][col - 1 :]
+        if not first:  # TOML trims a newline right after the opening quotes
+            line, col, first = line + 1, 1, self.lines[line] if line < len(self.lines) else ""
+        while offset > len(first) and line < len(self.lines):
+            offset -= len(first) + 1
+            line, col = line + 1, 1
+            first = self.lines[line - 1]
+        return Location(self.source, line, col + offset, length, self.lines[line - 1])
+
+
+def _read_cache(cache_file: Path, sha: str) -> RuleSet | None:
+    try:
+        payload = json.loads(cache_file.read_bytes())
+        if payload["format"] != _CACHE_FORMAT or payload["sha256"] != sha:
+            return None
+        return ruleset_from_dict(payload["ruleset"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no cache or a stale one: validate the file from scratch
+
+
+def _write_cache(cache_file: Path, sha: str, doc: RuleSet) -> None:
+    payload = {"format": _CACHE_FORMAT, "sha256": sha, "ruleset": dataclasses.asdict(doc)}
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache_file.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(payload, fh)
+        os.replace(tmp, cache_file)
+    except OSError:
+        pass  # the cache only saves start-up time; a read-only home must not fail a check
