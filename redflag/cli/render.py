@@ -65,7 +65,7 @@ def result_renderable(result: Result, ruleset: CompiledRuleSet) -> Group:
                 "\nCould escalate: unanswered questions that could raise the level", style="heading"
             )
         )
-        parts.extend(_escalation(o, ruleset) for o in result.could_escalate)
+        parts.append(_escalations(result, ruleset))
     parts.append(_footer(ruleset))
     return Group(*parts)
 
@@ -104,17 +104,24 @@ def _matched(outcome: RuleOutcome, ruleset: CompiledRuleSet) -> Group:
     return Group(head, Padding(body, (0, 0, 0, 3)))
 
 
-def _escalation(outcome: RuleOutcome, ruleset: CompiledRuleSet) -> Text:
-    rule = outcome.rule
-    text = Text("\n")
-    text.append_text(level_badge(rule.level, ruleset))
-    text.append(" ")
-    text.append(rule.title, style="label")
-    text.append(f"  [{rule.id}]", style="rule.id")
-    for flag in outcome.missing:
-        text.append("\n  ? ")
-        text.append(ruleset.flags[flag].question)
-        text.append(f"  ({flag})", style="muted")
+def _escalations(result: Result, ruleset: CompiledRuleSet) -> Text:
+    """Each unanswered question once, with the most urgent level it could lead to."""
+    needed: dict[str, list[RuleOutcome]] = {}
+    for outcome in result.could_escalate:
+        for flag in outcome.missing:
+            needed.setdefault(flag, []).append(outcome)
+    order = list(ruleset.flags)
+    ranked = sorted(
+        needed.items(), key=lambda kv: (min(o.compiled.rank for o in kv[1]), order.index(kv[0]))
+    )
+    text = Text()
+    for flag, outcomes in ranked:
+        top = min(outcomes, key=lambda o: o.compiled.rank)
+        text.append("\n")
+        text.append_text(level_badge(top.rule.level, ruleset))
+        text.append(f" {ruleset.flags[flag].question}")
+        rules = ", ".join(dict.fromkeys(o.rule.id for o in outcomes))
+        text.append(f"  ({flag}: {rules})", style="muted")
     return text
 
 

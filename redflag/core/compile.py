@@ -114,7 +114,8 @@ def compile_ruleset(
         f.id: ("bool" if f.type == "bool" else "number") for f in doc.flags
     }
     rules = _compile_rules(doc, rank, flag_types, out)
-    _warn_unused_flags(doc, rules, out)
+    if not any(d.severity == "error" for d in out.diagnostics):
+        _warn_unused_flags(doc, rules, out)  # only meaningful once every rule compiled
     diagnostics = sorted(out.diagnostics, key=_sort_key)
     if any(d.severity == "error" for d in diagnostics):
         raise RuleFileError(diagnostics, source=source)

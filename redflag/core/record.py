@@ -55,9 +55,9 @@ def suggest_flag(key: str, ruleset: CompiledRuleSet) -> str:
     normal = key.strip().lower().replace(" ", "_").replace("-", "_")
     if normal in ruleset.flags:
         return f"did you mean '{normal}'? Flag ids are lower case with '_'."
-    close = difflib.get_close_matches(normal, list(ruleset.flags), n=3)
+    close = difflib.get_close_matches(normal, list(ruleset.flags), n=1)
     if close:
-        return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+        return f"did you mean '{close[0]}'?"
     return "run 'redflag rules show' to list the flags"
 
 

@@ -200,17 +200,18 @@ def _pydantic_diagnostics(
             keys = list(raw.get(str(path[0]), {}))
             if path[1] < len(keys):
                 path[1] = keys[path[1]]
-        where = _describe_path(path, raw)
         kind = e["type"]
         hint = None
-        if kind == "missing":
-            code, message = "missing-key", f"{where} is required but missing"
+        if kind == "missing" and path:
+            owner = _describe_path(path[:-1], raw)
+            code, message = "missing-key", f"{owner} is missing the required key '{path[-1]}'"
             hint = "add it; see the README section 'The rule file'"
-        elif kind == "extra_forbidden":
-            code, message = "unknown-key", f"{where} is not a known key"
+        elif kind in ("extra_forbidden", "unexpected_keyword_argument") and path:
+            owner = _describe_path(path[:-1], raw)
+            code, message = "unknown-key", f"{owner} has an unknown key '{path[-1]}'"
             hint = _allowed_keys_hint(str(path[-1]), path[:-1])
         else:
-            code, message = "bad-type", f"{where}: {e['msg']}"
+            code, message = "bad-type", f"{_describe_path(path, raw)}: {e['msg']}"
             if kind == "literal_error":
                 hint = "allowed values: " + str(e.get("ctx", {}).get("expected", ""))
         out.append(Diagnostic(code, message, smap.locate(tuple(path), None, 1), hint))
@@ -219,7 +220,7 @@ def _pydantic_diagnostics(
 
 def _describe_path(path: list[PathPart], raw: Mapping[str, Any]) -> str:
     if not path:
-        return "the file"
+        return "the rule file"
     head = str(path[0])
     if head in ("rules", "levels") and len(path) >= 2 and isinstance(path[1], int):
         items = raw.get(head)
@@ -271,7 +272,12 @@ class _SourceMap:
         self.where: dict[tuple[PathPart, ...], tuple[int, int]] = {}
         counters: dict[str, int] = {}
         table: tuple[PathPart, ...] = ()
+        closing: str | None = None  # the delimiter of a multi-line string we are inside
         for number, line in enumerate(self.lines, start=1):
+            if closing is not None:
+                if closing in line:
+                    closing = None
+                continue
             header = self._HEADER.match(line)
             if header:
                 parts: list[PathPart] = [p.strip().strip('"') for p in header.group(2).split(".")]
@@ -286,6 +292,10 @@ class _SourceMap:
             if key:
                 path = (*table, key.group(1).strip('"'))
                 self.where.setdefault(path, (number, key.end() + 1))
+                value = line[key.end() :]
+                for quotes in ('"""', "'''"):
+                    if value.startswith(quotes) and quotes not in value[3:]:
+                        closing = quotes
 
     def locate(self, path: tuple[PathPart, ...], offset: int | None, length: int) -> Location:
         """The location of `path` (or of `offset` inside its string value)."""

@@ -1,0 +1,166 @@
+"""`redflag check` through Typer's runner and through a real subprocess."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from redflag.cli import app
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+runner = CliRunner()
+
+
+def run(*args, input=None, env=None):
+    return runner.invoke(app, list(args), input=input, env=env)
+
+
+def test_mscc_words_give_emergency_with_nice_source():
+    result = run("check", "cancer_history", "back_pain", "limb_weakness")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "EMERGENCY" in out
+    assert "[mscc_neuro]" in out
+    assert "NG234" in out and "NICE" in out
+    assert "Call 999 or go to A&E now" in out
+    assert "decision support, not a diagnosis" in out
+    assert "not signed off by a clinician" in out
+
+
+def test_json_from_stdin_has_level_and_could_escalate():
+    result = run("check", "-", "--json", input='{"back_pain": true, "age": 70}')
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["level"] == "soon"
+    assert {m["id"] for m in data["matched"]} == {"age_over_50"}
+    escalations = {e["id"]: e["missing"] for e in data["could_escalate"]}
+    assert escalations["ces_saddle"] == ["saddle_anaesthesia"]
+    assert "cancer_history" in escalations["mscc_neuro"]
+    assert data["answered"] == {"back_pain": True, "age": 70}
+    assert data["ruleset"]["id"] == "redflag-spinal" and len(data["ruleset"]["sha256"]) == 64
+    assert "id" not in data
+
+
+def test_json_carries_the_record_id_and_full_matched_rule():
+    result = run("check", "-", "--json", input='{"id": "p-17", "saddle_anaesthesia": true}')
+    data = json.loads(result.stdout)
+    assert data["id"] == "p-17"
+    (matched,) = data["matched"]
+    assert set(matched) == {"id", "level", "title", "rationale", "advice", "sources"}
+    assert matched["sources"][0].keys() == {"key", "title", "organisation", "year", "url"}
+
+
+def test_unknown_flag_exits_2_with_suggestion():
+    result = run("check", "back_pian")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "argument 1 ('back_pian'): error[unknown-flag]: 'back_pian' is not a flag of rule set "
+        "'redflag-spinal'\n  hint: did you mean 'back_pain'?\n"
+    )
+
+
+def test_bad_value_exits_2():
+    result = run("check", "-", input='{"age": "sixty"}')
+    assert result.exit_code == 2
+    assert "error[bad-value]: 'age' must be a whole number from 0 to 120 years" in result.stderr
+
+
+def test_bad_json_exits_2_with_location():
+    result = run("check", "-", input='{"age": 6')
+    assert result.exit_code == 2
+    assert result.stderr.startswith("<stdin>:1:10: error[bad-json]: not valid JSON")
+
+
+def test_broken_rule_file_exits_3():
+    result = run("check", "back_pain", "--rules", str(DATA / "bad_rules" / "unknown_flag.toml"))
+    assert result.exit_code == 3
+    assert "error[unknown-flag]: rule 'r1': unknown flag 'limb_weaknes'" in result.stderr
+
+
+def test_no_words_is_a_usage_error():
+    result = run("check")
+    assert result.exit_code == 2
+    assert "give the flags to check as words" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("level", "code"), [("emergency", 1), ("urgent", 1), ("soon", 1), ("routine", 1)]
+)
+def test_fail_on_reached(level, code):
+    assert run("check", "saddle_anaesthesia", "--fail-on", level).exit_code == code
+
+
+def test_fail_on_not_reached_and_unknown_level():
+    assert run("check", "back_pain", "age=30", "--fail-on", "urgent").exit_code == 0
+    bad = run("check", "back_pain", "--fail-on", "critical")
+    assert bad.exit_code == 2
+    assert "use one of: emergency, urgent, soon, routine" in bad.stderr
+
+
+def test_no_color_and_piped_output_has_no_escape_codes():
+    result = run("check", "cancer_history", "limb_weakness", env={"NO_COLOR": "1"})
+    assert "\x1b[" not in result.stdout
+    assert "EMERGENCY" in result.stdout
+
+
+def test_rules_validate_clean_and_broken():
+    ok = run("rules", "validate")
+    assert ok.exit_code == 0
+    assert ok.stdout.startswith("rules.toml (bundled): ok: 33 rules, 44 flags, 4 levels")
+    bad = run("rules", "validate", str(DATA / "bad_rules" / "several_errors.toml"))
+    assert bad.exit_code == 3
+    assert bad.stderr.count("error[") == 3
+    assert bad.stderr.rstrip().endswith("3 errors in the rule file")
+
+
+def test_rules_show_lists_every_rule():
+    result = run("rules", "show", env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for rule_id in ("mscc_neuro", "ces_saddle", "x_axial_spa"):
+        assert rule_id in result.stdout
+
+
+def test_version():
+    from redflag import __version__
+
+    assert run("--version").stdout == f"redflag {__version__}\n"
+
+
+def _subprocess(*args, input=None):
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "redflag", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_real_process_check_json():
+    proc = _subprocess("check", "-", "--json", input='{"back_pain": true, "age": 70}')
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["level"] == "soon"
+
+
+def test_real_process_human_output_when_piped_has_no_colour():
+    proc = _subprocess("check", "cancer_history", "back_pain", "limb_weakness")
+    assert proc.returncode == 0
+    assert "\x1b[" not in proc.stdout
+    assert "EMERGENCY" in proc.stdout and "mscc_neuro" in proc.stdout
+
+
+def test_real_process_errors_have_no_traceback():
+    proc = _subprocess("check", "-", input="not json")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    proc = _subprocess("check", "back_pain", "--rules", "/nonexistent.toml")
+    assert proc.returncode == 3
+    assert "no such rule file" in proc.stderr and "Traceback" not in proc.stderr
