@@ -99,6 +99,18 @@ class BadJSONError(InputError):
     code = "bad-json"
 
 
+class BadEncodingError(InputError):
+    """Input bytes that are not UTF-8 text."""
+
+    code = "bad-encoding"
+
+
+class TooLargeError(InputError):
+    """A record larger than any real record could be."""
+
+    code = "too-large"
+
+
 class NotAnObjectError(InputError):
     """A record must be a JSON object mapping flag ids to values."""
 

@@ -34,7 +34,12 @@ def check(
         echo '{"back_pain": true, "age": 70}' | redflag check - --json
     """
     from redflag.core.evaluate import evaluate
-    from redflag.formats.records import record_from_json, record_from_words
+    from redflag.formats.records import (
+        MAX_RECORD_BYTES,
+        decode_record_bytes,
+        record_from_json,
+        record_from_words,
+    )
 
     ruleset = load(rules)
     threshold = fail_on_rank(ruleset, fail_on)
@@ -45,7 +50,9 @@ def check(
             hint="e.g. redflag check back_pain age=67   (run 'redflag rules show' for flags)",
         )
     if words == ["-"]:
-        record, record_id = record_from_json(sys.stdin.read(), ruleset, "<stdin>")
+        data = sys.stdin.buffer.read(MAX_RECORD_BYTES + 1)
+        text = decode_record_bytes(data, "<stdin>")
+        record, record_id = record_from_json(text, ruleset, "<stdin>")
     else:
         record, record_id = record_from_words(words, ruleset)
     result = evaluate(ruleset, record, record_id)

@@ -14,14 +14,18 @@ from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record
 from redflag.core.record import RecordId, check_value, suggest_flag, validate_record
 from redflag.errors import (
+    BadEncodingError,
     BadJSONError,
     BadValueError,
     InputError,
     Location,
     NotAnObjectError,
+    TooLargeError,
     UnknownFlagError,
 )
 
+MAX_RECORD_BYTES = 1024 * 1024  # a real record is under 2 KiB; anything near this is not one
+BOM = "\ufeff"
 TRUE_WORDS = frozenset({"yes", "y", "true", "1"})
 FALSE_WORDS = frozenset({"no", "n", "false", "0"})
 UNKNOWN_WORDS = frozenset({"unknown", "null", "?"})
@@ -87,6 +91,31 @@ def _word_value(name: str, flag_type: str, has_value: bool, text: str, where: Lo
             hint=f"write it as {name}=<number>, e.g. {name}=60",
         )
     return int(number) if number.is_integer() and flag_type == "int" else number
+
+
+def decode_record_bytes(data: bytes, source: str, line: int | None = None) -> str:
+    """UTF-8 bytes of one record as text (a leading byte-order mark is dropped).
+
+    Raises:
+        TooLargeError: over MAX_RECORD_BYTES.
+        BadEncodingError: not UTF-8.
+    """
+    if len(data) > MAX_RECORD_BYTES:
+        raise TooLargeError(
+            f"the record is over the limit of {MAX_RECORD_BYTES:,} bytes",
+            location=Location(source, line),
+            hint="a record is one small JSON object; is this the right input?",
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise BadEncodingError(
+            f"the input is not UTF-8 text (invalid byte 0x{data[err.start]:02x} at offset "
+            f"{err.start})",
+            location=Location(source, line),
+            hint="save or send the record as UTF-8",
+        ) from None
+    return text.removeprefix(BOM)
 
 
 def parse_json_object(text: str, source: str, line: int | None = None) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
@@ -196,8 +195,9 @@ def _pydantic_diagnostics(
     for e in error.errors():
         path: list[PathPart] = list(e["loc"])
         # items of keyed tables were validated as a list: name them by key again
-        if len(path) >= 2 and path[0] in _KEYED_TABLES and isinstance(path[1], int):
-            keys = list(raw.get(str(path[0]), {}))
+        table = raw.get(str(path[0])) if path else None
+        if len(path) >= 2 and isinstance(table, dict) and isinstance(path[1], int):
+            keys = list(table)
             if path[1] < len(keys):
                 path[1] = keys[path[1]]
         kind = e["type"]
@@ -335,6 +335,8 @@ def _read_cache(cache_file: Path, sha: str) -> RuleSet | None:
 
 
 def _write_cache(cache_file: Path, sha: str, doc: RuleSet) -> None:
+    import tempfile  # only on a cache miss: keeps it off the start-up path
+
     payload = {"format": _CACHE_FORMAT, "sha256": sha, "ruleset": dataclasses.asdict(doc)}
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)

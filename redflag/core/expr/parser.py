@@ -165,7 +165,9 @@ class _Parser:
     def call(self, name: Token) -> Node:
         if name.text not in FUNCTIONS:
             close = difflib.get_close_matches(name.text, FUNCTIONS, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else None
+            hint = (
+                f"did you mean '{close[0]}'?" if close else "use any(...), all(...) or count(...)"
+            )
             self.fail(
                 f"unknown function '{name.text}'; the functions are any(), all() and count()",
                 name,

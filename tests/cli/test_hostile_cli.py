@@ -1,0 +1,132 @@
+"""Hostile command lines: each gets its documented exit code and a message, never a traceback."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from redflag.cli import app
+
+runner = CliRunner()
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+CASES = [
+    # (name, argv, stdin, exit code, text expected on stderr)
+    ("unknown option", ["check", "back_pain", "--colour"], None, 2, "No such option: --colour"),
+    ("unknown command", ["chek", "back_pain"], None, 2, "No such command 'chek'"),
+    (
+        "stdin mixed with words",
+        ["check", "-", "back_pain"],
+        None,
+        2,
+        "error[usage]: give the flags to check as words, or '-' alone",
+    ),
+    ("no record at all", ["check"], None, 2, "error[usage]: give the flags to check as words"),
+    (
+        "--fail-on an undeclared level",
+        ["check", "back_pain", "--fail-on", "high"],
+        None,
+        2,
+        "error[usage]: --fail-on 'high' is not a level of rule set 'redflag-spinal'",
+    ),
+    (
+        "--rules is a directory",
+        ["check", "back_pain", "--rules", str(DATA)],
+        None,
+        3,
+        "error[not-a-file]: this is a directory, not a rule file",
+    ),
+    (
+        "--rules does not exist",
+        ["check", "back_pain", "--rules", "/no/such/rules.toml"],
+        None,
+        3,
+        "/no/such/rules.toml: error[not-found]: no such rule file",
+    ),
+    (
+        "--rules is not TOML",
+        ["check", "back_pain", "--rules", str(DATA / "bad_rules" / "not_toml.toml")],
+        None,
+        3,
+        "error[toml]: not valid TOML",
+    ),
+    (
+        "--rules has a hostile condition",
+        ["check", "back_pain", "--rules", str(DATA / "bad_rules" / "injection.toml")],
+        None,
+        3,
+        "error[bad-character]: rule 'r1': unexpected character",
+    ),
+    (
+        "rules validate on a missing file",
+        ["rules", "validate", "/no/such.toml"],
+        None,
+        3,
+        "error[not-found]: no such rule file",
+    ),
+    (
+        "a flag given twice",
+        ["check", "fever", "fever=no"],
+        None,
+        2,
+        "error[bad-input]: 'fever' is given twice",
+    ),
+    (
+        "a numeric flag without a value",
+        ["check", "age"],
+        None,
+        2,
+        "error[bad-value]: 'age' needs a value",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "argv", "stdin", "code", "text"), CASES, ids=[c[0] for c in CASES]
+)
+def test_hostile_command_line(name, argv, stdin, code, text):
+    result = runner.invoke(app, argv, input=stdin)
+    assert result.exit_code == code, result.output
+    assert text in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can read any file")
+def test_unreadable_rules_file_exits_3(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_text("x = 1")
+    path.chmod(0)
+    result = runner.invoke(app, ["check", "back_pain", "--rules", str(path)])
+    assert result.exit_code == 3
+    assert "error[unreadable]: cannot read the rule file" in result.stderr
+
+
+def test_internal_error_is_one_line_without_debug_and_a_traceback_with_it(monkeypatch):
+    import redflag.core.evaluate as evaluate_module
+
+    def boom(*args, **kwargs):
+        raise ZeroDivisionError("planted bug")
+
+    monkeypatch.setattr(evaluate_module, "evaluate", boom)
+    result = runner.invoke(app, ["check", "back_pain"])
+    assert result.exit_code == 70
+    assert result.stderr.startswith("redflag: internal error (a bug).")
+    assert "Traceback" not in result.stderr
+    result = runner.invoke(app, ["--debug", "check", "back_pain"])
+    assert result.exit_code == 70
+    assert "Traceback" in result.stderr and "planted bug" in result.stderr
+
+
+def test_real_process_usage_error_exit_2_without_traceback():
+    proc = subprocess.run(
+        [sys.executable, "-m", "redflag", "check", "--nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "No such option" in proc.stderr and "Traceback" not in proc.stderr
