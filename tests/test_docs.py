@@ -1,0 +1,47 @@
+"""The README is part of the product: commands, exit codes and the test command are checked."""
+
+import re
+from pathlib import Path
+
+import typer.main
+
+from redflag.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def all_commands():
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        subcommands = getattr(command, "commands", None)
+        if subcommands:
+            for sub, cmd in subcommands.items():
+                yield f"{name} {sub}", cmd
+        else:
+            yield name, command
+
+
+def test_every_command_has_help_with_an_example_and_is_in_the_readme():
+    for name, command in all_commands():
+        assert command.help and "Example:" in command.help, name
+        assert f"redflag {name}" in README, name
+
+
+def test_quick_start_test_command_is_what_ci_runs():
+    block = README.split("## Quick start", 1)[1].split("```", 2)[1]
+    commands = [line for line in block.splitlines()[1:] if line and not line.startswith("#")]
+    assert len(commands) == 2
+    install_and_check, install_and_test = commands
+    assert "redflag check" in install_and_check
+    assert install_and_test in (ROOT / ".ci" / "run").read_text()
+
+
+def test_exit_codes_table_matches_the_error_classes():
+    from redflag import errors
+
+    table = README.split("## Exit codes and errors", 1)[1]
+    codes = {int(c) for c in re.findall(r"^\| (\d+) \|", table, flags=re.M)}
+    classes = {getattr(errors, n).exit_code for n in dir(errors) if n.endswith("Error")}
+    assert classes <= codes
+    assert {0, 1, 2, 3, 70, 130} <= codes
