@@ -120,8 +120,7 @@ def _escalations(result: Result, ruleset: CompiledRuleSet) -> Text:
         text.append("\n")
         text.append_text(level_badge(top.rule.level, ruleset))
         text.append(f" {ruleset.flags[flag].question}")
-        rules = ", ".join(dict.fromkeys(o.rule.id for o in outcomes))
-        text.append(f"  ({flag}: {rules})", style="muted")
+        text.append(f"  ({flag})", style="muted")
     return text
 
 
