@@ -34,3 +34,14 @@ def rationale_only(tmp_path: Path) -> Path:
         'rationale = """\nNew weakness in an arm or leg',
         'rationale = """\nReworded. New weakness in an arm or leg',
     )
+
+
+def with_rule(tmp_path: Path, rule_id: str, level: str, when: str) -> Path:
+    """rules.toml plus one rule."""
+    path = tmp_path / f"{rule_id}.toml"
+    path.write_text(
+        RULES.read_text() + f'\n[[rules]]\nid = "{rule_id}"\nlevel = "{level}"\ntitle = "Planted"\n'
+        f'when = "{when}"\nrationale = "Planted for a test."\nadvice = "None."\n'
+        'sources = ["NG234"]\n'
+    )
+    return path

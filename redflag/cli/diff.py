@@ -87,11 +87,12 @@ def _print(
     from redflag.cli.render import console
 
     out = console()
-    out.print(f"OLD {old.source} ({old.meta.version}, sha256 {old.sha256[:12]})")
-    out.print(f"NEW {new.source} ({new.meta.version}, sha256 {new.sha256[:12]})")
+    _say(out, f"OLD {old.source} ({old.meta.version}, sha256 {old.sha256[:12]})")
+    _say(out, f"NEW {new.source} ({new.meta.version}, sha256 {new.sha256[:12]})")
     changes = report.rule_changes
     counts = {k: sum(c.kind == k for c in changes) for k in ("changed", "added", "removed")}
-    out.print(
+    _say(
+        out,
         f"\nRules: {counts['changed']} changed, {counts['added']} added, "
         f"{counts['removed']} removed",
         style="heading",
@@ -106,9 +107,10 @@ def _print(
             detail = f" (was {change.old_level})"
         else:
             detail = f" ({change.new_level})"
-        out.print(f"  {change.kind} {change.rule_id}{detail}")
+        _say(out, f"  {change.kind} {change.rule_id}{detail}")
     if report.cases_compared:
-        out.print(
+        _say(
+            out,
             f"\nCases: {report.cases_compared} compared, {len(report.downgrades)} downgraded, "
             f"{len(report.upgrades)} upgraded",
             style="heading",
@@ -122,43 +124,49 @@ def _print(
 def _print_changes(out: Console, title: str, changes: tuple[CaseChange, ...], style: str) -> None:
     if not changes:
         return
-    out.print(f"\n{title}", style=style)
+    _say(out, f"\n{title}", style=style)
     for change in changes:
-        out.print(
-            f"  {change.case.name}: {change.old.level.id} -> {change.new.level.id}", style=style
+        _say(
+            out,
+            f"  {change.case.name}: {change.old.level.id} -> {change.new.level.id}",
+            style=style,
         )
-        out.print(f"    record: {json.dumps(dict(change.case.record))}", soft_wrap=True)
-        out.print(
+        _say(out, f"    record: {json.dumps(dict(change.case.record))}", soft_wrap=True)
+        _say(
+            out,
             f"    OLD rules: {', '.join(change.old_rules) or 'none'}; "
-            f"NEW rules: {', '.join(change.new_rules) or 'none'}"
+            f"NEW rules: {', '.join(change.new_rules) or 'none'}",
         )
 
 
 def _print_proof(out: Console, proof: ExhaustiveReport, elapsed: float) -> None:
-    out.print("\nEvery record (exhaustive)", style="heading")
-    out.print(
+    _say(out, "\nEvery record (exhaustive)", style="heading")
+    _say(
+        out,
         f"method: {proof.method}; {len(proof.checked_rules)} changed or removed rules "
         f"searched, {proof.visited} partial records examined in {elapsed:.2f} s",
         soft_wrap=True,
     )
     if not proof.counterexamples:
-        out.print("proved: no record gets a lower level under NEW", style="level.3")
+        _say(out, "proved: no record gets a lower level under NEW", style="level.3")
         return
     n = len(proof.counterexamples)
-    out.print(f"DOWNGRADE: {n} kind{'s' if n != 1 else ''} of record get a lower level under NEW")
+    _say(out, f"DOWNGRADE: {n} kind{'s' if n != 1 else ''} of record get a lower level under NEW")
     for cex in proof.counterexamples:
-        out.print(
+        _say(
+            out,
             f"  {cex.old_level} -> {cex.new_level}, because of OLD rule {cex.responsible} "
             f"(smallest record, {len(cex.record)} flags answered):",
             style="error",
             soft_wrap=True,
         )
-        out.print(f"    {json.dumps(cex.record)}", soft_wrap=True)
-        out.print(
+        _say(out, f"    {json.dumps(cex.record)}", soft_wrap=True)
+        _say(
+            out,
             f"    OLD rules: {', '.join(cex.old_rules) or 'none'}; "
-            f"NEW rules: {', '.join(cex.new_rules) or 'none'}"
+            f"NEW rules: {', '.join(cex.new_rules) or 'none'}",
         )
-    out.print("Check one with: echo '<record>' | redflag check - --rules NEW", style="hint")
+    _say(out, "Check one with: echo '<record>' | redflag check - --rules NEW", style="hint")
 
 
 def _as_json(
@@ -216,3 +224,8 @@ def _as_json(
             ],
         }
     return out
+
+
+def _say(out: Console, *objects: object, **options: Any) -> None:
+    """Print without rich markup: names and records from files may contain brackets."""
+    out.print(*objects, markup=False, **options)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -90,12 +90,13 @@ def test(
         _print_coverage(out, report.coverage)
         short = min_coverage is not None and report.coverage.fired_percent < min_coverage
         if short:
-            out.print(
+            _say(
+                out,
                 f"rule coverage {report.coverage.fired_percent:.1f}% is below "
                 f"--min-coverage {min_coverage:g}%",
                 style="error",
             )
-    out.print(f"{report.passed} passed, {report.failed} failed")
+    _say(out, f"{report.passed} passed, {report.failed} failed")
     if report.failed or short:
         raise typer.Exit(1)
 
@@ -106,7 +107,7 @@ def _print_dots(out: Console, report: CaseReport) -> None:
     dots = Text()
     for r in report.results:
         dots.append("." if r.passed else "F", style="level.3" if r.passed else "error")
-    out.print(dots, soft_wrap=True)
+    _say(out, dots, soft_wrap=True)
 
 
 def _print_failure(out: Console, failure: CaseResult, ruleset: CompiledRuleSet) -> None:
@@ -120,11 +121,11 @@ def _print_failure(out: Console, failure: CaseResult, ruleset: CompiledRuleSet) 
     head.append(case.name, style="label")
     if case.where is not None:
         head.append(f"  ({case.where})", style="muted")
-    out.print(head)
-    out.print(f"  record: {json.dumps(dict(case.record))}", soft_wrap=True)
-    out.print(f"  expected: {case.expect}   got: {result.level.id}")
+    _say(out, head)
+    _say(out, f"  record: {json.dumps(dict(case.record))}", soft_wrap=True)
+    _say(out, f"  expected: {case.expect}   got: {result.level.id}")
     for problem in failure.problems:
-        out.print(f"  - {problem}")
+        _say(out, f"  - {problem}")
     involved = set(case.expect_rules) | set(case.forbid_rules)
     involved |= {o.rule.id for o in result.matched}
     if result.level.id != case.expect:
@@ -133,22 +134,28 @@ def _print_failure(out: Console, failure: CaseResult, ruleset: CompiledRuleSet) 
             for o in result.outcomes
             if o.rule.level == case.expect and any(f in case.record for f in o.compiled.flags)
         }
-    out.print("  rules involved:")
+    _say(out, "  rules involved:")
     for outcome in result.outcomes:
         if outcome.rule.id in involved:
-            out.print(explanation_tree(explain_outcome(outcome, ruleset), ruleset))
+            _say(out, explanation_tree(explain_outcome(outcome, ruleset), ruleset))
 
 
 def _print_coverage(out: Console, cov: Coverage) -> None:
     n = len(cov.rules)
-    out.print(f"\nCoverage: {len(cov.fired)}/{n} rules fired ({cov.fired_percent:.1f}%)")
-    out.print(f"  rules no case fired: {_list(cov.not_fired)}", soft_wrap=True)
-    out.print(
+    _say(out, f"\nCoverage: {len(cov.fired)}/{n} rules fired ({cov.fired_percent:.1f}%)")
+    _say(out, f"  rules no case fired: {_list(cov.not_fired)}", soft_wrap=True)
+    _say(
+        out,
         f"  rules no case saw as a near miss (false): {_list(cov.not_near_missed)}",
         soft_wrap=True,
     )
-    out.print(f"  flags no case set: {_list(cov.flags_not_set)}", soft_wrap=True)
+    _say(out, f"  flags no case set: {_list(cov.flags_not_set)}", soft_wrap=True)
 
 
 def _list(items: tuple[str, ...]) -> str:
     return ", ".join(items) if items else "none"
+
+
+def _say(out: Console, *objects: object, **options: Any) -> None:
+    """Print without rich markup: names and records from files may contain brackets."""
+    out.print(*objects, markup=False, **options)

@@ -344,7 +344,7 @@ def find_downgrades(old: CompiledRuleSet, new: CompiledRuleSet) -> ExhaustiveRep
         if (node_key(rule.condition), rule.rank) in unchanged:
             continue
         checked.append(rule.id)
-        blockers = relevant_blockers(rule, [r for r in new.rules if r.rank <= rule.rank], new)
+        blockers = relevant_blockers(rule.flags, [r for r in new.rules if r.rank <= rule.rank], new)
         verdict = downgrade_verdict(truth_function(rule.condition, old), blockers)
         witness = smallest_witness(rule.flags, domain, verdict, stats)
         if witness is not None:
@@ -354,18 +354,18 @@ def find_downgrades(old: CompiledRuleSet, new: CompiledRuleSet) -> ExhaustiveRep
 
 
 def relevant_blockers(
-    rule: CompiledRule,
+    searched: Iterable[str],
     blockers: Iterable[CompiledRule],
     ruleset: CompiledRuleSet,
     base: Mapping[str, Value] | None = None,
 ) -> list[TruthFn]:
-    """The blockers worth evaluating while searching records over `rule`'s flags.
+    """The blockers worth evaluating while searching records over the `searched` flags.
 
     A blocker that reads none of those flags has the same truth on every record searched (its
     flags stay as in `base`): if that is TRUE it blocks everything and is kept, otherwise it
     can never block and is dropped.
     """
-    mine = set(rule.flags)
+    mine = set(searched)
     kept: list[TruthFn] = []
     for blocker in blockers:
         fn = truth_function(blocker.condition, ruleset)
