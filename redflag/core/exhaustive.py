@@ -313,11 +313,22 @@ class ExhaustiveReport:
 
 
 def check_levels_match(old: CompiledRuleSet, new: CompiledRuleSet) -> None:
-    """Both rule sets must list the same levels in the same order to be compared.
+    """Both rule sets must list the same levels in the same order, and shared flags must
+    have the same kind (bool or numeric), to be compared.
+
+    A flag OLD has and NEW lacks is simply unknown to NEW (NEW never reads it).
 
     Raises:
         UsageError: they do not.
     """
+    for flag_id, flag in old.flags.items():
+        other = new.flags.get(flag_id)
+        if other is not None and other.is_numeric != flag.is_numeric:
+            raise UsageError(
+                f"flag '{flag_id}' is {flag.type} in OLD but {other.type} in NEW, so records "
+                "cannot be compared",
+                hint="rename the flag in NEW if its meaning changed",
+            )
     old_ids = [lv.id for lv in old.levels]
     new_ids = [lv.id for lv in new.levels]
     if old_ids != new_ids:
@@ -402,7 +413,7 @@ def _counterexample(
     record: dict[str, Value], responsible: str, old: CompiledRuleSet, new: CompiledRuleSet
 ) -> Counterexample:
     before = evaluate(old, record)
-    after = evaluate(new, record)
+    after = evaluate(new, {k: v for k, v in record.items() if k in new.flags})
     assert after.rank > before.rank, "search found a record that is not a downgrade"
     return Counterexample(
         record=record,

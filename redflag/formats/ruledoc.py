@@ -20,6 +20,13 @@ from redflag.formats.result_json import NOTICE, prose
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
 
 
+def _md_url(url: str) -> str:
+    """An autolink for web addresses; anything else as code (a relative path, say)."""
+    if url.startswith(("https://", "http://")) and not re.search(r"[\s<>]", url):
+        return f"<{url}>"
+    return f"`{url}`" if "`" not in url else _md(url)
+
+
 def _md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
@@ -90,7 +97,7 @@ def render_markdown(ruleset: CompiledRuleSet, cases: Sequence[Case] | None = Non
                 src = ruleset.sources[key]
                 out.append(
                     f"- [{_md(key)}] {_md(src.organisation)} ({_md(src.year)}). "
-                    f"{_md(src.title)}. <{src.url}>"
+                    f"{_md(src.title)}. {_md_url(src.url)}"
                 )
             if cases is not None:
                 fired, near = exercised[r.id]
@@ -112,7 +119,7 @@ def render_markdown(ruleset: CompiledRuleSet, cases: Sequence[Case] | None = Non
         note = f" {_md(src.note)}" if src.note else ""
         out.append(
             f"- **[{_md(src.key)}]** {_md(src.organisation)} ({_md(src.year)}). "
-            f"{_md(src.title)}. <{src.url}>{note}"
+            f"{_md(src.title)}. {_md_url(src.url)}{note}"
         )
     return "\n".join(out) + "\n"
 

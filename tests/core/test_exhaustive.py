@@ -109,3 +109,18 @@ def test_node_key_ignores_spacing(shipped):
 
     assert node_key(parse_condition("a and  b")) == node_key(parse_condition("a and b"))
     assert node_key(parse_condition("a and b")) != node_key(parse_condition("b and a"))
+
+
+def test_flag_changing_kind_cannot_be_compared(tmp_path, shipped):
+    changed = edited(
+        tmp_path,
+        "kind.toml",
+        '[flags.spa_criteria_count]\ntype = "int"\nmin = 0\nmax = 9',
+        '[flags.spa_criteria_count]\ntype = "bool"',
+    )
+    text = changed.read_text()
+    text = text.replace("spa_criteria_count >= 4", "spa_criteria_count")
+    changed.write_text(text)
+    new = load_ruleset(changed, cache_dir=None)
+    with pytest.raises(UsageError, match="flag 'spa_criteria_count' is int in OLD but bool in NEW"):
+        find_downgrades(shipped, new)
