@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.helpers import RULES
+from tests.tooling import RULES
 
 
 def edited(tmp_path: Path, name: str, old: str, new: str) -> Path:

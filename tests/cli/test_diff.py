@@ -1,7 +1,7 @@
 import json
 
-from tests.helpers import CASES, RULES, run, run_process
 from tests.rulefiles import lowered, rationale_only
+from tests.tooling import CASES, RULES, run, run_process
 
 
 def test_lowered_rule_exits_1_and_its_counterexample_checks_out(tmp_path):

@@ -1,6 +1,6 @@
 import json
 
-from tests.helpers import run, run_process
+from tests.tooling import run, run_process
 
 
 def test_explain_tree_shows_each_rule_and_each_part():

@@ -1,8 +1,8 @@
 import html
 import json
 
-from tests.helpers import CASES, RULES, run, run_process
 from tests.rulefiles import with_rule
+from tests.tooling import CASES, RULES, run, run_process
 
 
 def test_analyze_shipped_rules_exits_0_with_method_and_timing():

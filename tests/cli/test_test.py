@@ -1,6 +1,4 @@
-import os
-
-from tests.helpers import CASES, ROOT, run, run_process
+from tests.tooling import CASES, ROOT, run, run_process
 
 
 def test_passing_cases_print_dots_and_summary():
@@ -57,4 +55,3 @@ def test_real_process_exit_code_on_failure():
     result = run_process("test", str(CASES / "failing.toml"), cwd=ROOT)
     assert result.returncode == 1
     assert result.stdout.splitlines()[-1] == "1 passed, 1 failed"
-    assert os.environ.get("NO_COLOR") == "1"

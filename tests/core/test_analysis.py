@@ -3,8 +3,8 @@ import pytest
 from redflag.core.analysis import analyze, negative_flags
 from redflag.core.expr import parse_condition
 from redflag.formats.rulefile import load_ruleset
-from tests.helpers import RULES
 from tests.rulefiles import with_rule
+from tests.tooling import RULES
 
 
 def findings(path, kind):

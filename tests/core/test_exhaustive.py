@@ -13,8 +13,8 @@ from redflag.core.exhaustive import (
 )
 from redflag.errors import UsageError
 from redflag.formats.rulefile import load_ruleset
-from tests.helpers import RULES
 from tests.rulefiles import edited, lowered, rationale_only
+from tests.tooling import RULES
 
 
 @pytest.fixture(scope="module")

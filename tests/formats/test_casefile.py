@@ -5,7 +5,7 @@ import pytest
 from redflag.errors import CaseFileError
 from redflag.formats.casefile import case_files, load_cases
 from redflag.formats.rulefile import load_ruleset
-from tests.helpers import CASES
+from tests.tooling import CASES
 
 
 @pytest.fixture(scope="module")

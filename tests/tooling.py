@@ -1,4 +1,4 @@
-"""Helpers shared by the tests: paths and a CLI runner that keeps stderr apart."""
+"""Helpers for the clinician-tool tests: paths, the CLI in-process and as a real process."""
 
 from __future__ import annotations
 
