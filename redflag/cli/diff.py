@@ -151,7 +151,11 @@ def _print_proof(out: Console, proof: ExhaustiveReport, elapsed: float) -> None:
         _say(out, "proved: no record gets a lower level under NEW", style="level.3")
         return
     n = len(proof.counterexamples)
-    _say(out, f"DOWNGRADE: {n} kind{'s' if n != 1 else ''} of record get a lower level under NEW")
+    _say(
+        out,
+        f"DOWNGRADE: {n} kind{'s' if n != 1 else ''} of record get{'s' if n == 1 else ''} "
+        "a lower level under NEW",
+    )
     for cex in proof.counterexamples:
         _say(
             out,

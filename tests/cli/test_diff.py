@@ -11,7 +11,7 @@ def test_lowered_rule_exits_1_and_its_counterexample_checks_out(tmp_path):
     out = result.stdout
     assert "  changed back_neuro: level (urgent -> soon)\n" in out
     assert "method: exact enumeration of partial records with three-valued pruning" in out
-    assert "DOWNGRADE: 1 kind of record get a lower level under NEW" in out
+    assert "DOWNGRADE: 1 kind of record gets a lower level under NEW" in out
     line = next(x for x in out.splitlines() if x.strip().startswith("{"))
     record = line.strip()
     assert json.loads(record) == {"back_pain": True, "limb_weakness": True}
