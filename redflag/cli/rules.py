@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from redflag.cli.common import load
+from redflag.cli.common import JsonOption, load
 from redflag.cli.handler import guarded
 from redflag.errors import RuleFileError
 
 app = typer.Typer(
-    help="Work with rule files: validate, show.",
+    help="Work with rule files: validate, show, analyze, doc.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
+
+
+class DocFormat(StrEnum):
+    """Output formats of `rules doc`."""
+
+    markdown = "markdown"
+    html = "html"
+
 
 PathArgument = Annotated[
     Path | None,
@@ -91,3 +100,56 @@ def show(path: PathArgument = None) -> None:
             kind += f" {flag.min:g}..{flag.max:g}" + (f" {flag.unit}" if flag.unit else "")
         flags.add_row(flag.id, kind, flag.question)
     out.print(flags)
+
+
+@app.command("analyze")
+@guarded
+def analyze(path: PathArgument = None, as_json: JsonOption = False) -> None:
+    """Prove facts about every rule over every possible record, with witness records.
+
+    Finds rules that are vacuous (never fire), always fire, are redundant (equivalent to
+    another), are masked (never change the level) or non-monotone (a yes lowers a level).
+    Exit 1 on vacuous, always-fires or non-monotone findings.
+
+    Example:
+
+        redflag rules analyze my-rules.toml
+    """
+    from redflag.cli.analyze import run_analyze
+
+    raise typer.Exit(run_analyze(load(path), as_json))
+
+
+@app.command("doc")
+@guarded
+def doc(
+    path: PathArgument = None,
+    fmt: Annotated[
+        DocFormat, typer.Option("--format", help="markdown or html (one self-contained file).")
+    ] = DocFormat.markdown,
+    cases: Annotated[
+        list[Path] | None,
+        typer.Option("--cases", help="Case files: list the cases that exercise each rule."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
+    ] = None,
+) -> None:
+    """Write a review document of the rule set: levels, rules in plain English, sources.
+
+    Example:
+
+        redflag rules doc --format html --cases tests/cases/ --output rules.html
+    """
+    from redflag.formats.casefile import case_files, load_cases
+    from redflag.formats.ruledoc import render_html, render_markdown
+
+    ruleset = load(path)
+    all_cases = [c for p in case_files(cases or []) for c in load_cases(p, ruleset)]
+    render = render_html if fmt is DocFormat.html else render_markdown
+    text = render(ruleset, all_cases if cases else None)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        print(f"wrote {output}", file=sys.stderr)

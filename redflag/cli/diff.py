@@ -1,0 +1,235 @@
+"""`redflag diff OLD NEW`: what a rule change does, to the cases and (exhaustively) to anyone."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from redflag.cli.common import JsonOption, load
+from redflag.cli.handler import guarded
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from redflag.core.compare import CaseChange, DiffReport
+    from redflag.core.compile import CompiledRuleSet
+    from redflag.core.exhaustive import ExhaustiveReport
+
+
+@guarded
+def diff(
+    old: Annotated[Path, typer.Argument(help="The rule file before the change.")],
+    new: Annotated[Path, typer.Argument(help="The rule file after the change.")],
+    cases: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--cases",
+            help="Case files or directories to compare levels over (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    exhaustive: Annotated[
+        bool,
+        typer.Option(
+            "--exhaustive",
+            help="Prove over every possible record that no record gets a lower level under NEW.",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare two rule files: changed rules, cases whose level changes, and downgrades.
+
+    Exit 1 when any record (a case, or with --exhaustive any record at all) gets a less
+    urgent level under NEW than under OLD; 0 otherwise.
+
+    Example:
+
+        redflag diff rules.toml new-rules.toml --cases tests/cases/ --exhaustive
+    """
+    from redflag.core.compare import diff_rulesets
+    from redflag.formats.casefile import case_files, load_cases
+
+    before, after = load(old), load(new)
+    all_cases = []
+    for path in case_files(cases or []):
+        load_cases(path, after)  # the records must fit NEW too
+        all_cases.extend(load_cases(path, before))
+    report = diff_rulesets(before, after, all_cases)
+    proof: ExhaustiveReport | None = None
+    elapsed = 0.0
+    if exhaustive:
+        from redflag.core.exhaustive import find_downgrades
+
+        start = time.perf_counter()
+        proof = find_downgrades(before, after)
+        elapsed = time.perf_counter() - start
+    if as_json:
+        from redflag.cli.output import print_json
+
+        print_json(_as_json(report, proof, elapsed, before, after))
+    else:
+        _print(report, proof, elapsed, before, after)
+    if report.downgrades or (proof is not None and proof.counterexamples):
+        raise typer.Exit(1)
+
+
+def _print(
+    report: DiffReport,
+    proof: ExhaustiveReport | None,
+    elapsed: float,
+    old: CompiledRuleSet,
+    new: CompiledRuleSet,
+) -> None:
+    from redflag.cli.render import console
+
+    out = console()
+    _say(out, f"OLD {old.source} ({old.meta.version}, sha256 {old.sha256[:12]})")
+    _say(out, f"NEW {new.source} ({new.meta.version}, sha256 {new.sha256[:12]})")
+    changes = report.rule_changes
+    counts = {k: sum(c.kind == k for c in changes) for k in ("changed", "added", "removed")}
+    _say(
+        out,
+        f"\nRules: {counts['changed']} changed, {counts['added']} added, "
+        f"{counts['removed']} removed",
+        style="heading",
+    )
+    for change in changes:
+        detail = ""
+        if change.kind == "changed":
+            detail = ": " + ", ".join(change.fields)
+            if "level" in change.fields:
+                detail += f" ({change.old_level} -> {change.new_level})"
+        elif change.kind == "removed":
+            detail = f" (was {change.old_level})"
+        else:
+            detail = f" ({change.new_level})"
+        _say(out, f"  {change.kind} {change.rule_id}{detail}")
+    if report.cases_compared:
+        _say(
+            out,
+            f"\nCases: {report.cases_compared} compared, {len(report.downgrades)} downgraded, "
+            f"{len(report.upgrades)} upgraded",
+            style="heading",
+        )
+        _print_changes(out, "DOWNGRADES (less urgent under NEW)", report.downgrades, "error")
+        _print_changes(out, "Upgrades (more urgent under NEW)", report.upgrades, "label")
+    if proof is not None:
+        _print_proof(out, proof, elapsed)
+
+
+def _print_changes(out: Console, title: str, changes: tuple[CaseChange, ...], style: str) -> None:
+    if not changes:
+        return
+    _say(out, f"\n{title}", style=style)
+    for change in changes:
+        _say(
+            out,
+            f"  {change.case.name}: {change.old.level.id} -> {change.new.level.id}",
+            style=style,
+        )
+        _say(out, f"    record: {json.dumps(dict(change.case.record))}", soft_wrap=True)
+        _say(
+            out,
+            f"    OLD rules: {', '.join(change.old_rules) or 'none'}; "
+            f"NEW rules: {', '.join(change.new_rules) or 'none'}",
+        )
+
+
+def _print_proof(out: Console, proof: ExhaustiveReport, elapsed: float) -> None:
+    _say(out, "\nEvery record (exhaustive)", style="heading")
+    _say(
+        out,
+        f"method: {proof.method}; {len(proof.checked_rules)} changed or removed rules "
+        f"searched, {proof.visited} partial records examined in {elapsed:.2f} s",
+        soft_wrap=True,
+    )
+    if not proof.counterexamples:
+        _say(out, "proved: no record gets a lower level under NEW", style="level.3")
+        return
+    n = len(proof.counterexamples)
+    _say(
+        out,
+        f"DOWNGRADE: {n} kind{'s' if n != 1 else ''} of record get{'s' if n == 1 else ''} "
+        "a lower level under NEW",
+    )
+    for cex in proof.counterexamples:
+        _say(
+            out,
+            f"  {cex.old_level} -> {cex.new_level}, because of OLD rule {cex.responsible} "
+            f"(smallest record, {len(cex.record)} flags answered):",
+            style="error",
+            soft_wrap=True,
+        )
+        _say(out, f"    {json.dumps(cex.record)}", soft_wrap=True)
+        _say(
+            out,
+            f"    OLD rules: {', '.join(cex.old_rules) or 'none'}; "
+            f"NEW rules: {', '.join(cex.new_rules) or 'none'}",
+        )
+    _say(out, "Check one with: echo '<record>' | redflag check - --rules NEW", style="hint")
+
+
+def _as_json(
+    report: DiffReport,
+    proof: ExhaustiveReport | None,
+    elapsed: float,
+    old: CompiledRuleSet,
+    new: CompiledRuleSet,
+) -> dict[str, Any]:
+    from redflag.formats.result_json import ruleset_info
+
+    def case(change: CaseChange) -> dict[str, Any]:
+        return {
+            "name": change.case.name,
+            "record": dict(change.case.record),
+            "old_level": change.old.level.id,
+            "new_level": change.new.level.id,
+            "old_rules": list(change.old_rules),
+            "new_rules": list(change.new_rules),
+        }
+
+    out: dict[str, Any] = {
+        "old": ruleset_info(old),
+        "new": ruleset_info(new),
+        "rules": [
+            {
+                "id": c.rule_id,
+                "change": c.kind,
+                "fields": list(c.fields),
+                "old_level": c.old_level,
+                "new_level": c.new_level,
+            }
+            for c in report.rule_changes
+        ],
+        "cases_compared": report.cases_compared,
+        "downgrades": [case(c) for c in report.downgrades],
+        "upgrades": [case(c) for c in report.upgrades],
+    }
+    if proof is not None:
+        out["exhaustive"] = {
+            "method": proof.method,
+            "seconds": round(elapsed, 3),
+            "visited": proof.visited,
+            "rules_searched": list(proof.checked_rules),
+            "downgrades": [
+                {
+                    "record": c.record,
+                    "responsible": c.responsible,
+                    "old_level": c.old_level,
+                    "new_level": c.new_level,
+                    "old_rules": list(c.old_rules),
+                    "new_rules": list(c.new_rules),
+                }
+                for c in proof.counterexamples
+            ],
+        }
+    return out
+
+
+def _say(out: Console, *objects: object, **options: Any) -> None:
+    """Print without rich markup: names and records from files may contain brackets."""
+    out.print(*objects, markup=False, **options)

@@ -1,0 +1,121 @@
+"""`redflag explain`: every rule's trace for one record, as a tree or as JSON."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from redflag.cli.common import JsonOption, RulesOption, load
+from redflag.cli.handler import guarded
+from redflag.errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.text import Text
+    from rich.tree import Tree
+
+    from redflag.core.compile import CompiledRuleSet
+    from redflag.core.explain import RuleExplanation, Step
+
+_MARK = {"fired": "FIRED", "not fired": "not fired", "unknown": "unknown"}
+_VALUE_STYLE = {"true": "bold green", "false": "bold red", "unknown": "bold yellow"}
+
+
+@guarded
+def explain(
+    words: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Flags: NAME (yes), NAME=yes|no, NAME=<number>; or '-' to read JSON on stdin.",
+            show_default=False,
+        ),
+    ] = None,
+    rules: RulesOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show why a record gets its level: every rule, fired or not, with each part's value.
+
+    Example:
+
+        redflag explain cancer_history back_pain age=67
+
+        echo '{"back_pain": true}' | redflag explain - --json
+    """
+    from redflag.core.evaluate import evaluate
+    from redflag.core.explain import explain as explain_result
+    from redflag.formats.records import record_from_json, record_from_words
+
+    ruleset = load(rules)
+    words = words or []
+    if not words or ("-" in words and words != ["-"]):
+        raise UsageError(
+            "give the flags to explain as words, or '-' alone to read one JSON record on stdin",
+            hint="e.g. redflag explain back_pain age=67   (run 'redflag rules show' for flags)",
+        )
+    if words == ["-"]:
+        record, record_id = record_from_json(sys.stdin.read(), ruleset, "<stdin>")
+    else:
+        record, record_id = record_from_words(words, ruleset)
+    result = evaluate(ruleset, record, record_id)
+    explanations = explain_result(result, ruleset)
+    if as_json:
+        from redflag.cli.output import print_json
+        from redflag.formats.explain_json import explain_json
+
+        print_json(explain_json(result, explanations, ruleset))
+        return
+    from rich.text import Text
+    from rich.tree import Tree
+
+    from redflag.cli.render import console, level_badge
+
+    head = Text()
+    head.append_text(level_badge(result.level.id, ruleset))
+    head.append(f" {len(result.matched)} of {len(ruleset.rules)} rules fired")
+    root = Tree(head)
+    for item in explanations:
+        root.children.append(explanation_tree(item, ruleset))
+    out = console()
+    out.print(root)
+    out.print(
+        "Legend: FIRED = condition definitely true; unknown = depends on unanswered flags.",
+        style="muted",
+    )
+
+
+def explanation_tree(item: RuleExplanation, ruleset: CompiledRuleSet) -> Tree:
+    """One rule's explanation as a rich Tree: status, rule, then each part with its value."""
+    from rich.text import Text
+    from rich.tree import Tree
+
+    from redflag.cli.render import level_badge
+
+    label = Text()
+    label.append(_MARK[item.status].ljust(9), style=_status_style(item.status))
+    label.append(" ")
+    label.append_text(level_badge(item.level, ruleset))
+    label.append(f" {item.rule_id}", style="rule.id")
+    label.append(f"  {item.title}", style="muted")
+    tree = Tree(label)
+    _add_step(tree, item.step)
+    return tree
+
+
+def _status_style(status: str) -> str:
+    return {"fired": "bold red", "not fired": "muted", "unknown": "bold yellow"}[status]
+
+
+def _add_step(parent: Tree, step: Step) -> None:
+    node = parent.add(_step_label(step))
+    for child in step.children:
+        _add_step(node, child)
+
+
+def _step_label(step: Step) -> Text:
+    from rich.text import Text
+
+    text = Text()
+    text.append(step.value.upper(), style=_VALUE_STYLE.get(step.value, "bold"))
+    text.append(f"  {step.text}")
+    return text

@@ -1,0 +1,130 @@
+"""Run test cases against a rule set and measure coverage; returns data, prints nothing.
+
+A case is a record with the level it must get, the rules that must match and the rules that
+must not. Coverage counts which rules some case fired, which some case saw as a near miss
+(definitely false while the case answered at least one of the rule's flags) and which flags
+no case answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from redflag.core.compile import CompiledRuleSet
+from redflag.core.evaluate import Record, Result, evaluate
+from redflag.core.logic import Truth
+from redflag.errors import Location
+
+
+@dataclass(frozen=True)
+class Case:
+    """One test case: a record and what the rule set must make of it."""
+
+    name: str
+    record: Record
+    expect: str
+    expect_rules: tuple[str, ...] = ()
+    forbid_rules: tuple[str, ...] = ()
+    where: Location | None = None
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """A case, the result it got, and what was wrong (nothing when it passed)."""
+
+    case: Case
+    result: Result
+    problems: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        """True when the level and every rule expectation held."""
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which rules and flags the cases exercised."""
+
+    rules: tuple[str, ...]
+    fired: tuple[str, ...]
+    near_missed: tuple[str, ...]
+    flags_set: tuple[str, ...]
+    not_fired: tuple[str, ...]
+    not_near_missed: tuple[str, ...]
+    flags_not_set: tuple[str, ...]
+
+    @property
+    def fired_percent(self) -> float:
+        """The share of rules that some case fired, 0 to 100."""
+        return 100.0 * len(self.fired) / len(self.rules) if self.rules else 100.0
+
+
+@dataclass(frozen=True)
+class CaseReport:
+    """Every case result plus coverage."""
+
+    results: tuple[CaseResult, ...]
+    coverage: Coverage
+
+    @property
+    def passed(self) -> int:
+        """How many cases passed."""
+        return sum(r.passed for r in self.results)
+
+    @property
+    def failed(self) -> int:
+        """How many cases failed."""
+        return len(self.results) - self.passed
+
+
+def run_case(ruleset: CompiledRuleSet, case: Case) -> CaseResult:
+    """Evaluate one case and list what did not hold."""
+    result = evaluate(ruleset, case.record, case.name)
+    problems: list[str] = []
+    if result.level.id != case.expect:
+        problems.append(f"expected level {case.expect}, got {result.level.id}")
+    matched = {o.rule.id for o in result.matched}
+    problems.extend(
+        f"expected rule '{rule}' to match, but it did not"
+        for rule in case.expect_rules
+        if rule not in matched
+    )
+    problems.extend(
+        f"rule '{rule}' must not match, but it did" for rule in case.forbid_rules if rule in matched
+    )
+    return CaseResult(case, result, tuple(problems))
+
+
+def run_cases(ruleset: CompiledRuleSet, cases: Sequence[Case]) -> CaseReport:
+    """Run every case and compute coverage over all of them."""
+    results = tuple(run_case(ruleset, case) for case in cases)
+    return CaseReport(results, coverage(ruleset, [r.result for r in results]))
+
+
+def coverage(ruleset: CompiledRuleSet, results: Sequence[Result]) -> Coverage:
+    """Rules fired, rules seen as near misses and flags answered, over some results."""
+    fired: set[str] = set()
+    near: set[str] = set()
+    answered: set[str] = set()
+    for result in results:
+        answered.update(result.record)
+        for outcome in result.outcomes:
+            if outcome.truth is Truth.TRUE:
+                fired.add(outcome.rule.id)
+            elif outcome.truth is Truth.FALSE and any(
+                f in result.record for f in outcome.compiled.flags
+            ):
+                near.add(outcome.rule.id)
+    rules = tuple(r.id for r in ruleset.rules)
+    flags = tuple(ruleset.flags)
+    return Coverage(
+        rules=rules,
+        fired=tuple(r for r in rules if r in fired),
+        near_missed=tuple(r for r in rules if r in near),
+        flags_set=tuple(f for f in flags if f in answered),
+        not_fired=tuple(r for r in rules if r not in fired),
+        not_near_missed=tuple(r for r in rules if r not in near),
+        flags_not_set=tuple(f for f in flags if f not in answered),
+    )

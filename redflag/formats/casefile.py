@@ -1,0 +1,208 @@
+"""Test-case files -> Cases: TOML (`[[case]]` tables) and NDJSON (one case per line).
+
+Every problem is a CaseFileError naming the file, the line of the case and how to fix it;
+records are checked against the rule set exactly as `check` checks them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from redflag.core.casework import Case
+from redflag.core.compile import CompiledRuleSet
+from redflag.core.record import validate_record
+from redflag.errors import CaseFileError, InputError, Location
+from redflag.formats.records import parse_json_object
+
+SUFFIXES = (".toml", ".ndjson", ".jsonl")
+_KEYS = ("name", "record", "expect", "expect_rules", "forbid_rules")
+_CASE_HEADER = re.compile(r"^\s*\[\[\s*case\s*\]\]")
+_EXAMPLE = (
+    '[[case]]\nname = "cancer and weak legs"\n'
+    "record = { cancer_history = true, back_pain = true, limb_weakness = true }\n"
+    'expect = "emergency"'
+)
+
+
+def case_files(paths: Iterable[Path]) -> list[Path]:
+    """The case files named: files as given, directories expanded to their case files."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.suffix in SUFFIXES))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise CaseFileError(
+                f"case file '{path}' does not exist",
+                hint="give a .toml or .ndjson case file, or a directory of them",
+            )
+    return found
+
+
+def load_cases(path: Path, ruleset: CompiledRuleSet) -> list[Case]:
+    """Read one case file (by suffix: .toml, or .ndjson / .jsonl).
+
+    Raises:
+        CaseFileError: unreadable file, bad TOML or JSON, a missing or unknown key, a record
+            that does not fit the rule set, or an unknown level or rule id.
+    """
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise CaseFileError(
+            f"cannot read case file: {err}", location=Location(source), hint="check the path"
+        ) from None
+    if path.suffix == ".toml":
+        cases = _toml_cases(text, source, ruleset)
+    elif path.suffix in (".ndjson", ".jsonl"):
+        cases = _ndjson_cases(text, source, ruleset)
+    else:
+        raise CaseFileError(
+            f"cannot tell the format of case file '{path.name}'",
+            location=Location(source),
+            hint="name it *.toml ([[case]] tables) or *.ndjson (one JSON case per line)",
+        )
+    seen: dict[str, Location | None] = {}
+    for case in cases:
+        if case.name in seen:
+            raise CaseFileError(
+                f"case name '{case.name}' is used twice (first at {seen[case.name]})",
+                location=case.where,
+                hint="give every case a unique name",
+            )
+        seen[case.name] = case.where
+    return cases
+
+
+def _toml_cases(text: str, source: str, ruleset: CompiledRuleSet) -> list[Case]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise CaseFileError(
+            f"not valid TOML: {err}", location=Location(source), hint="fix the TOML syntax"
+        ) from None
+    extra = sorted(set(data) - {"case"})
+    if extra:
+        raise CaseFileError(
+            f"unexpected top-level key '{extra[0]}'",
+            location=Location(source),
+            hint="a case file holds only [[case]] tables, e.g.\n" + _EXAMPLE,
+        )
+    tables = data.get("case", [])
+    if not isinstance(tables, list) or not tables:
+        raise CaseFileError(
+            "no [[case]] tables found",
+            location=Location(source),
+            hint="write each case as a [[case]] table, e.g.\n" + _EXAMPLE,
+        )
+    lines = [i for i, line in enumerate(text.splitlines(), start=1) if _CASE_HEADER.match(line)]
+    cases = []
+    for i, table in enumerate(tables):
+        line = lines[i] if i < len(lines) else None
+        cases.append(_case(table, Location(source, line), ruleset, f"case #{i + 1}"))
+    return cases
+
+
+def _ndjson_cases(text: str, source: str, ruleset: CompiledRuleSet) -> list[Case]:
+    cases = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = parse_json_object(line, source, number)
+        except InputError as err:
+            raise CaseFileError(err.message, location=err.location, hint=err.hint) from None
+        cases.append(_case(raw, Location(source, number), ruleset, f"line {number}"))
+    if not cases:
+        raise CaseFileError(
+            "no cases found",
+            location=Location(source),
+            hint='write one case per line: {"name": "...", "record": {...}, "expect": "..."}',
+        )
+    return cases
+
+
+def _case(raw: Mapping[str, Any], where: Location, ruleset: CompiledRuleSet, label: str) -> Case:
+    for key in raw:
+        if key not in _KEYS:
+            close = difflib.get_close_matches(key, _KEYS, n=1)
+            raise CaseFileError(
+                f"{label}: unknown key '{key}'",
+                location=where,
+                hint=(f"did you mean '{close[0]}'? " if close else "")
+                + "A case has: "
+                + ", ".join(_KEYS),
+            )
+    for key in ("name", "record", "expect"):
+        if key not in raw:
+            raise CaseFileError(
+                f"{label}: missing '{key}'",
+                location=where,
+                hint="every case needs name, record and expect, e.g.\n" + _EXAMPLE,
+            )
+    name = raw["name"]
+    if not isinstance(name, str) or not name.strip():
+        raise CaseFileError(
+            f"{label}: 'name' must be a non-empty string", location=where, hint='name = "..."'
+        )
+    label = f"case '{name}'"
+    if not isinstance(raw["record"], dict):
+        raise CaseFileError(
+            f"{label}: 'record' must be a table of flag answers",
+            location=where,
+            hint="record = { back_pain = true, age = 67 }",
+        )
+    try:
+        record, _ = validate_record(raw["record"], ruleset, where)
+    except InputError as err:
+        raise CaseFileError(f"{label}: {err.message}", location=where, hint=err.hint) from None
+    levels = [lv.id for lv in ruleset.levels]
+    expect = raw["expect"]
+    if expect not in levels:
+        raise CaseFileError(
+            f"{label}: expect {expect!r} is not a level of rule set '{ruleset.meta.id}'",
+            location=where,
+            hint=_suggest(str(expect), levels, "the levels are: " + ", ".join(levels)),
+        )
+    return Case(
+        name=name,
+        record=record,
+        expect=expect,
+        expect_rules=_rule_ids(raw, "expect_rules", label, where, ruleset),
+        forbid_rules=_rule_ids(raw, "forbid_rules", label, where, ruleset),
+        where=where,
+    )
+
+
+def _rule_ids(
+    raw: Mapping[str, Any], key: str, label: str, where: Location, ruleset: CompiledRuleSet
+) -> tuple[str, ...]:
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CaseFileError(
+            f"{label}: '{key}' must be a list of rule ids",
+            location=where,
+            hint=f'{key} = ["mscc_neuro"]',
+        )
+    ids = [r.id for r in ruleset.rules]
+    for rule in value:
+        if rule not in ids:
+            raise CaseFileError(
+                f"{label}: {key} names rule '{rule}', which rule set "
+                f"'{ruleset.meta.id}' does not have",
+                location=where,
+                hint=_suggest(rule, ids, "run 'redflag rules show' to list the rules"),
+            )
+    return tuple(value)
+
+
+def _suggest(word: str, choices: list[str], otherwise: str) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f"did you mean '{close[0]}'?" if close else otherwise

@@ -1,0 +1,41 @@
+import json
+
+from tests.tooling import run, run_process
+
+
+def test_explain_tree_shows_each_rule_and_each_part():
+    result = run("explain", "back_pain", "fever")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert out.startswith(" URGENT  1 of 33 rules fired\n")
+    assert "FIRED      URGENT  spinal_infection" in out
+    assert "TRUE  back_pain and fever" in out
+    assert "unknown    EMERGENCY  ces_bilateral" in out
+    assert "UNKNOWN  bilateral_leg_symptoms" in out
+
+
+def test_explain_json_has_status_and_trace_for_every_rule():
+    result = run_process("explain", "-", "--json", input='{"back_pain": true, "age": 42}')
+    assert result.returncode == 0
+    data = json.loads(result.stdout)
+    assert data["level"] == "routine"
+    assert len(data["rules"]) == 33
+    by_id = {r["id"]: r for r in data["rules"]}
+    assert by_id["age_over_50"]["status"] == "not fired"
+    assert by_id["age_over_50"]["trace"] == {
+        "text": "back_pain and age >= 50",
+        "value": "false",
+        "parts": [
+            {"text": "back_pain", "value": "true"},
+            {"text": "age >= 50  (age = 42)", "value": "false"},
+        ],
+    }
+    assert by_id["spinal_infection"]["status"] == "unknown"
+    assert by_id["spinal_infection"]["missing"] == ["fever"]
+    assert by_id["spinal_infection"]["english"] == "has back pain AND has fever"
+
+
+def test_explain_without_words_is_a_usage_error():
+    result = run("explain")
+    assert result.exit_code == 2
+    assert "error[usage]: give the flags to explain as words" in result.stderr
