@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 
 from redflag.core.compile import CompiledRuleSet
+from redflag.core.evaluate import Record
+from redflag.core.record import RecordId
 from redflag.errors import UsageError
 
 RulesOption = Annotated[
@@ -20,6 +22,13 @@ RulesOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+RecordWords = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Flags: NAME (yes), NAME=yes|no, NAME=<number>; or '-' to read JSON on stdin.",
+        show_default=False,
+    ),
+]
 FailOnOption = Annotated[
     str | None,
     typer.Option(
@@ -60,3 +69,28 @@ def fail_on_rank(ruleset: CompiledRuleSet, level: str | None) -> int | None:
             hint="use one of: " + ", ".join(ids),
         )
     return ruleset.rank(level)
+
+
+def read_record(
+    words: list[str] | None, ruleset: CompiledRuleSet, command: str
+) -> tuple[Record, RecordId | None]:
+    """The record named by argv words, or one JSON record on stdin for `-`."""
+    import sys
+
+    from redflag.formats.records import (
+        MAX_RECORD_BYTES,
+        decode_record_bytes,
+        record_from_json,
+        record_from_words,
+    )
+
+    words = words or []
+    if not words or ("-" in words and words != ["-"]):
+        raise UsageError(
+            f"give the flags to {command} as words, or '-' alone to read one JSON record on stdin",
+            hint=f"e.g. redflag {command} back_pain age=67   (run 'redflag rules show' for flags)",
+        )
+    if words == ["-"]:
+        data = sys.stdin.buffer.read(MAX_RECORD_BYTES + 1)
+        return record_from_json(decode_record_bytes(data, "<stdin>"), ruleset, "<stdin>")
+    return record_from_words(words, ruleset)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import typer
-
-from redflag.cli.common import JsonOption, RulesOption, load
+from redflag.cli.common import JsonOption, RecordWords, RulesOption, load, read_record
 from redflag.cli.handler import guarded
-from redflag.errors import UsageError
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -19,18 +15,11 @@ if TYPE_CHECKING:
     from redflag.core.explain import RuleExplanation, Step
 
 _MARK = {"fired": "FIRED", "not fired": "not fired", "unknown": "unknown"}
-_VALUE_STYLE = {"true": "bold green", "false": "bold red", "unknown": "bold yellow"}
 
 
 @guarded
 def explain(
-    words: Annotated[
-        list[str] | None,
-        typer.Argument(
-            help="Flags: NAME (yes), NAME=yes|no, NAME=<number>; or '-' to read JSON on stdin.",
-            show_default=False,
-        ),
-    ] = None,
+    words: RecordWords = None,
     rules: RulesOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -44,19 +33,9 @@ def explain(
     """
     from redflag.core.evaluate import evaluate
     from redflag.core.explain import explain as explain_result
-    from redflag.formats.records import record_from_json, record_from_words
 
     ruleset = load(rules)
-    words = words or []
-    if not words or ("-" in words and words != ["-"]):
-        raise UsageError(
-            "give the flags to explain as words, or '-' alone to read one JSON record on stdin",
-            hint="e.g. redflag explain back_pain age=67   (run 'redflag rules show' for flags)",
-        )
-    if words == ["-"]:
-        record, record_id = record_from_json(sys.stdin.read(), ruleset, "<stdin>")
-    else:
-        record, record_id = record_from_words(words, ruleset)
+    record, record_id = read_record(words, ruleset, "explain")
     result = evaluate(ruleset, record, record_id)
     explanations = explain_result(result, ruleset)
     if as_json:
@@ -103,7 +82,11 @@ def explanation_tree(item: RuleExplanation, ruleset: CompiledRuleSet) -> Tree:
 
 
 def _status_style(status: str) -> str:
-    return {"fired": "bold red", "not fired": "muted", "unknown": "bold yellow"}[status]
+    return f"status.{status.replace(' ', '_')}"
+
+
+def _value_style(value: str) -> str:
+    return f"value.{value}" if value in ("true", "false", "unknown") else "label"
 
 
 def _add_step(parent: Tree, step: Step) -> None:
@@ -116,6 +99,6 @@ def _step_label(step: Step) -> Text:
     from rich.text import Text
 
     text = Text()
-    text.append(step.value.upper(), style=_VALUE_STYLE.get(step.value, "bold"))
+    text.append(step.value.upper(), style=_value_style(step.value))
     text.append(f"  {step.text}")
     return text

@@ -29,6 +29,12 @@ THEME = Theme(
         "muted": "dim",
         "hint": "italic",
         "warning": "bold yellow",
+        "value.true": "bold green",
+        "value.false": "bold red",
+        "value.unknown": "bold yellow",
+        "status.fired": "bold red",
+        "status.not_fired": "dim",
+        "status.unknown": "bold yellow",
         "error": "bold red",
     }
 )
