@@ -102,7 +102,9 @@ def ask(
     try:
         final = interview.run()
     except (KeyboardInterrupt, EOFError):
-        talk.print("\nInterview stopped: no result, nothing saved.", style="warning")
+        console(stderr=True).print(
+            "\nInterview stopped: no result, nothing saved.", style="warning"
+        )
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
     result = final.result
