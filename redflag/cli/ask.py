@@ -20,6 +20,7 @@ from redflag.errors import BadValueError, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
     from redflag.core.compile import CompiledRuleSet
     from redflag.core.evaluate import Value
@@ -29,10 +30,9 @@ if TYPE_CHECKING:
 YES = frozenset({"y", "yes"})
 NO = frozenset({"n", "no"})
 DONT_KNOW = frozenset({"d", "don't know", "dont know", "don\u2019t know", "dk", "skip"})
-_HELP_RULES = 6  # rules listed by '?': most urgent first, the rest counted
-
 HELP = frozenset({"?", "help"})
 BACK = frozenset({"b", "back"})
+_HELP_RULES = 6  # rules listed by '?': most urgent first, the rest counted
 
 
 class _Reply(Enum):
@@ -81,7 +81,7 @@ def ask(
 
         redflag ask
 
-        redflag ask --save answers.json      (later: redflag check - < answers.json)
+        redflag ask --save answers.json; redflag check - < answers.json
     """
     if not no_tty_check and not sys.stdin.isatty():
         raise UsageError(
@@ -95,9 +95,13 @@ def ask(
     if save is not None:
         _check_writable(save)
 
-    from redflag.cli.render import console
+    from rich.console import Console
 
-    talk = console(stderr=as_json)  # with --json, stdout carries the JSON only
+    from redflag.cli.render import THEME, console
+
+    # With --json, stdout carries the JSON only. No markup: rule-file text and typed answers
+    # are shown as they are ("[x]" is not a style).
+    talk = Console(theme=THEME, stderr=as_json, highlight=False, markup=False)
     interview = _Interview(ruleset, talk, ask_all=ask_all)
     try:
         final = interview.run()
@@ -120,7 +124,9 @@ def ask(
         print_result(result, ruleset)
     if save is not None:
         _save(save, interview)
-        talk.print(f"Answers saved to {save} (see them again: redflag check - < {save})")
+        console(stderr=True).print(
+            f"Answers saved to {save} (see them again: redflag check - < {save})", markup=False
+        )
     if threshold is not None and result.rank <= threshold:
         raise typer.Exit(1)
 
@@ -179,11 +185,15 @@ class _Interview:
             self.talk.print("\nAll questions answered.", style="label")
 
     def _ask(self, flag_id: str, current: Plan) -> Value | _Reply:
+        from rich.text import Text
+
         flag = self.ruleset.flags[flag_id]
         number = len(self.history) + 1
         more = current.left - 1
         progress = f"at most {more} more" if more > 0 else "the last one"
-        self.talk.print(f"\n[heading]Question {number}[/] [muted]({progress})[/]")
+        self.talk.print(
+            Text.assemble("\n", (f"Question {number}", "heading"), (f" ({progress})", "muted"))
+        )
         self.talk.print(flag.question, style="label")
         while True:
             text = self.talk.input(_choices(flag)).strip().lower()
@@ -286,10 +296,12 @@ class _Interview:
             self.talk.print(result.level.action, style="label")
 
 
-def _choices(flag: Flag) -> str:
+def _choices(flag: Flag) -> Text:
+    from rich.text import Text
+
     if flag.is_numeric:
-        return f"  [muted](a number from {_bounds(flag)}; d, ?, b)[/] > "
-    return "  [muted](y/n/d, ? help, b back)[/] > "
+        return Text.assemble(("  (a number from " + _bounds(flag) + "; d, ?, b)", "muted"), " > ")
+    return Text.assemble(("  (y/n/d, ? help, b back)", "muted"), " > ")
 
 
 def _bounds(flag: Flag) -> str:

@@ -317,3 +317,74 @@ def test_save_into_a_missing_directory_is_refused_before_asking(tmp_path):
         "  hint: give a file path in an existing directory\n"
     )
     assert result.stdout == ""
+
+
+def test_uses_the_rule_file_given_with_rules(tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        """
+[ruleset]
+id = "tiny"
+name = "tiny"
+version = "1"
+status = "draft"
+description = "test"
+
+[sources.S]
+title = "t"
+organisation = "t"
+year = "2024"
+url = "https://example.org"
+
+[[levels]]
+id = "high"
+label = "High"
+timeframe = "now"
+action = "Act now."
+
+[[levels]]
+id = "low"
+label = "Low"
+timeframe = "later"
+action = "Wait."
+
+[flags.a]
+type = "bool"
+question = "Is A so?"
+
+[flags.b]
+type = "bool"
+question = "Is B so?"
+
+[[rules]]
+id = "both"
+level = "high"
+title = "A and B"
+when = "a and b"
+rationale = "t"
+advice = "t"
+sources = ["S"]
+""",
+        encoding="utf-8",
+    )
+    no = runner.invoke(app, ["ask", "--no-tty-check", "--rules", str(rules)], input="n\n")
+    assert no.exit_code == 0, no.output
+    assert no.stdout.count("Question ") == 1  # a is no: b cannot matter
+    assert "LOW" in no.stdout
+    yes = runner.invoke(
+        app,
+        ["ask", "--no-tty-check", "--rules", str(rules), "--fail-on", "high"],
+        input="y\ny\n",
+    )
+    assert yes.exit_code == 1, yes.output
+    assert "Provisional level:  HIGH  now" in yes.stdout
+    assert "Act now." in yes.stdout
+
+
+def test_typed_brackets_are_shown_as_typed_not_as_styles():
+    result = runner.invoke(app, ["ask", "--no-tty-check", "--all"], input="[bold]x[/]\n")
+    assert result.exit_code == 130
+    assert (
+        "'age' must be a whole number from 0 to 120 years, got \"[bold]x[/]\". "
+        "Type a number from 0 to 120 years, or d if you don't know." in _flat(result.stdout)
+    )
