@@ -83,7 +83,7 @@ def ask(
 
         redflag ask --save answers.json; redflag check - < answers.json
     """
-    if not no_tty_check and not sys.stdin.isatty():
+    if not no_tty_check and (sys.stdin is None or not sys.stdin.isatty()):
         raise UsageError(
             "'redflag ask' is an interview and needs a terminal, but stdin is not one",
             hint="for scripts, give the answers as JSON: "
