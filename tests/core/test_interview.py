@@ -1,0 +1,357 @@
+"""Question selection for `redflag ask`: what to ask next, and when nothing can change."""
+
+from __future__ import annotations
+
+import itertools
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from redflag.core.evaluate import evaluate, trace_node
+from redflag.core.interview import _region_values, answers_record, plan, truth_of
+from redflag.formats.rulefile import load_ruleset
+
+RULES = load_ruleset(None, cache_dir=None)
+DONT_KNOW = "don't know"
+
+
+def _interview(ruleset, answer):
+    """Run an interview to its end; `answer(flag)` gives a value or DONT_KNOW."""
+    record, dont_know, asked = {}, set(), []
+    while True:
+        step = plan(ruleset, record, frozenset(dont_know))
+        if step.next_flag is None:
+            return step, record, dont_know, asked
+        flag = step.next_flag
+        assert flag not in asked, f"{flag} asked twice"
+        asked.append(flag)
+        value = answer(flag)
+        if value == DONT_KNOW:
+            dont_know.add(flag)
+        else:
+            record[flag] = value
+
+
+def _no_symptoms(flag):
+    spec = RULES.flags[flag]
+    return 30 if spec.is_numeric else False
+
+
+def test_empty_interview_asks_back_pain_first_and_every_flag_can_matter():
+    step = plan(RULES, {})
+    assert step.next_flag == "back_pain"  # in the most emergency rules
+    assert step.result.level.id == "routine"
+    assert step.left == len(RULES.flags)
+    assert step.can_change
+
+
+def test_no_symptoms_stops_early_with_routine():
+    step, _record, _dont_know, asked = _interview(RULES, _no_symptoms)
+    assert step.result.level.id == "routine"
+    assert not step.can_change
+    assert step.next_flag is None
+    assert asked[:3] == ["back_pain", "cancer_history", "bone_metastases"]
+    assert len(asked) < len(RULES.flags) // 2
+    assert not step.result.could_escalate
+
+
+def test_mscc_path_reaches_emergency_and_stops():
+    yes = {"cancer_history", "limb_weakness"}
+    step, _record, _, asked = _interview(RULES, lambda f: f in yes or _no_symptoms(f))
+    assert step.result.level.id == "emergency"
+    assert next(o.rule.id for o in step.result.matched) == "mscc_neuro"
+    assert "limb_weakness" in asked
+    assert len(asked) < 10
+
+
+def test_emergency_rules_are_asked_before_urgent_ones():
+    # back pain yes: the next questions decide emergency rules (cancer, both legs...) first.
+    step = plan(RULES, {"back_pain": True})
+    top = min(o.compiled.rank for o in step.needed_by[step.next_flag])
+    assert top == 0
+    assert step.next_flag == "cancer_history"
+
+
+def test_dont_know_is_never_asked_again_and_shows_under_could_escalate():
+    step, _record, dont_know, asked = _interview(
+        RULES, lambda f: DONT_KNOW if f == "cancer_history" else _no_symptoms(f)
+    )
+    assert asked.count("cancer_history") == 1
+    assert "cancer_history" in dont_know
+    # bone metastases and every nerve symptom answered no: cancer alone cannot decide
+    # mscc_neuro, so it is not could-escalate; the cancer-only rule is.
+    escalate = {o.rule.id: o.missing for o in step.result.could_escalate}
+    assert step.result.level.id == "routine"
+    assert all("cancer_history" in missing for missing in escalate.values())
+    assert not step.can_change
+
+
+def test_after_emergency_no_question_is_worth_asking():
+    step = plan(RULES, {"saddle_anaesthesia": True})
+    assert step.result.rank == 0
+    assert step.next_flag is None
+    assert step.left == 0
+
+
+def test_ask_all_asks_every_flag_in_file_order():
+    step, _, _, asked = _interview(RULES, lambda f: False if f == "back_pain" else DONT_KNOW)
+    assert asked != list(RULES.flags)
+    step = plan(RULES, {}, ask_all=True)
+    assert step.next_flag == next(iter(RULES.flags))
+    record = {}
+    order = []
+    while (step := plan(RULES, record, ask_all=True)).next_flag is not None:
+        order.append(step.next_flag)
+        record[step.next_flag] = _no_symptoms(step.next_flag)
+    assert order == list(RULES.flags)
+
+
+def test_answers_record_is_in_file_order_with_null_for_dont_know():
+    data = answers_record(RULES, {"age": 67, "back_pain": True}, frozenset({"fever"}))
+    assert data == {"age": 67, "back_pain": True, "fever": None}
+    assert list(data) == ["age", "back_pain", "fever"]
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "cuts", "whole", "expected"),
+    [
+        (0, 120, {50}, True, (0, 1, 49, 50, 51, 119, 120)),
+        (0, 120, {19.5}, True, (0, 1, 18, 19, 20, 21, 119, 120)),
+        (0, 10, {4, 99}, False, (0, 2, 4, 7, 10)),
+        (0, 9, set(), True, (0, 1, 8, 9)),
+    ],
+)
+def test_region_values_cover_every_region_between_cuts(low, high, cuts, whole, expected):
+    assert _region_values(low, high, cuts, whole) == expected
+
+
+# A random interview on the shipped rules: each answer yes, no, don't know or a number.
+def _answer_strategy(flag):
+    spec = RULES.flags[flag]
+    if spec.is_numeric:
+        return st.one_of(st.just(DONT_KNOW), st.integers(int(spec.min), int(spec.max)))
+    return st.sampled_from([True, False, False, False, DONT_KNOW])
+
+
+def _completion(data, record, dont_know):
+    """Random answers for every flag not yet answered (don't-know flags stay unknown)."""
+    full = dict(record)
+    for flag in RULES.flags:
+        if flag not in record and flag not in dont_know:
+            value = data.draw(_answer_strategy(flag))
+            if value != DONT_KNOW:
+                full[flag] = value
+    return full
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_stopping_is_safe_no_later_answer_changes_the_level(data):
+    step, record, dont_know, _asked = _interview(
+        RULES, lambda f: data.draw(_answer_strategy(f), label=f)
+    )
+    for _ in range(5):
+        full = _completion(data, record, dont_know)
+        assert evaluate(RULES, full).rank == step.result.rank
+
+
+# The quiet answer to each flag: fires no rule on its own (checked below).
+QUIET = {"age": 30, "pain_duration_weeks": 0, "spa_criteria_count": 0}
+
+
+def test_quiet_answers_fire_nothing():
+    quiet = {f: QUIET.get(f, False) for f in RULES.flags}
+    assert evaluate(RULES, quiet).level.id == "routine"
+
+
+def _level_can_flip(record, dont_know, flag, rules):
+    """A witness that `flag` matters: answers to the other open flags under which two answers
+    to `flag` give different levels. Tries every combination of one rule's open flags, with
+    every other open flag given its quiet answer."""
+    spec = RULES.flags[flag]
+    values = (
+        _region_values(spec.min, spec.max, {4, 6, 12, 20, 45, 50, 60}, True)
+        if (spec.is_numeric)
+        else (True, False)
+    )
+    for outcome in rules:
+        others = [
+            f
+            for f in outcome.compiled.flags
+            if f != flag and f not in record and f not in dont_know
+        ]
+        quiet = {
+            f: QUIET.get(f, False)
+            for f in RULES.flags
+            if f not in record and f not in dont_know and f != flag
+        }
+        for bits in itertools.product(
+            *[
+                _region_values(
+                    RULES.flags[f].min, RULES.flags[f].max, {4, 6, 12, 20, 45, 50, 60}, True
+                )
+                if RULES.flags[f].is_numeric
+                else (True, False)
+                for f in others
+            ]
+        ):
+            base = {**record, **quiet, **dict(zip(others, bits, strict=True))}
+            levels = {evaluate(RULES, {**base, flag: v}).rank for v in values}
+            if len(levels) > 1:
+                return True
+    return False
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_every_question_asked_can_change_the_level(data):
+    record, dont_know = {}, set()
+    last_left = None
+    while (step := plan(RULES, record, frozenset(dont_know))).next_flag is not None:
+        flag = step.next_flag
+        if last_left is not None:
+            assert step.left <= last_left  # "at most N more" is never broken
+        last_left = step.left - 1
+        assert _level_can_flip(record, dont_know, flag, step.needed_by[flag]), flag
+        value = data.draw(_answer_strategy(flag), label=flag)
+        if value == DONT_KNOW:
+            dont_know.add(flag)
+        else:
+            record[flag] = value
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_truth_of_agrees_with_the_evaluator_trace(data):
+    record = {}
+    for flag in RULES.flags:
+        value = data.draw(_answer_strategy(flag), label=flag)
+        if value != DONT_KNOW:
+            record[flag] = value
+    for rule in RULES.rules:
+        assert (
+            truth_of(rule.condition, record, RULES)
+            is trace_node(rule.condition, record, RULES).truth
+        ), rule.id
+
+
+def _ruleset(tmp_path: Path, flags: str, rules: str):
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        textwrap.dedent(
+            """
+            [ruleset]
+            id = "t"
+            name = "t"
+            version = "1"
+            status = "draft"
+            description = "test"
+
+            [sources.S]
+            title = "t"
+            organisation = "t"
+            year = "2024"
+            url = "https://example.org"
+
+            [[levels]]
+            id = "high"
+            label = "High"
+            timeframe = "now"
+            action = "act"
+
+            [[levels]]
+            id = "low"
+            label = "Low"
+            timeframe = "later"
+            action = "wait"
+            """
+        )
+        + textwrap.dedent(flags)
+        + textwrap.dedent(rules),
+        encoding="utf-8",
+    )
+    return load_ruleset(path, cache_dir=None)
+
+
+FLAGS = """
+[flags.a]
+type = "bool"
+question = "A?"
+
+[flags.b]
+type = "bool"
+question = "B?"
+
+[flags.n]
+type = "int"
+min = 0
+max = 100
+question = "N?"
+
+[flags.m]
+type = "int"
+min = 0
+max = 100
+question = "M?"
+"""
+
+
+def _rule(when: str) -> str:
+    return f"""
+[[rules]]
+id = "r"
+level = "high"
+title = "t"
+when = "{when}"
+rationale = "t"
+advice = "t"
+sources = ["S"]
+"""
+
+
+def test_flag_that_cannot_decide_its_rule_is_not_asked(tmp_path):
+    # b is absorbed: `a or (a and b)` is just `a`, though Kleene logic leaves it unknown.
+    ruleset = _ruleset(tmp_path, FLAGS, _rule("a or (a and b)"))
+    step = plan(ruleset, {})
+    assert set(step.needed_by) == {"a"}
+    assert plan(ruleset, {"a": False}).next_flag is None
+
+
+def test_rule_that_can_never_match_asks_nothing(tmp_path):
+    ruleset = _ruleset(tmp_path, FLAGS, _rule("n >= 50 and n < 20"))
+    step = plan(ruleset, {})
+    assert [o.rule.id for o in step.result.could_escalate] == ["r"]  # Kleene: unknown
+    assert step.next_flag is None  # but no answer can make it true
+
+
+def test_dont_know_that_blocks_a_rule_stops_its_other_questions(tmp_path):
+    ruleset = _ruleset(tmp_path, FLAGS, _rule("a and b"))
+    assert plan(ruleset, {}, frozenset({"a"})).next_flag is None
+    assert plan(ruleset, {}, frozenset()).next_flag == "a"
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "not a and count(a, b) >= 1",
+        "all(a, b) or not (n < 30)",
+        "count(a, b) == 1 and n != 40",
+        "2 <= count(a, b) or 50 > n",
+    ],
+)
+def test_truth_of_agrees_with_trace_for_every_operator(tmp_path, when):
+    ruleset = _ruleset(tmp_path, FLAGS, _rule(when))
+    condition = ruleset.rules[0].condition
+    for a, b, n in itertools.product(
+        (True, False, None), (True, False, None), (None, 0, 30, 40, 99)
+    ):
+        record = {k: v for k, v in {"a": a, "b": b, "n": n}.items() if v is not None}
+        assert truth_of(condition, record, ruleset) is trace_node(condition, record, ruleset).truth
+
+
+def test_comparing_two_numeric_flags_falls_back_to_asking(tmp_path):
+    ruleset = _ruleset(tmp_path, FLAGS, _rule("n > m"))
+    assert set(plan(ruleset, {}).needed_by) == {"n", "m"}
