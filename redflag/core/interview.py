@@ -77,7 +77,7 @@ def plan(
     result = evaluate(ruleset, record)
     needed: dict[str, list[RuleOutcome]] = {}
     for outcome in result.could_escalate:  # most urgent first
-        for flag in _deciding_flags(ruleset, outcome, record, skipped):
+        for flag in _deciding_flags(ruleset, outcome, result, record, skipped):
             needed.setdefault(flag, []).append(outcome)
     order = list(ruleset.flags)
     needed_by = {f: tuple(needed[f]) for f in order if f in needed}
@@ -120,33 +120,66 @@ def _most_urgent_flag(
 
 
 def _deciding_flags(
-    ruleset: CompiledRuleSet, outcome: RuleOutcome, record: Record, skipped: frozenset[str]
+    ruleset: CompiledRuleSet,
+    outcome: RuleOutcome,
+    result: Result,
+    record: Record,
+    skipped: frozenset[str],
 ) -> tuple[str, ...]:
-    """The askable flags of an UNKNOWN rule whose answer can make it TRUE or not TRUE."""
+    """The askable flags of an UNKNOWN rule whose answer can change the level through it.
+
+    A flag counts when, for some answers to the rule's other open flags, its two answers give
+    different levels, counting this rule and every other undecided rule at its level or above
+    that reads one of those flags (so a question is not asked when any answer that would fire
+    this rule fires a more urgent one too).
+
+    "Don't know" flags are not asked again, but they are not treated as "no" either: they range
+    over every value here, so a question still counts when it matters for some true answer to
+    a "don't know" (cancer = no, bone metastases = don't know: limb weakness is still asked,
+    and "could escalate" narrows to the one unanswered question).
+    """
     rule = outcome.compiled
     # Flags only under parts that are already TRUE or FALSE cannot change anything: a definite
     # part stays definite whatever else is answered.
-    askable = tuple(f for f in outcome.missing if f not in skipped)
+    free = outcome.missing
+    askable = tuple(f for f in free if f not in skipped)
     if not askable:
         return ()
-    domains = _domains(ruleset, rule, askable)
+    domains = _domains(ruleset, rule, free)
     if domains is None or math.prod(len(d) for d in domains) > MAX_COMBINATIONS:
-        return tuple(f for f in outcome.missing if f in askable)
-    truths: dict[tuple[Value, ...], bool] = {}
+        return askable
+    shared = set(free)
+    rivals = [
+        o.compiled
+        for o in result.outcomes
+        if o.truth is Truth.UNKNOWN
+        and o.compiled.rank <= rule.rank
+        and o.compiled is not rule
+        and shared.intersection(o.missing)
+    ]
+    watched = [rule, *rivals]
+    levels: dict[tuple[Value, ...], int] = {}
     base = dict(record)
     for values in itertools.product(*domains):
-        base.update(zip(askable, values, strict=True))
-        truths[values] = truth_of(rule.condition, base, ruleset) is Truth.TRUE
-    return tuple(flag for i, flag in enumerate(askable) if _flips(truths, i, len(domains[i])))
+        base.update(zip(free, values, strict=True))
+        levels[values] = min(
+            (r.rank for r in watched if truth_of(r.condition, base, ruleset) is Truth.TRUE),
+            default=result.rank,
+        )
+    return tuple(
+        flag
+        for i, flag in enumerate(free)
+        if flag not in skipped and _flips(levels, i, len(domains[i]))
+    )
 
 
-def _flips(truths: Mapping[tuple[Value, ...], bool], index: int, size: int) -> bool:
-    """True if changing only position `index` turns some combination TRUE <-> not TRUE."""
-    seen: dict[tuple[Value, ...], bool] = {}
-    for values, is_true in truths.items():
+def _flips(levels: Mapping[tuple[Value, ...], int], index: int, size: int) -> bool:
+    """True if changing only position `index` changes the level for some combination."""
+    seen: dict[tuple[Value, ...], int] = {}
+    for values, level in levels.items():
         others = values[:index] + values[index + 1 :]
-        previous = seen.setdefault(others, is_true)
-        if previous != is_true:
+        previous = seen.setdefault(others, level)
+        if previous != level:
             return True
     return False
 

@@ -44,7 +44,10 @@ def test_empty_interview_asks_back_pain_first_and_every_flag_can_matter():
     step = plan(RULES, {})
     assert step.next_flag == "back_pain"  # in the most emergency rules
     assert step.result.level.id == "routine"
-    assert step.left == len(RULES.flags)
+    # every flag but spa_criteria_count: x_axial_spa is masked (whenever it fires,
+    # persistent_pain fires at the same level), so its own question can never change the level
+    assert set(RULES.flags) - set(step.needed_by) == {"spa_criteria_count"}
+    assert step.left == len(RULES.flags) - 1
     assert step.can_change
 
 
@@ -181,13 +184,9 @@ def _level_can_flip(record, dont_know, flag, rules):
         others = [
             f
             for f in outcome.compiled.flags
-            if f != flag and f not in record and f not in dont_know
+            if f != flag and f not in record  # "don't know" flags may be anything
         ]
-        quiet = {
-            f: QUIET.get(f, False)
-            for f in RULES.flags
-            if f not in record and f not in dont_know and f != flag
-        }
+        quiet = {f: QUIET.get(f, False) for f in RULES.flags if f not in record and f != flag}
         for bits in itertools.product(
             *[
                 _region_values(
@@ -327,10 +326,16 @@ def test_rule_that_can_never_match_asks_nothing(tmp_path):
     assert step.next_flag is None  # but no answer can make it true
 
 
-def test_dont_know_that_blocks_a_rule_stops_its_other_questions(tmp_path):
+def test_dont_know_does_not_stop_the_other_questions_of_its_rule(tmp_path):
+    # "don't know" is not "no": b still matters if a is in fact yes, so b is asked, and the
+    # rule then waits on a alone (shown under could escalate)
     ruleset = _ruleset(tmp_path, FLAGS, _rule("a and b"))
-    assert plan(ruleset, {}, frozenset({"a"})).next_flag is None
     assert plan(ruleset, {}, frozenset()).next_flag == "a"
+    assert plan(ruleset, {}, frozenset({"a"})).next_flag == "b"
+    done = plan(ruleset, {"b": True}, frozenset({"a"}))
+    assert done.next_flag is None
+    assert [o.missing for o in done.result.could_escalate] == [("a",)]
+    assert plan(ruleset, {"b": False}, frozenset({"a"})).next_flag is None
 
 
 @pytest.mark.parametrize(
