@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from redflag import __version__
-from redflag.cli import check, rules
+from redflag.cli import batch, check, rules
 from redflag.cli.handler import State
 
 app = typer.Typer(
@@ -44,6 +44,7 @@ def _root(
 
 
 app.command("check")(check.check)
+app.command("batch")(batch.batch)
 app.add_typer(rules.app, name="rules")
 
 
