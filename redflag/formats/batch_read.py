@@ -91,7 +91,8 @@ class _Layout:
             # value is caught after decoding and re-read by the slow path.
             bounded = Annotated[float, msgspec.Meta(ge=flag.min, le=flag.max)]
             fields.append((flag_id, bounded | None, 0))
-        fields.append(("id", str | int | None, False))  # JSON cannot give an id of false
+        # JSON cannot give an id of false; `"id": null` is refused, as core/record.py does
+        fields.append(("id", str | int, False))
         self.struct = msgspec.defstruct(
             "FastRecord", fields, forbid_unknown_fields=True, gc=False, kw_only=True
         )
@@ -201,6 +202,7 @@ def _friendly(
 ) -> tuple[Record, RecordId | None] | tuple[InputError, RecordId | None]:
     """The slow path: exactly what `check -` does with this text, as a value."""
     if isinstance(text, bytes):
+        text = text.removesuffix(b"\n").removesuffix(b"\r")  # the line ending is not data
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as err:
