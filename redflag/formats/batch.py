@@ -117,7 +117,7 @@ def _chunks(
     decoder = FastDecoder(ruleset, vector)
     for source, stream in inputs:
         if options.format == "ndjson":
-            yield from decoder.chunks(iter(stream), source, size, keep)
+            yield from decoder.chunks(stream, source, size, keep)
         elif options.format == "csv":
             text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
             try:

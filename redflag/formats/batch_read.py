@@ -44,7 +44,7 @@ FORMATS = ("ndjson", "csv", "json")
 GZIP_MAGIC = b"\x1f\x8b"
 
 # msgpack type bytes of false and true -> truth codes; anything else (nil, absent) unknown
-_NIL, _FALSE, _TRUE = 0xC0, 0xC2, 0xC3
+_FALSE, _TRUE = 0xC2, 0xC3
 _CODE = np.ones(256, dtype=np.int8)
 _CODE[_FALSE], _CODE[_TRUE] = 0, 2
 
@@ -73,49 +73,103 @@ class _Layout:
     """The fast record type of one rule set, and where its values sit in msgpack bytes.
 
     A decoded record is a msgspec Struct: bool flags first, then numeric flags, then `id`.
-    A chunk of them is turned into columns by encoding each to msgpack (C speed) and
-    reading the bytes with numpy, far cheaper than converting ~40 Python objects per
-    record one by one. Each record is a map with fixed keys, so each bool value (one byte)
-    sits at a fixed offset; numeric values are 1 byte or float64 (9 bytes), read column by
-    column. A key left out decodes to the sentinel 0 (id: False), encoded as its own byte,
-    so a given null and an absent key can be told apart: that counts the distinct keys
-    given, for the duplicate-key check. Format: https://github.com/msgpack/msgpack/blob/master/spec.md
+    A chunk of them becomes columns by encoding the whole list to msgpack in one call (C
+    speed) and reading the bytes with numpy: far cheaper than converting ~40 Python objects
+    per record. Every record is a map with the same keys; a bool value is one byte and a
+    numeric value is always a float64 (9 bytes), so each value sits at a fixed offset from
+    the start of its record, and only the id varies in length (computed from the ids).
+
+    Sentinels tell a key left out from a key given as null (the duplicate-key check counts
+    the distinct keys given): a bool left out decodes to 0 (its own msgpack byte), a number
+    left out to -inf and given as null to +inf (JSON cannot write either; the bounds refuse
+    them), an id left out to False. Format: https://github.com/msgpack/msgpack/blob/master/spec.md
     """
 
     def __init__(self, ruleset: CompiledRuleSet, vector: VectorRuleSet) -> None:
         self.bool_flags, self.numeric_flags = vector.bool_flags, vector.numeric_flags
-        fields: list[tuple[str, Any, Any]] = [(f, bool | None, 0) for f in self.bool_flags]
+        bools: list[tuple[str, Any, Any]] = [(f, bool | None, 0) for f in self.bool_flags]
+        numbers, nullable = [], []
         for flag_id in self.numeric_flags:
             flag = ruleset.flags[flag_id]
             # int flags decode as float too: check_value accepts 67.0 as 67; a non-whole
             # value is caught after decoding and re-read by the slow path.
             bounded = Annotated[float, msgspec.Meta(ge=flag.min, le=flag.max)]
-            fields.append((flag_id, bounded | None, 0))
+            numbers.append((flag_id, bounded, _LEFT_OUT))
+            nullable.append((flag_id, bounded | None, _LEFT_OUT))
         # JSON cannot give an id of false; `"id": null` is refused, as core/record.py does
-        fields.append(("id", str | int, False))
-        self.struct = msgspec.defstruct(
-            "FastRecord", fields, forbid_unknown_fields=True, gc=False, kw_only=True
-        )
+        record_id = [("id", str | int, False)]
+        options: dict[str, Any] = {"forbid_unknown_fields": True, "gc": False, "kw_only": True}
+        self.struct = msgspec.defstruct("FastRecord", bools + numbers + record_id, **options)
+        with_nulls = msgspec.defstruct("FastRecordNulls", bools + nullable + record_id, **options)
+        self.decode = msgspec.json.Decoder(self.struct).decode
+        self._decode_nulls = msgspec.json.Decoder(with_nulls).decode
         self.encode = msgspec.msgpack.Encoder().encode
-        key_lengths = [len(self.encode(name)) for name, _, _ in fields]
-        offset = _map_header_len(len(fields))
-        bool_offsets = []
-        for length in key_lengths[: len(self.bool_flags)]:
-            bool_offsets.append(offset + length)
-            offset += length + 1
-        self.bool_offsets = np.array(bool_offsets, dtype=np.intp)
-        self.numeric_start = offset  # where the first numeric key starts
-        self.numeric_keys = key_lengths[len(self.bool_flags) : -1]
-        self.id_key = key_lengths[-1]
+        names = [name for name, _, _ in bools + numbers + record_id]
+        key_lengths = [len(self.encode(name)) for name in names]
+        offset = _map_header_len(len(names))
+        offsets = []
+        for name, length in zip(names, key_lengths, strict=True):
+            offsets.append(offset + length)
+            offset += length + (1 if name in self.bool_flags else 9)
+        n_bool = len(self.bool_flags)
+        self.bool_offsets = np.array(offsets[:n_bool], dtype=np.intp)
+        self.numeric_offsets = np.array(offsets[n_bool:-1], dtype=np.intp) + 1  # past the tag
+        self.id_offset = offsets[-1]
+        self.fixed_length = offsets[-1]  # everything but the id value
+        self.signature = np.frombuffer(self.encode(self.struct())[: offsets[0]], dtype=np.uint8)
         self.get_id = operator.attrgetter("id")
+
+    def decode_with_nulls(self, text: bytes) -> Any:
+        """A line the fast decoder refused, if only because a number was null; else raise."""
+        record = self._decode_nulls(text)
+        nulls = {f: _NULL for f in self.numeric_flags if getattr(record, f) is None}
+        return msgspec.structs.replace(record, **nulls)
 
     def from_record(self, record: Record, record_id: RecordId | None) -> Any:
         """A validated record (slow path) as the fast record type."""
         values: dict[str, Any] = {f: record.get(f, 0) for f in self.bool_flags}
         for f in self.numeric_flags:
             value = record.get(f)
-            values[f] = 0 if value is None else float(value)
+            values[f] = _LEFT_OUT if value is None else float(value)
         return self.struct(**values, id=False if record_id is None else record_id)
+
+    def columns(self, structs: list[Any]) -> tuple[Columns, list[RecordId | None], Ints]:
+        """Fast records -> columns, ids, and how many distinct keys each record gave."""
+        ids = list(map(self.get_id, structs))
+        data, starts = self._encode_all(structs, ids)
+        tags = data[starts[None, :] + self.bool_offsets[:, None]]
+        given = np.count_nonzero(tags != _ABSENT, axis=0)
+        raw = data[starts[:, None, None] + self.numeric_offsets[None, :, None] + _EIGHT]
+        numbers = np.ascontiguousarray(raw).view(">f8")[:, :, 0].T.astype(np.float64)
+        given += np.count_nonzero(numbers != _LEFT_OUT, axis=0)
+        numbers[np.isinf(numbers)] = np.nan  # left out or null: unknown
+        given += data[starts + self.id_offset] != _FALSE
+        return Columns(_CODE[tags], numbers), [None if i is False else i for i in ids], given
+
+    def _encode_all(
+        self, structs: list[Any], ids: list[Any]
+    ) -> tuple[np.ndarray[Any, np.dtype[np.uint8]], Ints]:
+        """All records as msgpack in one call, and where each starts."""
+        k = len(structs)
+        try:
+            data = np.frombuffer(self.encode(structs), dtype=np.uint8)
+        except OverflowError:  # an integer id beyond 64 bits: only its presence is read
+            data = np.frombuffer(b"", dtype=np.uint8)
+        lengths = self.fixed_length + _id_lengths(ids)
+        starts = np.zeros(k, dtype=np.intp)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        starts += _array_header_len(k)
+        if len(data) and starts[-1] + lengths[-1] == len(data) and self._starts_ok(data, starts):
+            return data, starts
+        encoded = [self._encode_any_id(s) for s in structs]  # exact, slower
+        lengths = np.fromiter(map(len, encoded), dtype=np.intp, count=k)
+        starts = np.zeros(k, dtype=np.intp)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        return np.frombuffer(b"".join(encoded), dtype=np.uint8), starts
+
+    def _starts_ok(self, data: np.ndarray[Any, np.dtype[np.uint8]], starts: Ints) -> bool:
+        window = data[starts[:, None] + np.arange(len(self.signature))]
+        return bool((window == self.signature).all())
 
     def _encode_any_id(self, struct: Any) -> bytes:
         try:
@@ -123,43 +177,33 @@ class _Layout:
         except OverflowError:
             return self.encode(msgspec.structs.replace(struct, id=0))
 
-    def columns(self, structs: list[Any]) -> tuple[Columns, list[RecordId | None], Ints]:
-        """Fast records -> columns, ids, and how many distinct keys each record gave."""
-        k = len(structs)
-        try:
-            encoded = list(map(self.encode, structs))
-        except OverflowError:  # an integer id beyond 64 bits: only its presence is read
-            encoded = [self._encode_any_id(s) for s in structs]
-        lengths = np.fromiter(map(len, encoded), dtype=np.intp, count=k)
-        data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-        starts = np.zeros(k, dtype=np.intp)
-        np.cumsum(lengths[:-1], out=starts[1:])
-        tags = data[starts[None, :] + self.bool_offsets[:, None]]
-        given = np.count_nonzero(tags != _ABSENT, axis=0)
-        numbers = np.empty((len(self.numeric_flags), k), dtype=np.float64)
-        pos = starts + self.numeric_start
-        last = len(data) - 1
-        for row, key_length in enumerate(self.numeric_keys):
-            pos = pos + key_length
-            tag = data[pos]
-            is_float = tag == _FLOAT64
-            raw = data[np.minimum(pos[:, None] + _EIGHT, last)]
-            values = np.ascontiguousarray(raw).view(">f8").ravel()
-            numbers[row] = np.where(is_float, values, np.nan)
-            given += tag != _ABSENT
-            pos = pos + np.where(is_float, 9, 1)
-        given += data[pos + self.id_key] != _FALSE
-        ids = [None if i is False else i for i in map(self.get_id, structs)]
-        return Columns(_CODE[tags], numbers), ids, given
+
+def _id_lengths(ids: list[Any]) -> Ints:
+    """msgpack length of each id when all are ASCII strings or absent, else -1 (unknown)."""
+    try:
+        text = "".join([i or "" for i in ids])  # False (absent) -> ""
+    except TypeError:  # an int id: let the exact path measure
+        return np.full(len(ids), -1, dtype=np.intp)
+    if not text.isascii():
+        return np.full(len(ids), -1, dtype=np.intp)
+    n = np.fromiter(map(len, [i or "" for i in ids]), dtype=np.intp, count=len(ids))
+    header = np.where(n <= 31, 1, np.where(n <= 0xFF, 2, np.where(n <= 0xFFFF, 3, 5)))
+    absent = np.fromiter((i is False for i in ids), dtype=np.bool_, count=len(ids))
+    return np.where(absent, 1, header + n)
 
 
 def _map_header_len(n: int) -> int:
     return 1 if n <= 15 else 3 if n <= 0xFFFF else 5
 
 
+def _array_header_len(n: int) -> int:
+    return 1 if n <= 15 else 3 if n <= 0xFFFF else 5
+
+
 Ints = np.ndarray[Any, np.dtype[np.intp]]
-_ABSENT, _FLOAT64 = 0x00, 0xCB
-_EIGHT = np.arange(1, 9, dtype=np.intp)
+_ABSENT = 0x00
+_LEFT_OUT, _NULL = float("-inf"), float("inf")
+_EIGHT = np.arange(8, dtype=np.intp)
 
 
 class _Rows:
@@ -235,20 +279,25 @@ class FastDecoder:
     def __init__(self, ruleset: CompiledRuleSet, vector: VectorRuleSet) -> None:
         self.ruleset = ruleset
         self.layout = _Layout(ruleset, vector)
-        self._decode = msgspec.json.Decoder(self.layout.struct).decode
         self._int_rows = [
             i for i, f in enumerate(vector.numeric_flags) if ruleset.flags[f].type == "int"
         ]
 
     def chunks(
-        self, lines: Iterator[bytes], source: str, chunk_size: int, keep_records: bool
+        self, stream: IO[bytes], source: str, chunk_size: int, keep_records: bool
     ) -> Iterator[Chunk]:
-        """NDJSON lines -> chunks; each physical line is one entry (a blank line is an error)."""
+        """NDJSON -> chunks; each physical line is one entry (a blank line is an error).
+
+        With chunk_size 1 (--line-buffered) each line is handled as soon as it arrives;
+        otherwise the stream is read in blocks of about a megabyte.
+        """
+        batches = (
+            iter(lambda: list(islice(stream, 1)), [])
+            if chunk_size == 1
+            else _line_batches(stream, chunk_size)
+        )
         number = 0
-        while True:
-            batch = list(islice(lines, chunk_size))
-            if not batch:
-                return
+        for batch in batches:
             yield self._chunk(batch, source, number + 1, keep_records)
             number += len(batch)
 
@@ -258,16 +307,52 @@ class FastDecoder:
             for i, text in enumerate(batch, start=first):
                 rows_add(rows, _friendly(text, self.ruleset, source, i), i)
             return rows.chunk()
-        decode = self._decode
+        structs = rows.structs
+        append, decode, with_nulls = (
+            structs.append,
+            self.layout.decode,
+            self.layout.decode_with_nulls,
+        )
+        try:
+            for text in batch:
+                try:
+                    append(decode(text))
+                except msgspec.ValidationError:
+                    append(with_nulls(text))  # a null number; anything else raises again
+        except ValueError:
+            return self._chunk_with_errors(batch, source, first)
+        rows.lines = list(range(first, first + len(batch)))
+        chunk = rows.chunk()
+        fast = np.arange(len(batch), dtype=np.intp)
+        data = np.frombuffer(b"".join(batch), dtype=np.uint8)
+        if np.count_nonzero(data == _COLON) == int(rows.given.sum()):
+            colons = rows.given  # every record: colons == given (see _recheck)
+        else:
+            colons = np.array([text.count(b":") for text in batch], dtype=np.intp)
+        self._recheck(chunk, batch, first, fast, colons, rows.given)
+        return chunk
+
+    def _decode_or_none(self, text: bytes) -> Any:
+        try:
+            try:
+                return self.layout.decode(text)
+            except msgspec.ValidationError:
+                return self.layout.decode_with_nulls(text)
+        except ValueError:  # msgspec's errors and bad UTF-8
+            return None
+
+    def _chunk_with_errors(self, batch: list[bytes], source: str, first: int) -> Chunk:
+        rows = _Rows(self.layout, source, False)
+        decode = self._decode_or_none
         fast: list[int] = []
         colons: list[int] = []
         structs, lines = rows.structs, rows.lines
         for i, text in enumerate(batch, start=first):
-            try:
-                structs.append(decode(text))
-            except ValueError:  # msgspec's errors and bad UTF-8: let the slow path say why
+            struct = decode(text)
+            if struct is None:  # let the slow path say what is wrong
                 rows_add(rows, _friendly(text, self.ruleset, source, i), i)
                 continue
+            structs.append(struct)
             fast.append(len(lines))
             colons.append(text.count(b":"))
             lines.append(i)
@@ -300,6 +385,25 @@ class FastDecoder:
             if isinstance(outcome, InputError):
                 chunk.errors[i] = outcome
                 chunk.ids[i] = record_id
+
+
+_COLON = ord(":")
+_BLOCK = 1 << 20
+
+
+def _line_batches(stream: IO[bytes], chunk_size: int) -> Iterator[list[bytes]]:
+    """Lines (without their newline) in lists of at most chunk_size, read by blocks."""
+    rest = b""
+    while True:
+        data = stream.read(_BLOCK)
+        if not data:
+            break
+        lines = (rest + data if rest else data).split(b"\n")
+        rest = lines.pop()  # a partial line, or b"" after a final newline
+        for start in range(0, len(lines), chunk_size):
+            yield lines[start : start + chunk_size]
+    if rest:
+        yield [rest]
 
 
 def rows_add(
