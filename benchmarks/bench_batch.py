@@ -33,26 +33,28 @@ from corpus import write_corpus  # noqa: E402
 FLOOR = r"""
 import sys, time
 import orjson, msgspec
-def run(loads, path):
+CONSTANT = {"line": 0, "id": None, "level": "routine", "matched": [], "could_escalate": []}
+def run(loads, path, dump):
     out = open("/dev/null", "wb")
     start = time.perf_counter()
     n = 0
     parts = []
+    constant = orjson.dumps(CONSTANT) + b"\n"
     with open(path, "rb") as f:
         for line in f:
             loads(line)
-            parts.append(b'{"level":"routine"}\n')
+            parts.append(orjson.dumps(CONSTANT) + b"\n" if dump else constant)
             n += 1
             if len(parts) == 4096:
                 out.write(b"".join(parts)); parts = []
     out.write(b"".join(parts))
     return n / (time.perf_counter() - start)
 path = sys.argv[1]
-best = {}
-for name, loads in (("orjson", orjson.loads), ("msgspec", msgspec.json.decode)):
-    best[name] = max(run(loads, path) for _ in range(3))
-name = max(best, key=best.get)
-print(name, best[name], best["orjson"], best["msgspec"])
+for dump in (True, False):
+    best = {name: max(run(loads, path, dump) for _ in range(3))
+            for name, loads in (("orjson", orjson.loads), ("msgspec", msgspec.json.decode))}
+    name = max(best, key=best.get)
+    print(name, best[name], best["orjson"], best["msgspec"])
 """
 
 JQ_FILTER = (
@@ -78,6 +80,13 @@ def timed(cmd: list[str], stdin_path: Path | None = None, env: dict[str, str] | 
     if proc.returncode not in (0, 1, 2):
         raise SystemExit(f"{cmd} failed ({proc.returncode}): {err}")
     return elapsed, usage.ru_maxrss / 1024, err
+
+
+def _summary_rate(stderr: str) -> float:
+    """records/s from batch's summary line `... (123,456 records/s): ...`."""
+    if "records/s" not in stderr:
+        return 0.0
+    return float(stderr.split(" records/s")[0].rsplit("(", 1)[-1].replace(",", ""))
 
 
 def median_time(cmd: list[str], runs: int, env: dict[str, str], stdin: bytes | None = None):
@@ -111,19 +120,27 @@ def main() -> None:
         [py, "-c", FLOOR, str(corpus)], capture_output=True, text=True, check=True
     ).stdout.split()
     floor_lib, floor = out[0], float(out[1])
+    bare_lib, bare = out[4], float(out[5])
     print(
-        f"1. floor ({floor_lib} parse + constant write): {floor:,.0f} records/s "
-        f"(orjson {float(out[2]):,.0f}, msgspec {float(out[3]):,.0f})"
+        f"1. floor ({floor_lib} parse + orjson dump of a constant result, as PERFORMANCE.md): "
+        f"{floor:,.0f} records/s (orjson {float(out[2]):,.0f}, msgspec {float(out[3]):,.0f})"
     )
+    print(f"   stricter floor ({bare_lib} parse + write constant bytes): {bare:,.0f} records/s")
 
     batch = [py, "-m", "redflag", "batch", str(corpus)]
     subprocess.run(batch, capture_output=True, env=env, check=False)  # warm the rule cache
     runs = [timed(batch, env=env) for _ in range(3)]
     elapsed, rss, _ = min(runs)
     rate = n / elapsed
+    inside = max(_summary_rate(r[2]) for r in runs)
     print(
-        f"2. redflag batch: {rate:,.0f} records/s ({elapsed:.2f} s incl. start-up), "
-        f"ratio to floor {rate / floor:.2f} (target >= 0.6), peak RSS {rss:.0f} MB"
+        f"2. redflag batch: {inside:,.0f} records/s in-process (its summary line): ratio "
+        f"{inside / floor:.2f} to the floor, {inside / bare:.2f} to the stricter floor "
+        f"(target >= 0.6)"
+    )
+    print(
+        f"   end to end incl. start-up: {rate:,.0f} records/s ({elapsed:.2f} s), ratio "
+        f"{rate / floor:.2f}; peak RSS {rss:.0f} MB"
     )
 
     jq = shutil.which("jq")

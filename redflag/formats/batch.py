@@ -23,7 +23,7 @@ from redflag.formats.batch_read import (
 )
 from redflag.formats.batch_write import CsvWriter, FullWriter, NdjsonWriter, ResultWriter
 
-CHUNK_SIZE = 4096
+CHUNK_SIZE = 8192
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def run_batch(
         InputError: a CSV header or a JSON array that cannot be read at all.
     """
     vector = VectorRuleSet(ruleset)
-    writer = _writer(out, ruleset, options)
+    writer = _writer(out, ruleset, options, with_file=len(inputs) > 1)
     summary = BatchSummary(levels={level.id: 0 for level in ruleset.levels})
     level_ids = list(summary.levels)
     for chunk in _chunks(inputs, ruleset, vector, options):
@@ -97,13 +97,15 @@ def run_batch(
     return summary
 
 
-def _writer(out: IO[bytes], ruleset: CompiledRuleSet, options: BatchOptions) -> ResultWriter:
+def _writer(
+    out: IO[bytes], ruleset: CompiledRuleSet, options: BatchOptions, *, with_file: bool
+) -> ResultWriter:
     flush = options.line_buffered
     if options.format_out == "csv":
-        return CsvWriter(out, ruleset, flush_lines=flush)
+        return CsvWriter(out, ruleset, flush_lines=flush, with_file=with_file)
     if options.full:
-        return FullWriter(out, ruleset, flush_lines=flush)
-    return NdjsonWriter(out, ruleset, flush_lines=flush)
+        return FullWriter(out, ruleset, flush_lines=flush, with_file=with_file)
+    return NdjsonWriter(out, ruleset, flush_lines=flush, with_file=with_file)
 
 
 def _chunks(

@@ -45,13 +45,16 @@ def id_json(record_id: RecordId | None) -> bytes:
         return json.dumps(record_id).encode()
 
 
-def error_json(line: int, record_id: RecordId | None, err: InputError) -> dict[str, Any]:
-    """`{"line", "id", "error": {"code", "message", "hint"}}` for a bad record."""
-    return {
-        "line": line,
-        "id": record_id,
-        "error": {"code": err.code, "message": err.message, "hint": err.hint},
-    }
+def error_json(
+    line: int, record_id: RecordId | None, err: InputError, source: str | None = None
+) -> dict[str, Any]:
+    """`{"line", "file" (several inputs), "id", "error": {"code", "message", "hint"}}`."""
+    out: dict[str, Any] = {"line": line}
+    if source is not None:
+        out["file"] = source
+    out["id"] = record_id
+    out["error"] = {"code": err.code, "message": err.message, "hint": err.hint}
+    return out
 
 
 class _Signatures:
@@ -106,7 +109,10 @@ class NdjsonWriter:
     implies), one per could-escalate set.
     """
 
-    def __init__(self, out: IO[bytes], ruleset: CompiledRuleSet, *, flush_lines: bool) -> None:
+    def __init__(
+        self, out: IO[bytes], ruleset: CompiledRuleSet, *, flush_lines: bool, with_file: bool
+    ) -> None:
+        self.with_file = with_file
         self.out = out
         self.signatures = _Signatures(ruleset)
         self.flush_lines = flush_lines
@@ -120,14 +126,20 @@ class NdjsonWriter:
         tails = _cached(
             self._tails, _row_keys(result.could_escalate), lambda i: sig.tail(result, i)
         )
+        start = b'{"line":%d,'
+        source = chunk.source if self.with_file else None
+        if source is not None:  # several inputs: say which one
+            start += b'"file":' + orjson.dumps(source).replace(b"%", b"%%") + b","
+        template = start + b'"id":%b,%b%b'
         rows = zip(chunk.lines, chunk.ids, heads, tails, strict=True)
         try:
-            parts = [b'{"line":%d,"id":%b,%b%b' % (n, orjson.dumps(i), h, t) for n, i, h, t in rows]
+            parts = [template % (n, orjson.dumps(i), h, t) for n, i, h, t in rows]
         except TypeError:  # an integer id beyond 64 bits
             rows = zip(chunk.lines, chunk.ids, heads, tails, strict=True)
-            parts = [b'{"line":%d,"id":%b,%b%b' % (n, id_json(i), h, t) for n, i, h, t in rows]
+            parts = [template % (n, id_json(i), h, t) for n, i, h, t in rows]
         for i, err in chunk.errors.items():
-            parts[i] = orjson.dumps(error_json(chunk.lines[i], chunk.ids[i], err)) + b"\n"
+            body = error_json(chunk.lines[i], chunk.ids[i], err, source)
+            parts[i] = orjson.dumps(body) + b"\n"
         _write(self.out, parts, self.flush_lines)
 
 
@@ -159,7 +171,10 @@ def _cached(cache: dict[Any, bytes], keys: list[Any], make: Callable[[int], byte
 class FullWriter:
     """`{"line"}` plus everything `check --json` gives, per record (reference evaluator)."""
 
-    def __init__(self, out: IO[bytes], ruleset: CompiledRuleSet, *, flush_lines: bool) -> None:
+    def __init__(
+        self, out: IO[bytes], ruleset: CompiledRuleSet, *, flush_lines: bool, with_file: bool
+    ) -> None:
+        self.with_file = with_file
         self.out = out
         self.ruleset = ruleset
         self.flush_lines = flush_lines
@@ -168,14 +183,16 @@ class FullWriter:
         """Write every entry of the chunk, then flush."""
         assert chunk.records is not None, "--full chunks keep their records"
         parts = []
+        source = chunk.source if self.with_file else None
         for i, (line, record) in enumerate(zip(chunk.lines, chunk.records, strict=True)):
             err = chunk.errors.get(i)
             if err is not None or record is None:
                 assert err is not None
-                parts.append(orjson.dumps(error_json(line, chunk.ids[i], err)) + b"\n")
+                parts.append(orjson.dumps(error_json(line, chunk.ids[i], err, source)) + b"\n")
                 continue
             full = result_json(evaluate(self.ruleset, record, chunk.ids[i]), self.ruleset)
-            body = {"line": line, "id": chunk.ids[i], **full}
+            where = {"line": line} if source is None else {"line": line, "file": source}
+            body = {**where, "id": chunk.ids[i], **full}
             parts.append(orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS) + b"\n")
         _write(self.out, parts, self.flush_lines)
 
@@ -183,10 +200,14 @@ class FullWriter:
 class CsvWriter:
     """One CSV row per record: line, id, level, matched, could_escalate, error_code/message.
 
-    Rule ids in `matched` and `could_escalate` are separated by spaces.
+    Rule ids in `matched` and `could_escalate` are separated by spaces; a `file` column
+    follows `line` when there are several inputs.
     """
 
-    def __init__(self, out: IO[bytes], ruleset: CompiledRuleSet, *, flush_lines: bool) -> None:
+    def __init__(
+        self, out: IO[bytes], ruleset: CompiledRuleSet, *, flush_lines: bool, with_file: bool
+    ) -> None:
+        self.with_file = with_file
         self.out = out
         self.signatures = _Signatures(ruleset)
         self.flush_lines = flush_lines
@@ -197,8 +218,11 @@ class CsvWriter:
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
         if not self._header:
-            writer.writerow(CSV_COLUMNS)
+            writer.writerow(
+                (*CSV_COLUMNS[:1], "file", *CSV_COLUMNS[1:]) if self.with_file else CSV_COLUMNS
+            )
             self._header = True
+        where = (lambda n: (n, chunk.source)) if self.with_file else (lambda n: (n,))
         inverse, _, firsts = self.signatures.group(result)
         cells = [
             (level, " ".join(matched), " ".join(could), "", "")
@@ -208,9 +232,10 @@ class CsvWriter:
             record_id = "" if chunk.ids[i] is None else chunk.ids[i]
             err = chunk.errors.get(i)
             if err is None:
-                writer.writerow((chunk.lines[i], record_id, *cells[j]))
+                writer.writerow((*where(chunk.lines[i]), record_id, *cells[j]))
             else:
-                writer.writerow((chunk.lines[i], record_id, "", "", "", err.code, err.message))
+                row = (*where(chunk.lines[i]), record_id, "", "", "", err.code, err.message)
+                writer.writerow(row)
         _write(self.out, [text.getvalue().encode("utf-8")], self.flush_lines)
 
 

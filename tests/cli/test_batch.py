@@ -289,3 +289,18 @@ def test_real_subprocess_reads_stdin_and_writes_stdout():
     assert proc.returncode == 0
     assert [json.loads(x)["id"] for x in out.splitlines()] == ["a", "b", 3]
     assert err.startswith(b"redflag batch: 3 records")
+
+
+def test_several_files_are_read_in_turn_and_named(tmp_path: Path):
+    (tmp_path / "a.ndjson").write_text(ndjson(GOOD[:2]))
+    (tmp_path / "b.ndjson").write_text(ndjson(GOOD[2:]) + "{x\n")
+    result = batch(str(tmp_path / "a.ndjson"), str(tmp_path / "b.ndjson"))
+    out = lines(result.stdout)
+    assert [(o["line"], Path(o["file"]).name) for o in out] == [
+        (1, "a.ndjson"),
+        (2, "a.ndjson"),
+        (1, "b.ndjson"),
+        (2, "b.ndjson"),
+    ]
+    assert out[3]["error"]["code"] == "bad-json"
+    assert list(out[0]) == ["line", "file", "id", "level", "matched", "could_escalate"]
