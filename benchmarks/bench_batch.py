@@ -64,22 +64,34 @@ JQ_FILTER = (
 )
 
 
+GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
+
+
 def timed(cmd: list[str], stdin_path: Path | None = None, env: dict[str, str] | None = None):
-    """Wall seconds and peak RSS (MB) of one subprocess."""
-    before = time.perf_counter()
-    stdin = stdin_path.open("rb") if stdin_path else subprocess.DEVNULL
-    proc = subprocess.Popen(
-        cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - before
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if stdin_path:
-        stdin.close()
+    """Wall seconds, peak RSS in MB (GNU time's %M; NaN without it) and stderr of a command.
+
+    (os.wait4's ru_maxrss is not used: after fork it can report the parent's size.)
+    """
+    wrapped = [GNU_TIME, "-f", "maxrss_kb=%M", *cmd] if GNU_TIME else cmd
+    with (stdin_path or Path(os.devnull)).open("rb") as stdin:
+        before = time.perf_counter()
+        proc = subprocess.run(
+            wrapped,
+            stdin=stdin,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+            check=False,
+        )
+        elapsed = time.perf_counter() - before
+    err = proc.stderr.decode()
+    rss = float("nan")
+    if GNU_TIME and "maxrss_kb=" in err:
+        err, _, tail = err.rpartition("maxrss_kb=")
+        rss = int(tail.strip()) / 1024
     if proc.returncode not in (0, 1, 2):
         raise SystemExit(f"{cmd} failed ({proc.returncode}): {err}")
-    return elapsed, usage.ru_maxrss / 1024, err
+    return elapsed, rss, err
 
 
 def _summary_rate(stderr: str) -> float:

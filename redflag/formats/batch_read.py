@@ -388,7 +388,7 @@ class FastDecoder:
 
 
 _COLON = ord(":")
-_BLOCK = 4 << 20
+_BLOCK = 2 << 20
 
 
 def _line_batches(stream: IO[bytes], chunk_size: int) -> Iterator[list[bytes]]:
