@@ -137,9 +137,16 @@ class _Layout:
         """Fast records -> columns, ids, and how many distinct keys each record gave."""
         ids = list(map(self.get_id, structs))
         data, starts = self._encode_all(structs, ids)
-        tags = data[starts[None, :] + self.bool_offsets[:, None]]
+        width = int(starts[1] - starts[0]) if len(starts) > 1 else 0
+        if width and len(data) == starts[0] + width * len(starts):
+            # every record has the same length (ids of one length, or none): a 2-D view
+            records = data[int(starts[0]) :].reshape(len(starts), width)
+            tags = np.ascontiguousarray(records[:, self.bool_offsets].T)
+            raw = records[:, self.numeric_offsets[:, None] + _EIGHT]
+        else:
+            tags = data[starts[None, :] + self.bool_offsets[:, None]]
+            raw = data[starts[:, None, None] + self.numeric_offsets[None, :, None] + _EIGHT]
         given = np.count_nonzero(tags != _ABSENT, axis=0)
-        raw = data[starts[:, None, None] + self.numeric_offsets[None, :, None] + _EIGHT]
         numbers = np.ascontiguousarray(raw).view(">f8")[:, :, 0].T.astype(np.float64)
         given += np.count_nonzero(numbers != _LEFT_OUT, axis=0)
         numbers[np.isinf(numbers)] = np.nan  # left out or null: unknown

@@ -6,6 +6,8 @@ import io
 import json
 import random
 
+import pytest
+
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import evaluate
 from redflag.errors import InputError
@@ -13,9 +15,18 @@ from redflag.formats.batch import BatchOptions, run_batch
 from redflag.formats.records import record_from_json
 
 
-def random_line(ruleset: CompiledRuleSet, rng: random.Random, n: int) -> str:
+def random_line(
+    ruleset: CompiledRuleSet,
+    rng: random.Random,
+    n: int,
+    *,
+    fixed_ids: bool = False,
+    mutate: bool = True,
+) -> str:
     record: dict[str, object] = {}
-    if rng.random() < 0.8:
+    if fixed_ids:  # every record the same msgpack length: the 2-D fast path
+        record["id"] = f"r{n:06d}"
+    elif rng.random() < 0.8:
         record["id"] = rng.choice([f"r{n}", n, f"a:{n}"])
     elif rng.random() < 0.1:
         record["id"] = None  # refused by check, so by batch too
@@ -37,7 +48,7 @@ def random_line(ruleset: CompiledRuleSet, rng: random.Random, n: int) -> str:
                 else (int(value) if whole else round(value, 2))
             )
     text = json.dumps(record)
-    mutation = rng.random()
+    mutation = rng.random() if mutate else 1.0
     if mutation < 0.02:
         return text.replace('"back_pain"', '"back_pian"')
     if mutation < 0.04:
@@ -70,9 +81,10 @@ def expected(line: str, n: int, ruleset: CompiledRuleSet) -> dict[str, object]:
     }
 
 
-def test_batch_equals_check_on_a_generated_corpus_with_bad_lines(ruleset):
+@pytest.mark.parametrize("fixed_ids", [False, True])
+def test_batch_equals_check_on_a_generated_corpus_with_bad_lines(ruleset, fixed_ids):
     rng = random.Random(3)
-    lines = [random_line(ruleset, rng, n) for n in range(1, 5001)]
+    lines = [random_line(ruleset, rng, n, fixed_ids=fixed_ids) for n in range(1, 5001)]
     out = io.BytesIO()
     data = io.BytesIO(("\n".join(lines) + "\n").encode())
     summary = run_batch([("<stdin>", data)], ruleset, out, BatchOptions())
@@ -88,6 +100,23 @@ def test_batch_equals_check_on_a_generated_corpus_with_bad_lines(ruleset):
     assert summary.errors == errors
     assert 100 < errors < 1000
     assert summary.records == 5000
+
+
+@pytest.mark.parametrize("fixed_ids", [False, True])
+def test_clean_corpus_takes_the_fast_path_and_equals_check(ruleset, fixed_ids):
+    rng = random.Random(11)
+    lines = [
+        random_line(ruleset, rng, n, fixed_ids=fixed_ids, mutate=False) for n in range(1, 3001)
+    ]
+    out = io.BytesIO()
+    data = io.BytesIO(("\n".join(lines) + "\n").encode())
+    run_batch([("<stdin>", data)], ruleset, out, BatchOptions())
+    results = [json.loads(x) for x in out.getvalue().splitlines()]
+    for result in results:
+        if "error" in result:  # only `"id": null`, refused as check refuses it
+            assert result.pop("id") is None
+    want = [expected(line, n, ruleset) for n, line in enumerate(lines, start=1)]
+    assert results == want
 
 
 def test_chunk_boundaries_do_not_change_results(ruleset, monkeypatch):
