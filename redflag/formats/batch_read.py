@@ -405,7 +405,9 @@ def _line_batches(stream: IO[bytes], chunk_size: int) -> Iterator[list[bytes]]:
         data = stream.read(_BLOCK)
         if not data:
             break
-        lines = (rest + data if rest else data).split(b"\n")
+        lines = data.split(b"\n")
+        if rest:
+            lines[0] = rest + lines[0]
         rest = lines.pop()  # a partial line, or b"" after a final newline
         for start in range(0, len(lines), chunk_size):
             yield lines[start : start + chunk_size]

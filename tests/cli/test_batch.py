@@ -304,3 +304,20 @@ def test_several_files_are_read_in_turn_and_named(tmp_path: Path):
     ]
     assert out[3]["error"]["code"] == "bad-json"
     assert list(out[0]) == ["line", "file", "id", "level", "matched", "could_escalate"]
+
+
+def test_crlf_lines_and_a_missing_final_newline_are_fine(tmp_path: Path):
+    path = tmp_path / "in.ndjson"
+    path.write_bytes(ndjson(GOOD).replace("\n", "\r\n").encode() + b'{"id": "z", "fever": true}')
+    out = lines(batch(str(path)).stdout)
+    assert [o["id"] for o in out] == ["a", "b", 3, "z"]
+    assert lines(batch(stdin=ndjson(GOOD)).stdout) == out[:3]
+
+
+def test_a_record_split_over_blocks_is_read_whole(tmp_path: Path, monkeypatch):
+    from redflag.formats import batch_read
+
+    monkeypatch.setattr(batch_read, "_BLOCK", 7)
+    path = tmp_path / "in.ndjson"
+    path.write_text(ndjson(GOOD))
+    assert batch(str(path)).stdout == batch(stdin=ndjson(GOOD)).stdout
