@@ -15,12 +15,8 @@ import numpy as np
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.vector import ChunkResult, VectorRuleSet
-from redflag.formats.batch_read import (
-    Chunk,
-    FastDecoder,
-    csv_chunks,
-    json_array_chunks,
-)
+from redflag.formats.batch_read import Chunk, FastDecoder
+from redflag.formats.batch_tables import csv_chunks, json_array_chunks
 from redflag.formats.batch_write import CsvWriter, FullWriter, NdjsonWriter, ResultWriter
 
 CHUNK_SIZE = 8192
