@@ -15,6 +15,7 @@ import numpy as np
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.vector import ChunkResult, VectorRuleSet
+from redflag.errors import InputError, Location
 from redflag.formats.batch_read import Chunk, FastDecoder
 from redflag.formats.batch_tables import csv_chunks, json_array_chunks
 from redflag.formats.batch_write import CsvWriter, FullWriter, NdjsonWriter, ResultWriter
@@ -120,11 +121,24 @@ def _chunks(
             text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
             try:
                 yield from csv_chunks(text, decoder, source, size, keep)
+            except UnicodeDecodeError:
+                raise _not_utf8(source) from None
             finally:
                 text.detach()  # the caller owns (and closes) the stream
         else:
-            data = stream.read().decode("utf-8-sig")
+            try:
+                data = stream.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise _not_utf8(source) from None
             yield from json_array_chunks(data, decoder, source, size, keep)
+
+
+def _not_utf8(source: str) -> InputError:
+    return InputError(
+        f"{source} is not valid UTF-8 text",
+        location=Location(source),
+        hint="save the file as UTF-8 (CSV and JSON arrays are read as text)",
+    )
 
 
 def _head(chunk: Chunk, stop: int) -> Chunk:

@@ -321,3 +321,32 @@ def test_a_record_split_over_blocks_is_read_whole(tmp_path: Path, monkeypatch):
     path = tmp_path / "in.ndjson"
     path.write_text(ndjson(GOOD))
     assert batch(str(path)).stdout == batch(stdin=ndjson(GOOD)).stdout
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_text_formats_that_are_not_utf8_are_an_input_error(tmp_path: Path, fmt: str):
+    path = tmp_path / f"in.{fmt}"
+    path.write_bytes(b"back_pain\nyes\n\xff\xfe\n" if fmt == "csv" else b'[{"id": "\xff"}]')
+    result = batch("--format", fmt, str(path))
+    assert result.exit_code == 2
+    assert f"error[bad-input]: {path} is not valid UTF-8 text" in result.stderr
+
+
+def test_progress_bar_shows_on_a_terminal_and_does_not_change_the_output(tmp_path: Path):
+    pexpect = pytest.importorskip("pexpect")
+    path = tmp_path / "in.ndjson"
+    path.write_text(ndjson(GOOD * 2000))
+    out = tmp_path / "out.ndjson"
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "redflag", "batch", str(path), "-o", str(out)],
+        env=dict(os.environ, NO_COLOR="1"),
+        timeout=60,
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    shown = child.before.decode()
+    assert "checking records" in shown  # the progress bar, on the terminal only
+    assert "redflag batch: 6,000 records" in shown
+    assert out.read_text() == batch(stdin=ndjson(GOOD * 2000)).stdout
