@@ -131,12 +131,11 @@ class NdjsonWriter:
         if source is not None:  # several inputs: say which one
             start += b'"file":' + orjson.dumps(source).replace(b"%", b"%%") + b","
         template = start + b'"id":%b,%b%b'
-        rows = zip(chunk.lines, chunk.ids, heads, tails, strict=True)
         try:
-            parts = [template % (n, orjson.dumps(i), h, t) for n, i, h, t in rows]
+            ids = list(map(orjson.dumps, chunk.ids))
         except TypeError:  # an integer id beyond 64 bits
-            rows = zip(chunk.lines, chunk.ids, heads, tails, strict=True)
-            parts = [template % (n, id_json(i), h, t) for n, i, h, t in rows]
+            ids = list(map(id_json, chunk.ids))
+        parts = list(map(template.__mod__, zip(chunk.lines, ids, heads, tails, strict=True)))
         for i, err in chunk.errors.items():
             body = error_json(chunk.lines[i], chunk.ids[i], err, source)
             parts[i] = orjson.dumps(body) + b"\n"
@@ -149,13 +148,14 @@ def _row_keys(bits: np.ndarray[Any, np.dtype[np.bool_]]) -> list[Any]:
     n_rules = bits.shape[0]
     if n_rules <= 64:
         weights = np.left_shift(np.uint64(1), np.arange(n_rules, dtype=np.uint64))
-        return np.bitwise_or.reduce(np.where(bits, weights[:, None], np.uint64(0)), axis=0).tolist()  # type: ignore[no-any-return]
+        keys = np.bitwise_or.reduce(np.where(bits, weights[:, None], np.uint64(0)), axis=0)
+        return list(keys.tolist())
     packed = np.ascontiguousarray(np.packbits(bits, axis=0).T)
     return [row.tobytes() for row in packed]
 
 
 def _cached(cache: dict[Any, bytes], keys: list[Any], make: Callable[[int], bytes]) -> list[bytes]:
-    found = [cache.get(key) for key in keys]
+    found = list(map(cache.get, keys))
     if None in found:
         if len(cache) > _MAX_CACHED:
             cache.clear()
