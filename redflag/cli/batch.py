@@ -40,6 +40,7 @@ def batch(
         list[Path] | None,
         typer.Argument(
             help="Files to read, in turn ('-' or none: stdin). A .gz file is unzipped.",
+            metavar="FILE",
             show_default=False,
         ),
     ] = None,

@@ -31,7 +31,6 @@ from redflag.errors import BadJSONError, InputError, Location
 from redflag.formats.batch_columns import Ints, Layout
 from redflag.formats.records import parse_json_object
 
-FORMATS = ("ndjson", "csv", "json")
 GZIP_MAGIC = b"\x1f\x8b"
 
 

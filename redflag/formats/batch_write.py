@@ -25,7 +25,6 @@ from redflag.errors import InputError
 from redflag.formats.batch_read import Chunk
 from redflag.formats.result_json import result_json
 
-OUTPUT_FORMATS = ("ndjson", "csv")
 CSV_COLUMNS = ("line", "id", "level", "matched", "could_escalate", "error_code", "error_message")
 _MAX_CACHED = 65_536  # distinct signatures kept; bounded so memory stays constant
 
