@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from redflag import __version__
-from redflag.cli import ask, check, diff, explain, rules, test
+from redflag.cli import ask, batch, check, diff, explain, rules, test
 from redflag.cli.handler import State
 
 app = typer.Typer(
@@ -44,6 +44,7 @@ def _root(
 
 
 app.command("check")(check.check)
+app.command("batch")(batch.batch)
 app.command("ask")(ask.ask)
 app.command("test")(test.test)
 app.command("explain")(explain.explain)

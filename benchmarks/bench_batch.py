@@ -1,0 +1,181 @@
+"""Benchmark `redflag batch` against the parse-only floor, jq, and a cold `redflag check`.
+
+Generates a seeded corpus (benchmarks/corpus.py), then measures on that same corpus:
+  1. floor: a Python loop that only parses each line (orjson or msgspec, the faster) and
+     writes a constant result;
+  2. `redflag batch` (subprocess, shipped rules): records/s, ratio to the floor, peak RSS;
+  3. jq evaluating an equivalent of three rules (skipped when jq is not installed);
+  4. a cold single `redflag check` (JSON and human output; the rule-set cache warm) against
+     `python -c "import typer"`, median of several runs.
+
+Usage: python benchmarks/bench_batch.py [--records 200000] [--runs 7] [--keep DIR]
+Targets (issue 3): batch >= 0.6 x floor; peak RSS < 100 MB on 1,000,000 records; a cold
+check <= 2.5 x `import typer`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from corpus import write_corpus  # noqa: E402
+
+FLOOR = r"""
+import sys, time
+import orjson, msgspec
+CONSTANT = {"line": 0, "id": None, "level": "routine", "matched": [], "could_escalate": []}
+def run(loads, path, dump):
+    out = open("/dev/null", "wb")
+    start = time.perf_counter()
+    n = 0
+    parts = []
+    constant = orjson.dumps(CONSTANT) + b"\n"
+    with open(path, "rb") as f:
+        for line in f:
+            loads(line)
+            parts.append(orjson.dumps(CONSTANT) + b"\n" if dump else constant)
+            n += 1
+            if len(parts) == 4096:
+                out.write(b"".join(parts)); parts = []
+    out.write(b"".join(parts))
+    return n / (time.perf_counter() - start)
+path = sys.argv[1]
+for dump in (True, False):
+    best = {name: max(run(loads, path, dump) for _ in range(3))
+            for name, loads in (("orjson", orjson.loads), ("msgspec", msgspec.json.decode))}
+    name = max(best, key=best.get)
+    print(name, best[name], best["orjson"], best["msgspec"])
+"""
+
+JQ_FILTER = (
+    "{line: input_line_number, id: .id, level: (if (.saddle_anaesthesia == true) then "
+    '"emergency" elif (.back_pain == true and .fever == true) then "urgent" '
+    'elif (.back_pain == true and (.age // 0) >= 50) then "soon" else "routine" end)}'
+)
+
+
+GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
+
+
+def timed(cmd: list[str], stdin_path: Path | None = None, env: dict[str, str] | None = None):
+    """Wall seconds, peak RSS in MB (GNU time's %M; NaN without it) and stderr of a command.
+
+    (os.wait4's ru_maxrss is not used: after fork it can report the parent's size.)
+    """
+    wrapped = [GNU_TIME, "-f", "maxrss_kb=%M", *cmd] if GNU_TIME else cmd
+    with (stdin_path or Path(os.devnull)).open("rb") as stdin:
+        before = time.perf_counter()
+        proc = subprocess.run(
+            wrapped,
+            stdin=stdin,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+            check=False,
+        )
+        elapsed = time.perf_counter() - before
+    err = proc.stderr.decode()
+    rss = float("nan")
+    if GNU_TIME and "maxrss_kb=" in err:
+        err, _, tail = err.rpartition("maxrss_kb=")
+        rss = int(tail.strip()) / 1024
+    if proc.returncode not in (0, 1, 2):
+        raise SystemExit(f"{cmd} failed ({proc.returncode}): {err}")
+    return elapsed, rss, err
+
+
+def _summary_rate(stderr: str) -> float:
+    """records/s from batch's summary line `... (123,456 records/s): ...`."""
+    if "records/s" not in stderr:
+        return 0.0
+    return float(stderr.split(" records/s")[0].rsplit("(", 1)[-1].replace(",", ""))
+
+
+def median_time(cmd: list[str], runs: int, env: dict[str, str], stdin: bytes | None = None):
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, input=stdin, capture_output=True, env=env, check=False)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    """Run every measurement and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--keep", type=Path, help="keep the corpus in this directory")
+    args = parser.parse_args()
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="redflag-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    corpus = workdir / f"corpus-{args.records}.ndjson"
+    if not corpus.exists():
+        write_corpus(corpus, args.records)
+    n = args.records
+    size = corpus.stat().st_size
+    print(f"corpus: {n:,} records, {size / n:.0f} bytes/record ({corpus})")
+    env = dict(os.environ, REDFLAG_CACHE_DIR=str(workdir / "cache"))
+    py = sys.executable
+
+    out = subprocess.run(
+        [py, "-c", FLOOR, str(corpus)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    floor_lib, floor = out[0], float(out[1])
+    bare_lib, bare = out[4], float(out[5])
+    print(
+        f"1. floor ({floor_lib} parse + orjson dump of a constant result, as PERFORMANCE.md): "
+        f"{floor:,.0f} records/s (orjson {float(out[2]):,.0f}, msgspec {float(out[3]):,.0f})"
+    )
+    print(f"   stricter floor ({bare_lib} parse + write constant bytes): {bare:,.0f} records/s")
+
+    batch = [py, "-m", "redflag", "batch", str(corpus)]
+    subprocess.run(batch, capture_output=True, env=env, check=False)  # warm the rule cache
+    runs = [timed(batch, env=env) for _ in range(3)]
+    elapsed, rss, _ = min(runs)
+    rate = n / elapsed
+    inside = max(_summary_rate(r[2]) for r in runs)
+    print(
+        f"2. redflag batch: {inside:,.0f} records/s in-process (its summary line): ratio "
+        f"{inside / floor:.2f} to the floor, {inside / bare:.2f} to the stricter floor "
+        f"(target >= 0.6)"
+    )
+    print(
+        f"   end to end incl. start-up: {rate:,.0f} records/s ({elapsed:.2f} s), ratio "
+        f"{rate / floor:.2f}; peak RSS {rss:.0f} MB"
+    )
+
+    jq = shutil.which("jq")
+    if jq:
+        elapsed, jq_rss, _ = timed([jq, "-c", JQ_FILTER], stdin_path=corpus)
+        print(f"3. jq, 3 rules: {n / elapsed:,.0f} records/s, peak RSS {jq_rss:.0f} MB")
+    else:
+        print("3. jq: not installed, skipped")
+
+    record = b'{"cancer_history": true, "back_pain": true, "limb_weakness": true, "age": 67}'
+    typer_t = median_time([py, "-c", "import typer"], args.runs, env)
+    check_json = median_time([py, "-m", "redflag", "check", "-", "--json"], args.runs, env, record)
+    check_human = median_time(
+        [py, "-m", "redflag", "check", "cancer_history", "back_pain", "limb_weakness"],
+        args.runs,
+        env,
+    )
+    print(
+        f"4. import typer {typer_t * 1000:.0f} ms; cold check --json {check_json * 1000:.0f} ms "
+        f"({check_json / typer_t:.2f}x); cold check (human) {check_human * 1000:.0f} ms "
+        f"({check_human / typer_t:.2f}x) (target <= 2.5x)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""`redflag batch`: many records (NDJSON, CSV, JSON array, gzip) -> one result per record."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import ExitStack
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated
+
+import typer
+
+from redflag.cli.common import FailOnOption, RulesOption, fail_on_rank, load
+from redflag.cli.handler import guarded
+from redflag.errors import UsageError
+
+if TYPE_CHECKING:
+    from redflag.core.compile import CompiledRuleSet
+    from redflag.formats.batch import BatchSummary
+
+
+class InputFormat(StrEnum):
+    """Input formats."""
+
+    ndjson = "ndjson"
+    csv = "csv"
+    json = "json"
+
+
+class OutputFormat(StrEnum):
+    """Output formats."""
+
+    ndjson = "ndjson"
+    csv = "csv"
+
+
+@guarded
+def batch(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Files to read, in turn ('-' or none: stdin). A .gz file is unzipped.",
+            metavar="FILE",
+            show_default=False,
+        ),
+    ] = None,
+    rules: RulesOption = None,
+    input_format: Annotated[
+        InputFormat,
+        typer.Option(
+            "--format",
+            help="ndjson: one JSON object per line. csv: a header row of flag ids (and id); "
+            "empty cell = unknown. json: one array of records, read whole into memory.",
+        ),
+    ] = InputFormat.ndjson,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format-out", help="ndjson, or csv for spreadsheets."),
+    ] = OutputFormat.ndjson,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Add everything 'check --json' gives (rationale, sources, missing flags). "
+            "Uses the reference evaluator per record: several times slower.",
+        ),
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write results to FILE instead of stdout."),
+    ] = None,
+    fail_fast: Annotated[
+        bool, typer.Option("--fail-fast", help="Stop after the first bad record.")
+    ] = False,
+    fail_on: FailOnOption = None,
+    line_buffered: Annotated[
+        bool,
+        typer.Option(
+            "--line-buffered",
+            help="Evaluate and flush each record as it arrives (for interactive pipes).",
+        ),
+    ] = False,
+) -> None:
+    """Check many records: one result line per input record, in order, bad ones included.
+
+    A bad record gives {"line": N, "id": ..., "error": {...}} in its place and the run goes
+    on. Blank lines count as bad records, so no line is skipped silently. Exit code 2 when
+    any record was bad, else 1 when --fail-on LEVEL was reached, else 0. A summary goes to
+    stderr.
+
+    Example:
+
+        redflag batch intake.ndjson.gz --fail-on emergency > results.ndjson
+
+        redflag batch --format csv answers.csv --format-out csv -o results.csv
+    """
+    import time
+
+    from redflag.formats.batch import BatchOptions, run_batch
+    from redflag.formats.batch_read import decompressed, open_path
+
+    ruleset = load(rules)
+    threshold = fail_on_rank(ruleset, fail_on)
+    if full and output_format is OutputFormat.csv:
+        raise UsageError("--full gives nested detail: it needs NDJSON output", hint="drop one")
+    paths = files or [Path("-")]
+    if len(paths) > 1 and Path("-") in paths:
+        raise UsageError("'-' (stdin) cannot be combined with files", hint="give files only")
+    options = BatchOptions(
+        format=input_format.value,
+        format_out=output_format.value,
+        full=full,
+        fail_fast=fail_fast,
+        line_buffered=line_buffered,
+    )
+    with ExitStack() as stack:
+        raws = [
+            sys.stdin.buffer if p == Path("-") else stack.enter_context(open_path(p)) for p in paths
+        ]
+        inputs = [
+            ("<stdin>" if p == Path("-") else str(p), decompressed(raw, str(p)))
+            for p, raw in zip(paths, raws, strict=True)
+        ]
+        out = stack.enter_context(open(output, "wb")) if output else sys.stdout.buffer
+        start = time.perf_counter()
+        sizes = _file_sizes(paths)
+        if sizes is not None and sys.stderr.isatty():
+            summary = _with_progress(inputs, raws, sizes, ruleset, out, options)
+        else:
+            summary = run_batch(inputs, ruleset, out, options)
+    elapsed = time.perf_counter() - start
+    print(_summary_text(summary, elapsed), file=sys.stderr)
+    if summary.errors:
+        raise typer.Exit(2)
+    rank = summary.most_urgent_rank
+    if threshold is not None and rank is not None and rank <= threshold:
+        raise typer.Exit(1)
+
+
+def _file_sizes(paths: list[Path]) -> list[int] | None:
+    if any(p == Path("-") or not p.is_file() for p in paths):
+        return None
+    return [p.stat().st_size for p in paths]
+
+
+def _with_progress(
+    inputs: list[tuple[str, IO[bytes]]],
+    raws: list[IO[bytes]],
+    sizes: list[int],
+    ruleset: CompiledRuleSet,
+    out: IO[bytes],
+    options: object,
+) -> BatchSummary:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from redflag.formats.batch import BatchOptions, run_batch
+
+    assert isinstance(options, BatchOptions)
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("checking records", total=sum(sizes))
+
+        def advance(_: BatchSummary) -> None:
+            done = 0
+            for raw, size in zip(raws, sizes, strict=True):
+                done += size if raw.closed else min(size, raw.tell())
+            progress.update(task, completed=done)
+
+        return run_batch(inputs, ruleset, out, options, on_chunk=advance)
+
+
+def _summary_text(summary: BatchSummary, elapsed: float) -> str:
+    rate = summary.records / elapsed if elapsed > 0 else 0.0
+    levels = ", ".join(f"{level} {count:,}" for level, count in summary.levels.items())
+    text = (
+        f"redflag batch: {summary.records:,} records in {elapsed:.2f} s "
+        f"({rate:,.0f} records/s): {levels}; errors {summary.errors:,}"
+    )
+    if summary.stopped_early:
+        text += " (stopped at the first bad record: --fail-fast)"
+    return text

@@ -1,0 +1,153 @@
+"""The `batch` pipeline: input streams -> chunks -> column-wise evaluation -> output stream.
+
+Memory stays constant: one chunk of records at a time (except `--format json`, whose array
+is read whole), and each chunk's results are written and flushed before the next is read.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO
+
+import numpy as np
+
+from redflag.core.compile import CompiledRuleSet
+from redflag.core.vector import ChunkResult, VectorRuleSet
+from redflag.errors import InputError, Location
+from redflag.formats.batch_read import Chunk, FastDecoder
+from redflag.formats.batch_tables import csv_chunks, json_array_chunks
+from redflag.formats.batch_write import CsvWriter, FullWriter, NdjsonWriter, ResultWriter
+
+CHUNK_SIZE = 8192
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How to read and write: formats, detail, and when to stop."""
+
+    format: str = "ndjson"
+    format_out: str = "ndjson"
+    full: bool = False
+    fail_fast: bool = False
+    line_buffered: bool = False
+
+
+@dataclass
+class BatchSummary:
+    """What a run produced: results per level (most urgent first), errors, early stop."""
+
+    levels: dict[str, int]
+    records: int = 0
+    errors: int = 0
+    stopped_early: bool = False
+    most_urgent_rank: int | None = None
+    first_error: str | None = field(default=None)
+
+
+def run_batch(
+    inputs: Sequence[tuple[str, IO[bytes]]],
+    ruleset: CompiledRuleSet,
+    out: IO[bytes],
+    options: BatchOptions,
+    on_chunk: Callable[[BatchSummary], None] | None = None,
+) -> BatchSummary:
+    """Evaluate every record of every input, writing one result per record, in order.
+
+    Args:
+        inputs: (source name for messages, binary stream) pairs, read in turn.
+        ruleset: the rule set to apply.
+        out: where results go; written and flushed chunk by chunk.
+        options: formats, --full, --fail-fast, --line-buffered.
+        on_chunk: called after each chunk is written (progress display).
+
+    Raises:
+        InputError: a CSV header or a JSON array that cannot be read at all.
+    """
+    vector = VectorRuleSet(ruleset)
+    writer = _writer(out, ruleset, options, with_file=len(inputs) > 1)
+    summary = BatchSummary(levels={level.id: 0 for level in ruleset.levels})
+    level_ids = list(summary.levels)
+    for chunk in _chunks(inputs, ruleset, vector, options):
+        result = vector.evaluate(chunk.columns)
+        if options.fail_fast and chunk.errors:
+            stop = min(chunk.errors) + 1
+            chunk, result = _head(chunk, stop), _head_result(result, stop)
+            summary.stopped_early = True
+        writer.write(chunk, result)
+        ok = np.ones(len(chunk), dtype=np.bool_)
+        ok[list(chunk.errors)] = False
+        counts = np.bincount(result.rank[ok], minlength=len(level_ids))
+        for level_id, count in zip(level_ids, counts.tolist(), strict=True):
+            summary.levels[level_id] += count
+        summary.records += len(chunk)
+        summary.errors += len(chunk.errors)
+        if ok.any():
+            best = int(result.rank[ok].min())
+            if summary.most_urgent_rank is None or best < summary.most_urgent_rank:
+                summary.most_urgent_rank = best
+        if on_chunk is not None:
+            on_chunk(summary)
+        if summary.stopped_early:
+            break
+    return summary
+
+
+def _writer(
+    out: IO[bytes], ruleset: CompiledRuleSet, options: BatchOptions, *, with_file: bool
+) -> ResultWriter:
+    flush = options.line_buffered
+    if options.format_out == "csv":
+        return CsvWriter(out, ruleset, flush_lines=flush, with_file=with_file)
+    if options.full:
+        return FullWriter(out, ruleset, flush_lines=flush, with_file=with_file)
+    return NdjsonWriter(out, ruleset, flush_lines=flush, with_file=with_file)
+
+
+def _chunks(
+    inputs: Sequence[tuple[str, IO[bytes]]],
+    ruleset: CompiledRuleSet,
+    vector: VectorRuleSet,
+    options: BatchOptions,
+) -> Iterator[Chunk]:
+    size = 1 if options.line_buffered else CHUNK_SIZE
+    keep = options.full
+    decoder = FastDecoder(ruleset, vector)
+    for source, stream in inputs:
+        if options.format == "ndjson":
+            yield from decoder.chunks(stream, source, size, keep)
+        elif options.format == "csv":
+            text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+            try:
+                yield from csv_chunks(text, decoder, source, size, keep)
+            except UnicodeDecodeError:
+                raise _not_utf8(source) from None
+            finally:
+                text.detach()  # the caller owns (and closes) the stream
+        else:
+            try:
+                data = stream.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise _not_utf8(source) from None
+            yield from json_array_chunks(data, decoder, source, size, keep)
+
+
+def _not_utf8(source: str) -> InputError:
+    return InputError(
+        f"{source} is not valid UTF-8 text",
+        location=Location(source),
+        hint="save the file as UTF-8 (CSV and JSON arrays are read as text)",
+    )
+
+
+def _head(chunk: Chunk, stop: int) -> Chunk:
+    records = chunk.records[:stop] if chunk.records is not None else None
+    errors = {i: e for i, e in chunk.errors.items() if i < stop}
+    return Chunk(chunk.source, chunk.lines[:stop], chunk.ids[:stop], chunk.columns, errors, records)
+
+
+def _head_result(result: ChunkResult, stop: int) -> ChunkResult:
+    return ChunkResult(
+        result.rank[:stop], result.matched[:, :stop], result.could_escalate[:, :stop]
+    )

@@ -1,0 +1,295 @@
+"""NDJSON input for `batch` -> chunks of columns, and the pieces every input format shares.
+
+Every input record becomes one entry of a chunk, in order: either a row of the chunk's
+columns (see core/vector.py) or an InputError (CSV and JSON arrays: batch_tables.py).
+NDJSON lines take a fast path (batch_columns.py): a msgspec decoder built from the rule
+set's flags validates types, bounds and unknown keys while parsing. Any line the fast path
+rejects, or that it cannot prove equal to the friendly path (a duplicate key, which msgspec
+would resolve silently), is re-read by the same friendly validator `check` uses
+(formats/records.py + core/record.py), so the error message, and the decision to accept,
+are exactly those of `check`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any, cast
+
+import msgspec
+import numpy as np
+
+from redflag.core.compile import CompiledRuleSet
+from redflag.core.evaluate import Record
+from redflag.core.record import RecordId, validate_record
+from redflag.core.vector import Columns, VectorRuleSet
+from redflag.errors import BadJSONError, InputError, Location
+from redflag.formats.batch_columns import Ints, Layout
+from redflag.formats.records import parse_json_object
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass
+class Chunk:
+    """Up to a few thousand consecutive records: columns, ids, and the bad ones.
+
+    `lines[i]` is where entry i was read (line number, or position in a JSON array);
+    `errors` maps an entry to its InputError (its column values are then unknown and
+    ignored); `ids[i]` is the record id when known.
+    """
+
+    source: str
+    lines: list[int]
+    ids: list[RecordId | None]
+    columns: Columns
+    errors: dict[int, InputError] = field(default_factory=dict)
+    records: list[Record | None] | None = None
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+class Rows:
+    """Collects one chunk's entries: fast records, and errors in their places."""
+
+    def __init__(self, layout: Layout, source: str, keep_records: bool) -> None:
+        self.layout = layout
+        self.source = source
+        self.empty = layout.struct()
+        self.given: Ints = np.zeros(0, dtype=np.intp)
+        self.structs: list[Any] = []
+        self.lines: list[int] = []
+        self.errors: dict[int, InputError] = {}
+        self.error_ids: dict[int, RecordId | None] = {}
+        self.records: list[Record | None] | None = [] if keep_records else None
+
+    def add_record(self, line: int, record: Record, record_id: RecordId | None) -> None:
+        self.structs.append(self.layout.from_record(record, record_id))
+        self.lines.append(line)
+        if self.records is not None:
+            self.records.append(record)
+
+    def add_error(self, line: int, error: InputError, record_id: RecordId | None) -> None:
+        self.errors[len(self.structs)] = error
+        self.error_ids[len(self.structs)] = record_id
+        self.structs.append(self.empty)
+        self.lines.append(line)
+        if self.records is not None:
+            self.records.append(None)
+
+    def chunk(self) -> Chunk:
+        columns, ids, self.given = self.layout.columns(self.structs)
+        for i, record_id in self.error_ids.items():
+            ids[i] = record_id
+        return Chunk(self.source, self.lines, ids, columns, self.errors, self.records)
+
+
+def friendly(
+    text: bytes | str, ruleset: CompiledRuleSet, source: str, line: int
+) -> tuple[Record, RecordId | None] | tuple[InputError, RecordId | None]:
+    """The slow path: exactly what `check -` does with this text, as a value."""
+    if isinstance(text, bytes):
+        text = text.removesuffix(b"\n").removesuffix(b"\r")  # the line ending is not data
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as err:
+            return BadJSONError(
+                f"not valid UTF-8 (byte {err.start + 1})",
+                location=Location(source, line),
+                hint="save the file as UTF-8",
+            ), None
+    try:
+        raw = parse_json_object(text, source, line)
+    except InputError as err:
+        return err, None
+    return validated(raw, ruleset, Location(source, line))
+
+
+def validated(
+    raw: Mapping[str, object], ruleset: CompiledRuleSet, where: Location
+) -> tuple[Record, RecordId | None] | tuple[InputError, RecordId | None]:
+    raw_id = raw.get("id")
+    known_id = raw_id if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else None
+    try:
+        return validate_record(raw, ruleset, where)
+    except InputError as err:
+        return err, known_id
+
+
+class FastDecoder:
+    """The fast path for one rule set: a strict msgspec decoder, and the NDJSON chunker."""
+
+    def __init__(self, ruleset: CompiledRuleSet, vector: VectorRuleSet) -> None:
+        self.ruleset = ruleset
+        self.layout = Layout(ruleset, vector)
+        self._int_rows = [
+            i for i, f in enumerate(vector.numeric_flags) if ruleset.flags[f].type == "int"
+        ]
+
+    def chunks(
+        self, stream: IO[bytes], source: str, chunk_size: int, keep_records: bool
+    ) -> Iterator[Chunk]:
+        """NDJSON -> chunks; each physical line is one entry (a blank line is an error).
+
+        With chunk_size 1 (--line-buffered) each line is handled as soon as it arrives;
+        otherwise the stream is read in blocks of about a megabyte.
+        """
+        batches = (
+            iter(lambda: list(islice(stream, 1)), [])
+            if chunk_size == 1
+            else _line_batches(stream, chunk_size)
+        )
+        number = 0
+        for batch in batches:
+            yield self._chunk(batch, source, number + 1, keep_records)
+            number += len(batch)
+
+    def _chunk(self, batch: list[bytes], source: str, first: int, keep_records: bool) -> Chunk:
+        rows = Rows(self.layout, source, keep_records)
+        if keep_records:  # --full evaluates each record with core/evaluate.py: slow path
+            for i, text in enumerate(batch, start=first):
+                add_outcome(rows, friendly(text, self.ruleset, source, i), i)
+            return rows.chunk()
+        structs = rows.structs
+        append, decode, with_nulls = (
+            structs.append,
+            self.layout.decode,
+            self.layout.decode_with_nulls,
+        )
+        try:
+            for text in batch:
+                try:
+                    append(decode(text))
+                except msgspec.ValidationError:
+                    append(with_nulls(text))  # a null number; anything else raises again
+        except ValueError:
+            return self._chunk_with_errors(batch, source, first)
+        rows.lines = list(range(first, first + len(batch)))
+        chunk = rows.chunk()
+        fast = np.arange(len(batch), dtype=np.intp)
+        data = np.frombuffer(b"".join(batch), dtype=np.uint8)
+        if np.count_nonzero(data == _COLON) == int(rows.given.sum()):
+            colons = rows.given  # every record: colons == given (see _recheck)
+        else:
+            colons = np.array([text.count(b":") for text in batch], dtype=np.intp)
+        self._recheck(chunk, batch, first, fast, colons, rows.given)
+        return chunk
+
+    def _decode_or_none(self, text: bytes) -> Any:
+        try:
+            try:
+                return self.layout.decode(text)
+            except msgspec.ValidationError:
+                return self.layout.decode_with_nulls(text)
+        except ValueError:  # msgspec's errors and bad UTF-8
+            return None
+
+    def _chunk_with_errors(self, batch: list[bytes], source: str, first: int) -> Chunk:
+        rows = Rows(self.layout, source, False)
+        decode = self._decode_or_none
+        fast: list[int] = []
+        colons: list[int] = []
+        structs, lines = rows.structs, rows.lines
+        for i, text in enumerate(batch, start=first):
+            struct = decode(text)
+            if struct is None:  # let the slow path say what is wrong
+                add_outcome(rows, friendly(text, self.ruleset, source, i), i)
+                continue
+            structs.append(struct)
+            fast.append(len(lines))
+            colons.append(text.count(b":"))
+            lines.append(i)
+        chunk = rows.chunk()
+        if fast:
+            index = np.array(fast, dtype=np.intp)
+            self._recheck(chunk, batch, first, index, np.array(colons), rows.given[index])
+        return chunk
+
+    def _recheck(
+        self, chunk: Chunk, batch: list[bytes], first: int, fast: Ints, colons: Ints, given: Ints
+    ) -> None:
+        """Send to the slow path the fast rows it might disagree with.
+
+        Duplicate keys (msgspec keeps the last silently; `check` refuses them): every key of
+        a JSON object is followed by a ':', so keys <= colons, and the decoder tells the
+        distinct keys given. colons == given proves that no key was repeated; otherwise (a
+        ':' inside an id, or a real duplicate) the slow path decides. int flags: a non-whole
+        value (67.5) is re-read by the slow path too, which refuses it.
+        """
+        doubtful = set(fast[colons != given].tolist())
+        numbers = chunk.columns.numbers
+        for row in self._int_rows:
+            values = numbers[row, fast]
+            known = ~np.isnan(values)
+            doubtful.update(fast[known & (values != np.floor(values))].tolist())
+        for i in sorted(doubtful):
+            line = chunk.lines[i]
+            outcome, record_id = friendly(batch[line - first], self.ruleset, chunk.source, line)
+            if isinstance(outcome, InputError):
+                chunk.errors[i] = outcome
+                chunk.ids[i] = record_id
+
+
+_COLON = ord(":")
+_BLOCK = 2 << 20
+
+
+def _line_batches(stream: IO[bytes], chunk_size: int) -> Iterator[list[bytes]]:
+    """Lines (without their newline) in lists of at most chunk_size, read by blocks."""
+    rest = b""
+    while True:
+        data = stream.read(_BLOCK)
+        if not data:
+            break
+        lines = data.split(b"\n")
+        if rest:
+            lines[0] = rest + lines[0]
+        rest = lines.pop()  # a partial line, or b"" after a final newline
+        for start in range(0, len(lines), chunk_size):
+            yield lines[start : start + chunk_size]
+    if rest:
+        yield [rest]
+
+
+def add_outcome(
+    rows: Rows,
+    outcome: tuple[Record, RecordId | None] | tuple[InputError, RecordId | None],
+    line: int,
+) -> None:
+    """Add a slow-path outcome (a record or an error) as the next entry."""
+    first, record_id = outcome
+    if isinstance(first, InputError):
+        rows.add_error(line, first, record_id)
+    else:
+        rows.add_record(line, first, record_id)
+
+
+def open_path(path: Path) -> IO[bytes]:
+    """Open a file for reading bytes.
+
+    Raises:
+        InputError: the file cannot be opened.
+    """
+    try:
+        return path.open("rb")
+    except OSError as err:
+        raise InputError(
+            f"cannot read {path}: {err.strerror or err}", hint="check the file name"
+        ) from None
+
+
+def decompressed(stream: IO[bytes], name: str) -> IO[bytes]:
+    """The stream itself, or its gunzipped content when it is gzip (`.gz` or magic bytes)."""
+    buffered: IO[bytes] = stream
+    if not isinstance(stream, io.BufferedReader):
+        buffered = io.BufferedReader(stream)  # type: ignore[type-var]
+    assert isinstance(buffered, io.BufferedReader)
+    if buffered.peek(2)[:2] == GZIP_MAGIC or name.endswith(".gz"):
+        # GzipFile is a BufferedIOBase reading bytes; typeshed does not call it an IO[bytes]
+        return cast(IO[bytes], gzip.GzipFile(fileobj=buffered, mode="rb"))
+    return buffered

@@ -1,0 +1,211 @@
+"""CSV and JSON-array inputs for `batch` -> chunks (the slow, friendly path per record)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterator
+from itertools import islice
+from typing import IO, Any
+
+from redflag.core.compile import CompiledRuleSet
+from redflag.core.record import suggest_flag
+from redflag.errors import (
+    BadJSONError,
+    BadValueError,
+    InputError,
+    Location,
+    NotAnObjectError,
+    UnknownFlagError,
+)
+from redflag.formats.batch_read import Chunk, FastDecoder, Rows, add_outcome, validated
+from redflag.formats.records import FALSE_WORDS, TRUE_WORDS, UNKNOWN_WORDS
+
+
+def csv_chunks(
+    text: IO[str],
+    decoder: FastDecoder,
+    source: str,
+    chunk_size: int,
+    keep_records: bool,
+) -> Iterator[Chunk]:
+    """CSV with a header row naming flags (and optionally `id`) -> chunks.
+
+    An empty cell is unknown; bools are yes/no/true/false/1/0 (any case). An unknown column
+    is an error before any row is read.
+
+    Raises:
+        UnknownFlagError: a header names no flag of the rule set.
+        InputError: the header is missing, empty or names a column twice.
+    """
+    ruleset = decoder.ruleset
+    reader = csv.reader(text)
+    header = next(reader, None)
+    if header is None or not [h for h in header if h.strip()]:
+        raise InputError(
+            "the CSV has no header row",
+            location=Location(source, 1),
+            hint="the first row names the columns: flag ids, and optionally id",
+        )
+    names = [h.strip() for h in header]
+    _check_header(names, ruleset, source)
+    while True:
+        rows = Rows(decoder.layout, source, keep_records)
+        for cells in islice(reader, chunk_size):
+            line = reader.line_num
+            where = Location(source, line)
+            if len(cells) != len(names):
+                error = InputError(
+                    f"this row has {len(cells)} cells, the header has {len(names)}",
+                    location=where,
+                    hint="give one cell per column; leave a cell empty if not known",
+                )
+                rows.add_error(line, error, None)
+                continue
+            try:
+                raw = {
+                    name: _cell(name, cell, ruleset, where)
+                    for name, cell in zip(names, cells, strict=True)
+                }
+            except InputError as err:
+                rows.add_error(line, err, _csv_id(names, cells))
+                continue
+            add_outcome(rows, validated(raw, ruleset, where), line)
+        if not rows.structs:
+            return
+        yield rows.chunk()
+
+
+def _check_header(names: list[str], ruleset: CompiledRuleSet, source: str) -> None:
+    seen: set[str] = set()
+    for col, name in enumerate(names, start=1):
+        where = Location(source, 1, col)
+        if name in seen:
+            raise InputError(
+                f"column '{name}' appears twice in the header",
+                location=where,
+                hint="give each flag one column",
+            )
+        seen.add(name)
+        if name != "id" and name not in ruleset.flags:
+            raise UnknownFlagError(
+                f"column '{name}' is not a flag of rule set '{ruleset.meta.id}'",
+                location=where,
+                hint=suggest_flag(name, ruleset),
+            )
+
+
+_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
+def _cell(name: str, cell: str, ruleset: CompiledRuleSet, where: Location) -> object:
+    text = cell.strip()
+    if name == "id":
+        return text or None
+    word = text.lower()
+    if not text or word in UNKNOWN_WORDS:
+        return None
+    if ruleset.flags[name].type == "bool":
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise BadValueError(
+            f"'{name}' must be yes or no, got {text!r}",
+            location=where,
+            hint="write yes, no, true, false, 1 or 0; leave the cell empty if not known",
+        )
+    if not _NUMBER.fullmatch(text):
+        raise BadValueError(
+            f"'{name}' must be a number, got {text!r}",
+            location=where,
+            hint="write a number such as 60; leave the cell empty if not known",
+        )
+    number = float(text)
+    return int(number) if number.is_integer() and "." not in text and "e" not in word else number
+
+
+def _csv_id(names: list[str], cells: list[str]) -> str | None:
+    if "id" in names:
+        return cells[names.index("id")].strip() or None
+    return None
+
+
+def json_array_chunks(
+    text: str,
+    decoder: FastDecoder,
+    source: str,
+    chunk_size: int,
+    keep_records: bool,
+) -> Iterator[Chunk]:
+    """One JSON array of records (read whole) -> chunks; entry N is the Nth element.
+
+    Raises:
+        BadJSONError: the text is not JSON, or not an array.
+    """
+    ruleset = decoder.ruleset
+    try:
+        doc = json.loads(text, object_pairs_hook=_MaybeDuplicate.of, parse_constant=_no_constant)
+    except json.JSONDecodeError as err:
+        raise BadJSONError(
+            f"not valid JSON: {err.msg}",
+            location=Location(source, err.lineno, err.colno),
+            hint="--format json reads one JSON array of records",
+        ) from None
+    except ValueError as err:
+        raise BadJSONError(
+            str(err), location=Location(source), hint="write a finite number, or null"
+        ) from None
+    if not isinstance(doc, list):
+        raise BadJSONError(
+            "expected a JSON array of records",
+            location=Location(source),
+            hint="--format json reads [{...}, {...}]; use the default NDJSON for one per line",
+        )
+    for start in range(0, len(doc), chunk_size):
+        rows = Rows(decoder.layout, source, keep_records)
+        for n, item in enumerate(doc[start : start + chunk_size], start=start + 1):
+            where = Location(source, n)
+            if isinstance(item, _MaybeDuplicate):
+                rows.add_error(
+                    n,
+                    BadJSONError(
+                        f"key '{item.duplicate}' appears more than once",
+                        location=where,
+                        hint="give each flag once",
+                    ),
+                    None,
+                )
+            elif not isinstance(item, dict):
+                rows.add_error(
+                    n,
+                    NotAnObjectError(
+                        f"expected a JSON object, got {type(item).__name__}",
+                        location=where,
+                        hint='a record is one JSON object such as {"back_pain": true}',
+                    ),
+                    None,
+                )
+            else:
+                add_outcome(rows, validated(item, ruleset, where), n)
+        yield rows.chunk()
+
+
+class _MaybeDuplicate(dict[str, Any]):
+    duplicate: str | None = None
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                marked = cls(out)
+                marked.duplicate = key
+                return marked
+            out[key] = value
+        return out
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed in JSON records")

@@ -1,0 +1,248 @@
+"""Result streams for `batch`: chunks of results -> NDJSON or CSV lines, in input order.
+
+Records of a chunk are grouped by their result signature (level, matched rules, rules that
+could escalate); the end of the JSON line is serialised once per signature and reused, so
+writing one result costs a line number and an id.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from itertools import compress
+from typing import IO, Any, Protocol
+
+import numpy as np
+import orjson
+
+from redflag.core.compile import CompiledRuleSet
+from redflag.core.evaluate import evaluate
+from redflag.core.record import RecordId
+from redflag.core.vector import ChunkResult
+from redflag.errors import InputError
+from redflag.formats.batch_read import Chunk
+from redflag.formats.result_json import result_json
+
+CSV_COLUMNS = ("line", "id", "level", "matched", "could_escalate", "error_code", "error_message")
+_MAX_CACHED = 65_536  # distinct signatures kept; bounded so memory stays constant
+
+
+class ResultWriter(Protocol):
+    """Writes one chunk of results (and errors) in input order."""
+
+    def write(self, chunk: Chunk, result: ChunkResult) -> None:
+        """Write every entry of the chunk, then flush."""
+
+
+def id_json(record_id: RecordId | None) -> bytes:
+    """The id as JSON (orjson, or the stdlib for integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(record_id)
+    except TypeError:
+        return json.dumps(record_id).encode()
+
+
+def error_json(
+    line: int, record_id: RecordId | None, err: InputError, source: str | None = None
+) -> dict[str, Any]:
+    """`{"line", "file" (several inputs), "id", "error": {"code", "message", "hint"}}`."""
+    out: dict[str, Any] = {"line": line}
+    if source is not None:
+        out["file"] = source
+    out["id"] = record_id
+    out["error"] = {"code": err.code, "message": err.message, "hint": err.hint}
+    return out
+
+
+class _Signatures:
+    """Per chunk: one small index per record into the distinct result signatures."""
+
+    def __init__(self, ruleset: CompiledRuleSet) -> None:
+        self.ruleset = ruleset
+        rules = ruleset.rules
+        # matched / could-escalate rules listed most urgent first, as evaluate() sorts them
+        order = sorted(range(len(rules)), key=lambda i: rules[i].rank)
+        self.order = np.array(order, dtype=np.intp)
+        self.ordered_ids = [rules[i].id for i in order]
+
+    def group(self, result: ChunkResult) -> tuple[list[int], list[bytes], list[int]]:
+        """Per record the index of its signature; each signature's key and one record."""
+        bits = np.concatenate([result.matched, result.could_escalate])
+        packed = np.ascontiguousarray(np.packbits(bits, axis=0).T)
+        keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+        unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        return inverse.ravel().tolist(), [u.tobytes() for u in unique], first.tolist()
+
+    def head(self, result: ChunkResult, i: int) -> bytes:
+        """`"level":...,"matched":[...],"could_escalate":` for record i."""
+        level = self.ruleset.levels[int(result.rank[i])].id
+        matched = list(compress(self.ordered_ids, result.matched[self.order, i].tolist()))
+        return orjson.dumps({"level": level, "matched": matched})[1:-1] + b',"could_escalate":'
+
+    def tail(self, result: ChunkResult, i: int) -> bytes:
+        """`[...]}` and a newline: the rules that could escalate record i."""
+        could = list(compress(self.ordered_ids, result.could_escalate[self.order, i].tolist()))
+        return orjson.dumps(could) + b"}\n"
+
+    def describe(
+        self, result: ChunkResult, records: list[int]
+    ) -> list[tuple[str, list[str], list[str]]]:
+        """Level id, matched rule ids and could-escalate rule ids of each record."""
+        columns = np.array(records, dtype=np.intp)
+        levels = [self.ruleset.levels[r].id for r in result.rank[columns].tolist()]
+        matched = result.matched[self.order][:, columns].T.tolist()
+        could = result.could_escalate[self.order][:, columns].T.tolist()
+        ids = self.ordered_ids
+        return [
+            (level, list(compress(ids, m)), list(compress(ids, c)))
+            for level, m, c in zip(levels, matched, could, strict=True)
+        ]
+
+
+class NdjsonWriter:
+    """`{"line", "id", "level", "matched", "could_escalate"}` per record, one per line.
+
+    The text after the id is two cached pieces: one per matched set (with the level it
+    implies), one per could-escalate set.
+    """
+
+    def __init__(
+        self, out: IO[bytes], ruleset: CompiledRuleSet, *, flush_lines: bool, with_file: bool
+    ) -> None:
+        self.with_file = with_file
+        self.out = out
+        self.signatures = _Signatures(ruleset)
+        self.flush_lines = flush_lines
+        self._heads: dict[Any, bytes] = {}
+        self._tails: dict[Any, bytes] = {}
+
+    def write(self, chunk: Chunk, result: ChunkResult) -> None:
+        """Write every entry of the chunk, then flush."""
+        sig = self.signatures
+        heads = _cached(self._heads, _row_keys(result.matched), lambda i: sig.head(result, i))
+        tails = _cached(
+            self._tails, _row_keys(result.could_escalate), lambda i: sig.tail(result, i)
+        )
+        start = b'{"line":%d,'
+        source = chunk.source if self.with_file else None
+        if source is not None:  # several inputs: say which one
+            start += b'"file":' + orjson.dumps(source).replace(b"%", b"%%") + b","
+        template = start + b'"id":%b,%b%b'
+        try:
+            ids = list(map(orjson.dumps, chunk.ids))
+        except TypeError:  # an integer id beyond 64 bits
+            ids = list(map(id_json, chunk.ids))
+        parts = list(map(template.__mod__, zip(chunk.lines, ids, heads, tails, strict=True)))
+        for i, err in chunk.errors.items():
+            body = error_json(chunk.lines[i], chunk.ids[i], err, source)
+            parts[i] = orjson.dumps(body) + b"\n"
+        _write(self.out, parts, self.flush_lines)
+
+
+def _row_keys(bits: np.ndarray[Any, np.dtype[np.bool_]]) -> list[Any]:
+    """One small key per record (column) of a rule x record bit matrix: an int up to 64
+    rules, else the packed bytes."""
+    n_rules = bits.shape[0]
+    if n_rules <= 64:
+        weights = np.left_shift(np.uint64(1), np.arange(n_rules, dtype=np.uint64))
+        keys = np.bitwise_or.reduce(np.where(bits, weights[:, None], np.uint64(0)), axis=0)
+        return list(keys.tolist())
+    packed = np.ascontiguousarray(np.packbits(bits, axis=0).T)
+    return [row.tobytes() for row in packed]
+
+
+def _cached(cache: dict[Any, bytes], keys: list[Any], make: Callable[[int], bytes]) -> list[bytes]:
+    found = list(map(cache.get, keys))
+    if None in found:
+        if len(cache) > _MAX_CACHED:
+            cache.clear()
+        for i, value in enumerate(found):
+            if value is None:
+                value = cache.get(keys[i])
+                if value is None:
+                    value = cache[keys[i]] = make(i)
+                found[i] = value
+    return found  # type: ignore[return-value]  # every None was filled
+
+
+class FullWriter:
+    """`{"line"}` plus everything `check --json` gives, per record (reference evaluator)."""
+
+    def __init__(
+        self, out: IO[bytes], ruleset: CompiledRuleSet, *, flush_lines: bool, with_file: bool
+    ) -> None:
+        self.with_file = with_file
+        self.out = out
+        self.ruleset = ruleset
+        self.flush_lines = flush_lines
+
+    def write(self, chunk: Chunk, result: ChunkResult) -> None:
+        """Write every entry of the chunk, then flush."""
+        assert chunk.records is not None, "--full chunks keep their records"
+        parts = []
+        source = chunk.source if self.with_file else None
+        for i, (line, record) in enumerate(zip(chunk.lines, chunk.records, strict=True)):
+            err = chunk.errors.get(i)
+            if err is not None or record is None:
+                assert err is not None
+                parts.append(orjson.dumps(error_json(line, chunk.ids[i], err, source)) + b"\n")
+                continue
+            full = result_json(evaluate(self.ruleset, record, chunk.ids[i]), self.ruleset)
+            where = {"line": line} if source is None else {"line": line, "file": source}
+            body = {**where, "id": chunk.ids[i], **full}
+            parts.append(orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS) + b"\n")
+        _write(self.out, parts, self.flush_lines)
+
+
+class CsvWriter:
+    """One CSV row per record: line, id, level, matched, could_escalate, error_code/message.
+
+    Rule ids in `matched` and `could_escalate` are separated by spaces; a `file` column
+    follows `line` when there are several inputs.
+    """
+
+    def __init__(
+        self, out: IO[bytes], ruleset: CompiledRuleSet, *, flush_lines: bool, with_file: bool
+    ) -> None:
+        self.with_file = with_file
+        self.out = out
+        self.signatures = _Signatures(ruleset)
+        self.flush_lines = flush_lines
+        self._header = False
+
+    def write(self, chunk: Chunk, result: ChunkResult) -> None:
+        """Write every entry of the chunk, then flush."""
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        if not self._header:
+            writer.writerow(
+                (*CSV_COLUMNS[:1], "file", *CSV_COLUMNS[1:]) if self.with_file else CSV_COLUMNS
+            )
+            self._header = True
+        where = (lambda n: (n, chunk.source)) if self.with_file else (lambda n: (n,))
+        inverse, _, firsts = self.signatures.group(result)
+        cells = [
+            (level, " ".join(matched), " ".join(could), "", "")
+            for level, matched, could in self.signatures.describe(result, firsts)
+        ]
+        for i, j in enumerate(inverse):
+            record_id = "" if chunk.ids[i] is None else chunk.ids[i]
+            err = chunk.errors.get(i)
+            if err is None:
+                writer.writerow((*where(chunk.lines[i]), record_id, *cells[j]))
+            else:
+                row = (*where(chunk.lines[i]), record_id, "", "", "", err.code, err.message)
+                writer.writerow(row)
+        _write(self.out, [text.getvalue().encode("utf-8")], self.flush_lines)
+
+
+def _write(out: IO[bytes], parts: list[bytes], flush_lines: bool) -> None:
+    if flush_lines:
+        for part in parts:
+            out.write(part)
+            out.flush()
+        return
+    out.write(b"".join(parts))
+    out.flush()

@@ -1,0 +1,135 @@
+"""The batch pipeline equals `check`'s path (record_from_json + evaluate) line by line."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+
+import pytest
+
+from redflag.core.compile import CompiledRuleSet
+from redflag.core.evaluate import evaluate
+from redflag.errors import InputError
+from redflag.formats.batch import BatchOptions, run_batch
+from redflag.formats.records import record_from_json
+
+
+def random_line(
+    ruleset: CompiledRuleSet,
+    rng: random.Random,
+    n: int,
+    *,
+    fixed_ids: bool = False,
+    mutate: bool = True,
+) -> str:
+    record: dict[str, object] = {}
+    if fixed_ids:  # every record the same msgpack length: the 2-D fast path
+        record["id"] = f"r{n:06d}"
+    elif rng.random() < 0.8:
+        record["id"] = rng.choice([f"r{n}", n, f"a:{n}"])
+    elif rng.random() < 0.1:
+        record["id"] = None  # refused by check, so by batch too
+    for flag in ruleset.flags.values():
+        roll = rng.random()
+        if roll < 0.1:
+            continue
+        if roll < 0.13:
+            record[flag.id] = None
+        elif flag.type == "bool":
+            record[flag.id] = rng.random() < 0.15
+        else:
+            assert flag.min is not None and flag.max is not None
+            whole = flag.type == "int" or rng.random() < 0.5
+            value = rng.uniform(flag.min, flag.max)
+            record[flag.id] = (
+                float(int(value))
+                if whole and rng.random() < 0.2
+                else (int(value) if whole else round(value, 2))
+            )
+    text = json.dumps(record)
+    mutation = rng.random() if mutate else 1.0
+    if mutation < 0.02:
+        return text.replace('"back_pain"', '"back_pian"')
+    if mutation < 0.04:
+        return text[:-1] + ', "fever": true}'  # maybe a duplicate key
+    if mutation < 0.05:
+        return text.replace('"age": ', '"age": 1')  # maybe out of bounds
+    if mutation < 0.06:
+        return text[: len(text) // 2]
+    if mutation < 0.07:
+        return text.replace('"fever"', '"fev\\u0065r"')
+    if mutation < 0.08:
+        return text.replace("true", "1", 1)
+    if mutation < 0.085:
+        return ""
+    return text
+
+
+def expected(line: str, n: int, ruleset: CompiledRuleSet) -> dict[str, object]:
+    try:
+        record, record_id = record_from_json(line, ruleset, "<stdin>", n)
+    except InputError as err:
+        return {"line": n, "error": {"code": err.code, "message": err.message, "hint": err.hint}}
+    ref = evaluate(ruleset, record, record_id)
+    return {
+        "line": n,
+        "id": record_id,
+        "level": ref.level.id,
+        "matched": [o.rule.id for o in ref.matched],
+        "could_escalate": [o.rule.id for o in ref.could_escalate],
+    }
+
+
+@pytest.mark.parametrize("fixed_ids", [False, True])
+def test_batch_equals_check_on_a_generated_corpus_with_bad_lines(ruleset, fixed_ids):
+    rng = random.Random(3)
+    lines = [random_line(ruleset, rng, n, fixed_ids=fixed_ids) for n in range(1, 5001)]
+    out = io.BytesIO()
+    data = io.BytesIO(("\n".join(lines) + "\n").encode())
+    summary = run_batch([("<stdin>", data)], ruleset, out, BatchOptions())
+    results = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert len(results) == len(lines)
+    errors = 0
+    for n, (line, got) in enumerate(zip(lines, results, strict=True), start=1):
+        want = expected(line, n, ruleset)
+        if "error" in want:
+            errors += 1
+            got.pop("id")
+        assert got == want, line
+    assert summary.errors == errors
+    assert 100 < errors < 1000
+    assert summary.records == 5000
+
+
+@pytest.mark.parametrize("fixed_ids", [False, True])
+def test_clean_corpus_takes_the_fast_path_and_equals_check(ruleset, fixed_ids):
+    rng = random.Random(11)
+    lines = [
+        random_line(ruleset, rng, n, fixed_ids=fixed_ids, mutate=False) for n in range(1, 3001)
+    ]
+    out = io.BytesIO()
+    data = io.BytesIO(("\n".join(lines) + "\n").encode())
+    run_batch([("<stdin>", data)], ruleset, out, BatchOptions())
+    results = [json.loads(x) for x in out.getvalue().splitlines()]
+    for result in results:
+        if "error" in result:  # only `"id": null`, refused as check refuses it
+            assert result.pop("id") is None
+    want = [expected(line, n, ruleset) for n, line in enumerate(lines, start=1)]
+    assert results == want
+
+
+def test_chunk_boundaries_do_not_change_results(ruleset, monkeypatch):
+    from redflag.formats import batch
+
+    rng = random.Random(5)
+    text = ("\n".join(random_line(ruleset, rng, n) for n in range(1, 301)) + "\n").encode()
+
+    def run() -> bytes:
+        out = io.BytesIO()
+        run_batch([("x", io.BytesIO(text))], ruleset, out, BatchOptions())
+        return out.getvalue()
+
+    whole = run()
+    monkeypatch.setattr(batch, "CHUNK_SIZE", 7)
+    assert run() == whole
