@@ -125,7 +125,10 @@ def main() -> None:
     n = args.records
     size = corpus.stat().st_size
     print(f"corpus: {n:,} records, {size / n:.0f} bytes/record ({corpus})")
-    env = dict(os.environ, REDFLAG_CACHE_DIR=str(workdir / "cache"))
+    # As installed for a user: byte-code caches on (pip compiles them at install time), so drop
+    # PYTHONDONTWRITEBYTECODE if this shell sets it; the warm-up runs below write them.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["REDFLAG_CACHE_DIR"] = str(workdir / "cache")
     py = sys.executable
 
     out = subprocess.run(

@@ -6,12 +6,12 @@ import sys
 from contextlib import ExitStack
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated, cast
 
 import typer
 
 from redflag.cli.common import FailOnOption, RulesOption, fail_on_rank, load
-from redflag.cli.handler import guarded
+from redflag.cli.handler import WholeWrites, guarded
 from redflag.errors import UsageError
 
 if TYPE_CHECKING:
@@ -121,7 +121,9 @@ def batch(
             ("<stdin>" if p == Path("-") else str(p), decompressed(raw, str(p)))
             for p, raw in zip(paths, raws, strict=True)
         ]
-        out = stack.enter_context(open(output, "wb")) if output else sys.stdout.buffer
+        target = stack.enter_context(open(output, "wb")) if output else sys.stdout.buffer
+        # Ctrl-C waits for the write under way: every line written is whole (issue 6)
+        out = cast(IO[bytes], WholeWrites(target))
         start = time.perf_counter()
         sizes = _file_sizes(paths)
         if sizes is not None and sys.stderr.isatty():

@@ -7,12 +7,16 @@ with a traceback only under --debug.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import Callable, Iterator
+from typing import IO, ParamSpec, TypeVar
 
 import typer
 
@@ -75,3 +79,42 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(EXIT_BUG) from None
 
     return wrapper
+
+
+@contextlib.contextmanager
+def deferred_interrupt() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) until the block ends, then raise KeyboardInterrupt.
+
+    Around an output write, so an interrupt never leaves half a result line behind.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+class WholeWrites(io.BufferedIOBase):
+    """A binary output whose every write and flush completes even if Ctrl-C arrives."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__()
+        self.raw = raw
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]  # batch writes bytes only
+        with deferred_interrupt():
+            self.raw.write(data)
+        return len(data)
+
+    def flush(self) -> None:
+        with deferred_interrupt():
+            self.raw.flush()

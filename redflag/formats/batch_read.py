@@ -27,9 +27,9 @@ from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record
 from redflag.core.record import RecordId, validate_record
 from redflag.core.vector import Columns, VectorRuleSet
-from redflag.errors import BadJSONError, InputError, Location
+from redflag.errors import InputError, Location
 from redflag.formats.batch_columns import Ints, Layout
-from redflag.formats.records import parse_json_object
+from redflag.formats.records import MAX_RECORD_BYTES, decode_record_bytes, parse_json_object
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -94,15 +94,11 @@ def friendly(
 ) -> tuple[Record, RecordId | None] | tuple[InputError, RecordId | None]:
     """The slow path: exactly what `check -` does with this text, as a value."""
     if isinstance(text, bytes):
-        text = text.removesuffix(b"\n").removesuffix(b"\r")  # the line ending is not data
+        data = text.removesuffix(b"\n").removesuffix(b"\r")  # the line ending is not data
         try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as err:
-            return BadJSONError(
-                f"not valid UTF-8 (byte {err.start + 1})",
-                location=Location(source, line),
-                hint="save the file as UTF-8",
-            ), None
+            text = decode_record_bytes(data, source, line)
+        except InputError as err:
+            return err, None
     try:
         raw = parse_json_object(text, source, line)
     except InputError as err:
@@ -155,6 +151,8 @@ class FastDecoder:
             for i, text in enumerate(batch, start=first):
                 add_outcome(rows, friendly(text, self.ruleset, source, i), i)
             return rows.chunk()
+        if max(map(len, batch)) > MAX_RECORD_BYTES:  # check refuses such records: so do we
+            return self._chunk_with_errors(batch, source, first)
         structs = rows.structs
         append, decode, with_nulls = (
             structs.append,
@@ -181,6 +179,8 @@ class FastDecoder:
         return chunk
 
     def _decode_or_none(self, text: bytes) -> Any:
+        if len(text) > MAX_RECORD_BYTES:
+            return None  # the slow path says whether it is too large
         try:
             try:
                 return self.layout.decode(text)
@@ -240,16 +240,22 @@ _BLOCK = 2 << 20
 
 
 def _line_batches(stream: IO[bytes], chunk_size: int) -> Iterator[list[bytes]]:
-    """Lines (without their newline) in lists of at most chunk_size, read by blocks."""
+    """Lines (without their newline) in lists of at most chunk_size, read by blocks.
+
+    A block is whatever the stream has ready (up to _BLOCK), so a slow producer's lines are
+    answered as they come. A line longer than any record may be is kept only up to just over
+    MAX_RECORD_BYTES (enough for its too-large error), so memory stays bounded.
+    """
+    read = getattr(stream, "read1", stream.read)
     rest = b""
     while True:
-        data = stream.read(_BLOCK)
+        data = read(_BLOCK)
         if not data:
             break
         lines = data.split(b"\n")
         if rest:
             lines[0] = rest + lines[0]
-        rest = lines.pop()  # a partial line, or b"" after a final newline
+        rest = lines.pop()[: MAX_RECORD_BYTES + 1]  # a partial line, or b"" after a newline
         for start in range(0, len(lines), chunk_size):
             yield lines[start : start + chunk_size]
     if rest:

@@ -1,0 +1,165 @@
+"""batch under stress: hostile lines mid-stream, closed pipes, Ctrl-C, any mix of lines."""
+
+import contextlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from redflag.cli.handler import WholeWrites
+from redflag.core.evaluate import evaluate
+from redflag.errors import InputError
+from redflag.formats.batch import BatchOptions, run_batch
+from redflag.formats.records import record_from_json
+from redflag.formats.rulefile import load_ruleset
+from tests.cli.test_hostile_records import CATALOGUE, entry_bytes
+
+RULESET = load_ruleset(None, cache_dir=None)
+GOOD = b'{"id": "good", "cancer_history": true, "limb_weakness": true}'
+
+
+def run_lines(lines: list[bytes]) -> list[dict]:
+    out = io.BytesIO()
+    run_batch([("<stdin>", io.BytesIO(b"\n".join(lines) + b"\n"))], RULESET, out, BatchOptions())
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def test_every_hostile_record_is_an_error_on_its_own_line_between_good_ones():
+    single_line = [c for c in CATALOGUE["case"] if b"\n" not in entry_bytes(c)]
+    assert len(single_line) >= 25
+    lines = []
+    for case in single_line:
+        lines += [GOOD, entry_bytes(case)]
+    results = run_lines(lines)
+    assert len(results) == len(lines)
+    for i, case in enumerate(single_line):
+        good, bad = results[2 * i], results[2 * i + 1]
+        assert (good["line"], good["level"]) == (2 * i + 1, "emergency")
+        assert bad["line"] == 2 * i + 2, case["name"]
+        assert bad["error"]["code"] == case["code"], case["name"]
+        assert bad["error"]["message"].startswith(case["message"]), case["name"]
+
+
+LINES = st.one_of(
+    st.builds(
+        lambda d: json.dumps(d).encode(),
+        st.dictionaries(
+            st.sampled_from(["back_pain", "cancer_history", "limb_weakness", "fever", "age", "id"]),
+            st.one_of(st.booleans(), st.none(), st.integers(-5, 130), st.text(max_size=3)),
+        ),
+    ),
+    st.sampled_from(
+        [
+            b"",
+            b"   ",
+            b"{",
+            b"[]",
+            b'"x"',
+            b"null",
+            b'{"nope": true}',
+            b"\xff\xfe",
+            b'{"fever": true, "fever": false}',
+            b'{"age": NaN}',
+        ]
+    ),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(LINES, min_size=1, max_size=30))
+def test_any_mix_of_lines_gives_one_result_per_line_in_order(lines):
+    results = run_lines(lines)
+    assert [r["line"] for r in results] == list(range(1, len(lines) + 1))
+    for line, result in zip(lines, results, strict=True):
+        try:
+            record, record_id = record_from_json(line.decode("utf-8"), RULESET)
+        except (InputError, UnicodeDecodeError):
+            assert "error" in result and result["error"]["code"]
+            continue
+        expected = evaluate(RULESET, record, record_id)
+        assert result["level"] == expected.level.id
+        assert result["matched"] == [o.rule.id for o in expected.matched]
+        assert result["could_escalate"] == [o.rule.id for o in expected.could_escalate]
+
+
+def _corpus(n: int) -> bytes:
+    return b"".join(b'{"id": %d, "back_pain": true, "age": %d}\n' % (i, i % 120) for i in range(n))
+
+
+def test_head_1_closes_the_pipe_and_batch_exits_quietly(tmp_path):
+    path = tmp_path / "big.ndjson"
+    path.write_bytes(_corpus(100_000))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "redflag", "batch", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert json.loads(first)["line"] == 1
+    assert proc.returncode == 0
+    assert b"Traceback" not in err and b"BrokenPipe" not in err
+
+
+def test_ctrl_c_leaves_only_whole_lines_and_exits_130():
+    with subprocess.Popen(
+        [sys.executable, "-m", "redflag", "batch"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+
+        def feed():
+            with contextlib.suppress(BrokenPipeError):  # batch may stop reading first
+                proc.stdin.write(_corpus(20_000))
+                proc.stdin.flush()
+
+        # stdin stays open: batch answers what has arrived and waits for more
+        feeder = threading.Thread(target=feed)
+        feeder.start()
+        first = proc.stdout.readline()  # results are flowing
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.stdout.read(), proc.stderr.read()
+        proc.wait(timeout=60)
+        feeder.join(timeout=60)
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.close()
+    assert proc.returncode == 130
+    assert b"Interrupted." in err and b"Traceback" not in err
+    lines = (first + rest).split(b"\n")
+    assert lines[-1] == b""  # ends with a newline: no half line
+    numbers = [json.loads(line)["line"] for line in lines[:-1]]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
+class _InterruptedMidWrite:
+    def __init__(self):
+        self.data = b""
+
+    def write(self, data):
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C arrives while the write is under way
+        self.data += data
+        return len(data)
+
+    def flush(self):
+        pass
+
+
+def test_whole_writes_finish_the_write_then_raise_keyboard_interrupt():
+    raw = _InterruptedMidWrite()
+    out = WholeWrites(raw)
+    try:
+        out.write(b'{"line":1}\n{"line":2}\n')
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the held Ctrl-C must be raised after the write")
+    assert raw.data == b'{"line":1}\n{"line":2}\n'
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
