@@ -16,6 +16,7 @@ check <= 2.5 x `import typer`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -64,34 +65,62 @@ JQ_FILTER = (
 )
 
 
-GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
+def _tree(pid: int) -> list[int]:
+    """pid and all its descendants (Linux /proc)."""
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                stack.extend(int(c) for c in task.read_text().split())
+    return found
 
 
-def timed(cmd: list[str], stdin_path: Path | None = None, env: dict[str, str] | None = None):
-    """Wall seconds, peak RSS in MB (GNU time's %M; NaN without it) and stderr of a command.
+def _tree_memory(pid: int) -> tuple[float, float]:
+    """Summed RSS and summed PSS (MB) of a process and its descendants, now."""
+    rss = pss = 0
+    for member in _tree(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1])
+    return rss / 1024, pss / 1024
 
-    (os.wait4's ru_maxrss is not used: after fork it can report the parent's size.)
+
+def timed(
+    cmd: list[str],
+    stdin_path: Path | None = None,
+    env: dict[str, str] | None = None,
+    memory: bool = True,
+):
+    """Wall seconds, peak memory in MB and stderr of a command.
+
+    Memory is sampled every 50 ms over the whole process tree (batch's workers included):
+    the peaks of the summed PSS (each shared page split between the processes sharing it:
+    the physical memory the run holds) and of the summed RSS (shared pages counted once per
+    process: an upper bound). Sampling takes CPU from the run, so throughput is timed in
+    runs without it (memory=False: the peaks are then 0).
     """
-    wrapped = [GNU_TIME, "-f", "maxrss_kb=%M", *cmd] if GNU_TIME else cmd
-    with (stdin_path or Path(os.devnull)).open("rb") as stdin:
+    with (stdin_path or Path(os.devnull)).open("rb") as stdin, tempfile.TemporaryFile() as err_file:
         before = time.perf_counter()
-        proc = subprocess.run(
-            wrapped,
-            stdin=stdin,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env=env,
-            check=False,
+        proc = subprocess.Popen(
+            cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=err_file, env=env
         )
+        peak_rss = peak_pss = 0.0
+        while memory and proc.poll() is None:
+            rss, pss = _tree_memory(proc.pid)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+            time.sleep(0.05)
+        proc.wait()
         elapsed = time.perf_counter() - before
-    err = proc.stderr.decode()
-    rss = float("nan")
-    if GNU_TIME and "maxrss_kb=" in err:
-        err, _, tail = err.rpartition("maxrss_kb=")
-        rss = int(tail.strip()) / 1024
+        err_file.seek(0)
+        err = err_file.read().decode()
     if proc.returncode not in (0, 1, 2):
         raise SystemExit(f"{cmd} failed ({proc.returncode}): {err}")
-    return elapsed, rss, err
+    return elapsed, (peak_pss, peak_rss), err
 
 
 def _summary_rate(stderr: str) -> float:
@@ -142,26 +171,29 @@ def main() -> None:
     )
     print(f"   stricter floor ({bare_lib} parse + write constant bytes): {bare:,.0f} records/s")
 
-    batch = [py, "-m", "redflag", "batch", str(corpus)]
-    subprocess.run(batch, capture_output=True, env=env, check=False)  # warm the rule cache
-    runs = [timed(batch, env=env) for _ in range(3)]
-    elapsed, rss, _ = min(runs)
-    rate = n / elapsed
-    inside = max(_summary_rate(r[2]) for r in runs)
-    print(
-        f"2. redflag batch: {inside:,.0f} records/s in-process (its summary line): ratio "
-        f"{inside / floor:.2f} to the floor, {inside / bare:.2f} to the stricter floor "
-        f"(target >= 0.6)"
-    )
-    print(
-        f"   end to end incl. start-up: {rate:,.0f} records/s ({elapsed:.2f} s), ratio "
-        f"{rate / floor:.2f}; peak RSS {rss:.0f} MB"
-    )
+    for label, jobs in (("default: one worker per CPU", "0"), ("single process, -j 1", "1")):
+        batch = [py, "-m", "redflag", "batch", "--jobs", jobs, str(corpus)]
+        subprocess.run(batch, capture_output=True, env=env, check=False)  # warm the caches
+        runs = [timed(batch, env=env, memory=False) for _ in range(3)]
+        elapsed = min(r[0] for r in runs)
+        _, (pss, rss), _ = timed(batch, env=env)
+        rate = n / elapsed
+        inside = max(_summary_rate(r[2]) for r in runs)
+        print(
+            f"2. redflag batch ({label}): {inside:,.0f} records/s in-process (its summary "
+            f"line): ratio {inside / floor:.2f} to the floor, {inside / bare:.2f} to the "
+            f"stricter floor (target >= 0.6)"
+        )
+        print(
+            f"   end to end incl. start-up: {rate:,.0f} records/s ({elapsed:.2f} s), ratio "
+            f"{rate / floor:.2f}; peak memory {pss:.0f} MB PSS, {rss:.0f} MB summed RSS "
+            "(all its processes)"
+        )
 
     jq = shutil.which("jq")
     if jq:
-        elapsed, jq_rss, _ = timed([jq, "-c", JQ_FILTER], stdin_path=corpus)
-        print(f"3. jq, 3 rules: {n / elapsed:,.0f} records/s, peak RSS {jq_rss:.0f} MB")
+        elapsed, (jq_pss, _), _ = timed([jq, "-c", JQ_FILTER], stdin_path=corpus)
+        print(f"3. jq, 3 rules: {n / elapsed:,.0f} records/s, peak memory {jq_pss:.0f} MB PSS")
     else:
         print("3. jq: not installed, skipped")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import ExitStack
 from enum import StrEnum
@@ -80,6 +81,15 @@ def batch(
             help="Evaluate and flush each record as it arrives (for interactive pipes).",
         ),
     ] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=0,
+            help="Worker processes for NDJSON in and out (0: one per CPU; 1: no workers).",
+        ),
+    ] = 0,
 ) -> None:
     """Check many records: one result line per input record, in order, bad ones included.
 
@@ -112,6 +122,7 @@ def batch(
         full=full,
         fail_fast=fail_fast,
         line_buffered=line_buffered,
+        jobs=jobs or (os.cpu_count() or 1),
     )
     with ExitStack() as stack:
         raws = [

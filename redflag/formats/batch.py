@@ -32,6 +32,13 @@ class BatchOptions:
     full: bool = False
     fail_fast: bool = False
     line_buffered: bool = False
+    jobs: int = 1
+
+    @property
+    def parallel(self) -> bool:
+        """Whether the multi-process path applies (plain NDJSON in and out)."""
+        plain = self.format == "ndjson" and self.format_out == "ndjson"
+        return self.jobs > 1 and plain and not (self.full or self.fail_fast or self.line_buffered)
 
 
 @dataclass
@@ -44,6 +51,36 @@ class BatchSummary:
     stopped_early: bool = False
     most_urgent_rank: int | None = None
     first_error: str | None = field(default=None)
+
+    def add(self, part: Tally) -> None:
+        """Add the counts of one chunk (or block) of results."""
+        for level_id, count in zip(self.levels, part.counts, strict=True):
+            self.levels[level_id] += count
+        self.records += part.records
+        self.errors += part.errors
+        if part.most_urgent is not None and (
+            self.most_urgent_rank is None or part.most_urgent < self.most_urgent_rank
+        ):
+            self.most_urgent_rank = part.most_urgent
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What one chunk or block contributes to the summary."""
+
+    counts: list[int]
+    records: int
+    errors: int
+    most_urgent: int | None
+
+
+def tally(chunk: Chunk, result: ChunkResult, n_levels: int) -> Tally:
+    """Results per level rank, records, errors and the most urgent rank of a chunk."""
+    ok = np.ones(len(chunk), dtype=np.bool_)
+    ok[list(chunk.errors)] = False
+    counts = np.bincount(result.rank[ok], minlength=n_levels).tolist()
+    best = int(result.rank[ok].min()) if ok.any() else None
+    return Tally(counts, len(chunk), len(chunk.errors), best)
 
 
 def run_batch(
@@ -65,6 +102,10 @@ def run_batch(
     Raises:
         InputError: a CSV header or a JSON array that cannot be read at all.
     """
+    if options.parallel:
+        from redflag.formats.batch_parallel import run_parallel
+
+        return run_parallel(inputs, ruleset, out, options.jobs, on_block=on_chunk)
     vector = VectorRuleSet(ruleset)
     writer = _writer(out, ruleset, options, with_file=len(inputs) > 1)
     summary = BatchSummary(levels={level.id: 0 for level in ruleset.levels})
@@ -76,17 +117,7 @@ def run_batch(
             chunk, result = _head(chunk, stop), _head_result(result, stop)
             summary.stopped_early = True
         writer.write(chunk, result)
-        ok = np.ones(len(chunk), dtype=np.bool_)
-        ok[list(chunk.errors)] = False
-        counts = np.bincount(result.rank[ok], minlength=len(level_ids))
-        for level_id, count in zip(level_ids, counts.tolist(), strict=True):
-            summary.levels[level_id] += count
-        summary.records += len(chunk)
-        summary.errors += len(chunk.errors)
-        if ok.any():
-            best = int(result.rank[ok].min())
-            if summary.most_urgent_rank is None or best < summary.most_urgent_rank:
-                summary.most_urgent_rank = best
+        summary.add(tally(chunk, result, len(level_ids)))
         if on_chunk is not None:
             on_chunk(summary)
         if summary.stopped_early:

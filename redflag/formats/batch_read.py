@@ -145,6 +145,10 @@ class FastDecoder:
             yield self._chunk(batch, source, number + 1, keep_records)
             number += len(batch)
 
+    def chunk(self, batch: list[bytes], source: str, first: int) -> Chunk:
+        """One chunk of NDJSON lines (without newlines), the first being line `first`."""
+        return self._chunk(batch, source, first, False)
+
     def _chunk(self, batch: list[bytes], source: str, first: int, keep_records: bool) -> Chunk:
         rows = Rows(self.layout, source, keep_records)
         if keep_records:  # --full evaluates each record with core/evaluate.py: slow path
@@ -236,30 +240,45 @@ class FastDecoder:
 
 
 _COLON = ord(":")
-_BLOCK = 2 << 20
+_BLOCK = 1 << 20
+
+
+def iter_blocks(stream: IO[bytes]) -> Iterator[tuple[bytes, int]]:
+    """Whole lines in blocks, with the number of each block's first line.
+
+    A block is whatever the stream has ready (up to _BLOCK) cut after its last newline, so a
+    slow producer's lines are answered as they come. A line longer than any record may be is
+    kept only up to a block past MAX_RECORD_BYTES (enough for its too-large error), so memory
+    stays bounded. The last block may lack a final newline.
+    """
+    read = getattr(stream, "read1", stream.read)
+    rest, first = b"", 1
+    while data := read(_BLOCK):
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            rest = (rest + data)[: MAX_RECORD_BYTES + 1]
+            continue
+        block, rest = rest + data[: cut + 1], data[cut + 1 :]
+        yield block, first
+        first += block.count(b"\n")
+    if rest:
+        yield rest, first
+
+
+def block_lines(block: bytes) -> list[bytes]:
+    """The lines of a block, without their newlines."""
+    lines = block.split(b"\n")
+    if not lines[-1]:
+        lines.pop()  # the block ended with a newline
+    return lines
 
 
 def _line_batches(stream: IO[bytes], chunk_size: int) -> Iterator[list[bytes]]:
-    """Lines (without their newline) in lists of at most chunk_size, read by blocks.
-
-    A block is whatever the stream has ready (up to _BLOCK), so a slow producer's lines are
-    answered as they come. A line longer than any record may be is kept only up to just over
-    MAX_RECORD_BYTES (enough for its too-large error), so memory stays bounded.
-    """
-    read = getattr(stream, "read1", stream.read)
-    rest = b""
-    while True:
-        data = read(_BLOCK)
-        if not data:
-            break
-        lines = data.split(b"\n")
-        if rest:
-            lines[0] = rest + lines[0]
-        rest = lines.pop()[: MAX_RECORD_BYTES + 1]  # a partial line, or b"" after a newline
+    """Lines (without their newline) in lists of at most chunk_size."""
+    for block, _first in iter_blocks(stream):
+        lines = block_lines(block)
         for start in range(0, len(lines), chunk_size):
             yield lines[start : start + chunk_size]
-    if rest:
-        yield [rest]
 
 
 def add_outcome(

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,11 +93,12 @@ def _corpus(n: int) -> bytes:
     return b"".join(b'{"id": %d, "back_pain": true, "age": %d}\n' % (i, i % 120) for i in range(n))
 
 
-def test_head_1_closes_the_pipe_and_batch_exits_quietly(tmp_path):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_head_1_closes_the_pipe_and_batch_exits_quietly(tmp_path, jobs):
     path = tmp_path / "big.ndjson"
     path.write_bytes(_corpus(100_000))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "redflag", "batch", str(path)],
+        [sys.executable, "-m", "redflag", "batch", "--jobs", jobs, str(path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -108,9 +110,10 @@ def test_head_1_closes_the_pipe_and_batch_exits_quietly(tmp_path):
     assert b"Traceback" not in err and b"BrokenPipe" not in err
 
 
-def test_ctrl_c_leaves_only_whole_lines_and_exits_130():
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_leaves_only_whole_lines_and_exits_130(jobs):
     with subprocess.Popen(
-        [sys.executable, "-m", "redflag", "batch"],
+        [sys.executable, "-m", "redflag", "batch", "--jobs", jobs],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -163,3 +166,28 @@ def test_whole_writes_finish_the_write_then_raise_keyboard_interrupt():
         raise AssertionError("the held Ctrl-C must be raised after the write")
     assert raw.data == b'{"line":1}\n{"line":2}\n'
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_workers_give_exactly_the_single_process_output(tmp_path):
+    good = [_corpus(3_000)]
+    bad = [b"not json\n", b"\n", b'{"Back_Pain": true}\n', b'{"fever": true, "fever": false}\n']
+    data = b"".join(good * 3 + bad * 50 + good * 4)  # errors between good blocks
+    paths = [tmp_path / "a.ndjson", tmp_path / "b.ndjson"]
+    for path in paths:
+        path.write_bytes(data)
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "redflag", "batch", "--jobs", jobs, *map(str, paths)],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        for jobs in ("1", "2", "3")
+    ]
+    single, *parallel = runs
+    assert single.returncode == 2  # bad records
+    assert single.stdout.count(b"\n") == 2 * data.count(b"\n")
+    for run in parallel:
+        assert run.returncode == single.returncode
+        assert run.stdout == single.stdout
+        assert run.stderr.split(b"records/s)")[1] == single.stderr.split(b"records/s)")[1]
