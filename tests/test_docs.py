@@ -45,3 +45,48 @@ def test_exit_codes_table_matches_the_error_classes():
     classes = {getattr(errors, n).exit_code for n in dir(errors) if n.endswith("Error")}
     assert classes <= codes
     assert {0, 1, 2, 3, 70, 130} <= codes
+
+
+def test_every_error_code_the_catalogues_expect_is_in_the_readme_table():
+    import tomllib
+
+    table = README.split("## Exit codes and errors", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`([a-z][a-z0-9-]+)`", table))
+    data = ROOT / "tests" / "data"
+    expected = {
+        c["code"] for c in tomllib.loads((data / "hostile" / "records.toml").read_text())["case"]
+    }
+    for path in (data / "bad_rules").glob("*.toml"):
+        for line in path.read_text().splitlines():
+            if line.startswith("# expect:"):
+                expected.add(line.rsplit(" ", 1)[1])
+    assert expected - documented == set()
+
+
+def test_cli_reference_is_generated_from_the_help_and_up_to_date(tmp_path):
+    import subprocess
+    import sys
+
+    fresh = tmp_path / "cli-reference.md"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "typer",
+            "redflag.cli",
+            "utils",
+            "docs",
+            "--name",
+            "redflag",
+            "--output",
+            str(fresh),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    committed = ROOT / "docs" / "cli-reference.md"
+    assert fresh.read_text() == committed.read_text(), (
+        "docs/cli-reference.md is stale: regenerate it with "
+        "python -m typer redflag.cli utils docs --name redflag --output docs/cli-reference.md"
+    )
