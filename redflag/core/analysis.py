@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal, assert_never
 
+from redflag.core.closures import truth_function
 from redflag.core.compile import CompiledRule, CompiledRuleSet
 from redflag.core.evaluate import Value, evaluate
 from redflag.core.exhaustive import (
@@ -21,7 +22,6 @@ from redflag.core.exhaustive import (
     downgrade_verdict,
     relevant_blockers,
     smallest_witness,
-    truth_function,
 )
 from redflag.core.expr.nodes import And, Call, Compare, Name, Node, Not, Number, Or
 from redflag.core.expr.walk import flags_used

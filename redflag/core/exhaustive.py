@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import assert_never
 
+from redflag.core.closures import TruthFn, truth_function
 from redflag.core.compile import CompiledRule, CompiledRuleSet
 from redflag.core.evaluate import Record, Value, compare, evaluate, trace_node
 from redflag.core.expr.nodes import And, Call, Compare, CompareOp, Name, Node, Not, Number, Or
@@ -109,95 +110,6 @@ def smallest_witness(
 def truth(rule: CompiledRule, record: Record, ruleset: CompiledRuleSet) -> Truth:
     """A rule's truth for a (partial) record (the slow, traced evaluator)."""
     return trace_node(rule.condition, record, ruleset).truth
-
-
-TruthFn = Callable[[Record], Truth]
-_NumFn = Callable[[Record], tuple[float, float]]
-
-
-def truth_function(node: Node, ruleset: CompiledRuleSet) -> TruthFn:
-    """`node` compiled to a closure giving the same Truth as `evaluate` (no trace kept).
-
-    The search evaluates conditions hundreds of thousands of times; tests check it agrees
-    with core.evaluate.trace_node on random records.
-    """
-    match node:
-        case Name(id=flag):
-
-            def name(record: Record) -> Truth:
-                value = record.get(flag)
-                if value is None:
-                    return Truth.UNKNOWN
-                return Truth.TRUE if value else Truth.FALSE
-
-            return name
-        case Not(operand=operand):
-            inner = truth_function(operand, ruleset)
-            return lambda record: Truth(2 - inner(record))
-        case And(operands=operands) | Call(func="all", args=operands):
-            parts = [truth_function(o, ruleset) for o in operands]
-
-            def all_(record: Record) -> Truth:
-                worst = Truth.TRUE
-                for part in parts:
-                    value = part(record)
-                    if value is Truth.FALSE:
-                        return value
-                    if value is Truth.UNKNOWN:
-                        worst = value
-                return worst
-
-            return all_
-        case Or(operands=operands) | Call(func="any", args=operands):
-            parts = [truth_function(o, ruleset) for o in operands]
-
-            def any_(record: Record) -> Truth:
-                best = Truth.FALSE
-                for part in parts:
-                    value = part(record)
-                    if value is Truth.TRUE:
-                        return value
-                    if value is Truth.UNKNOWN:
-                        best = value
-                return best
-
-            return any_
-        case Compare(op=op, left=left, right=right):
-            lf = _number_function(left, ruleset)
-            rf = _number_function(right, ruleset)
-            return lambda record: compare(op, lf(record), rf(record))
-        case Number() | Call():
-            raise AssertionError("numeric node where a truth value is needed")  # type-checked
-        case _:
-            assert_never(node)
-
-
-def _number_function(node: Node, ruleset: CompiledRuleSet) -> _NumFn:
-    match node:
-        case Number(value=number):
-            point = (number, number)
-            return lambda record: point
-        case Name(id=flag):
-            spec = ruleset.flags[flag]
-            assert spec.min is not None and spec.max is not None  # checked at load
-            span = (spec.min, spec.max)
-
-            def value(record: Record) -> tuple[float, float]:
-                got = record.get(flag)
-                return span if got is None else (float(got), float(got))
-
-            return value
-        case Call(func="count", args=args):
-            parts = [truth_function(a, ruleset) for a in args]
-
-            def count(record: Record) -> tuple[float, float]:
-                truths = [p(record) for p in parts]
-                known = truths.count(Truth.TRUE)
-                return (float(known), float(known + truths.count(Truth.UNKNOWN)))
-
-            return count
-        case _:
-            raise AssertionError("truth node where a number is needed")  # type-checked
 
 
 def node_key(node: Node) -> object:

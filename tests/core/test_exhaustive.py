@@ -3,13 +3,13 @@ import random
 
 import pytest
 
+from redflag.core.closures import truth_function
 from redflag.core.evaluate import evaluate, trace_node
 from redflag.core.exhaustive import (
     METHOD,
     domain_for,
     find_downgrades,
     node_key,
-    truth_function,
 )
 from redflag.errors import UsageError
 from redflag.formats.rulefile import load_ruleset

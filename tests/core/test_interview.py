@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from redflag.core.closures import truth_function
 from redflag.core.evaluate import evaluate, trace_node
-from redflag.core.interview import _region_values, answers_record, plan, truth_of
+from redflag.core.interview import _region_values, answers_record, plan
 from redflag.formats.rulefile import load_ruleset
 
 RULES = load_ruleset(None, cache_dir=None)
@@ -224,7 +225,7 @@ def test_every_question_asked_can_change_the_level(data):
 
 @settings(max_examples=200, deadline=None)
 @given(st.data())
-def test_truth_of_agrees_with_the_evaluator_trace(data):
+def test_closures_agree_with_the_evaluator_trace(data):
     record = {}
     for flag in RULES.flags:
         value = data.draw(_answer_strategy(flag), label=flag)
@@ -232,7 +233,7 @@ def test_truth_of_agrees_with_the_evaluator_trace(data):
             record[flag] = value
     for rule in RULES.rules:
         assert (
-            truth_of(rule.condition, record, RULES)
+            truth_function(rule.condition, RULES)(record)
             is trace_node(rule.condition, record, RULES).truth
         ), rule.id
 
@@ -347,14 +348,17 @@ def test_dont_know_does_not_stop_the_other_questions_of_its_rule(tmp_path):
         "2 <= count(a, b) or 50 > n",
     ],
 )
-def test_truth_of_agrees_with_trace_for_every_operator(tmp_path, when):
+def test_closures_agree_with_trace_for_every_operator(tmp_path, when):
     ruleset = _ruleset(tmp_path, FLAGS, _rule(when))
     condition = ruleset.rules[0].condition
     for a, b, n in itertools.product(
         (True, False, None), (True, False, None), (None, 0, 30, 40, 99)
     ):
         record = {k: v for k, v in {"a": a, "b": b, "n": n}.items() if v is not None}
-        assert truth_of(condition, record, ruleset) is trace_node(condition, record, ruleset).truth
+        assert (
+            truth_function(condition, ruleset)(record)
+            is trace_node(condition, record, ruleset).truth
+        )
 
 
 def test_comparing_two_numeric_flags_falls_back_to_asking(tmp_path):
