@@ -55,3 +55,10 @@ def test_key_order_never_matters(record, rnd):
     rnd.shuffle(items)
     a, b = evaluate(RULESET, record), evaluate(RULESET, dict(items))
     assert (a.level, [o.rule.id for o in a.matched]) == (b.level, [o.rule.id for o in b.matched])
+
+
+@settings(max_examples=200, deadline=None)
+@given(records())
+def test_evaluation_is_deterministic(record):
+    first, second = evaluate(RULESET, record), evaluate(RULESET, dict(record))
+    assert first == second
