@@ -3,9 +3,14 @@
 import re
 from pathlib import Path
 
+import pytest
+
 from redflag.core.expr.walk import names_under_not
 
-VOCABULARY = Path(__file__).resolve().parents[2] / "shared" / "clinical" / "vocabulary.md"
+# The input contract, kept in the repo so the test runs anywhere; the copy is compared with
+# the project's shared/clinical/vocabulary.md when that sits beside the checkout.
+VOCABULARY = Path(__file__).resolve().parent / "data" / "vocabulary.md"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "clinical" / "vocabulary.md"
 ROW = re.compile(r"^\| (\w+) \| (bool|int|number)[^|]*\| (.+?) \|$")
 
 
@@ -45,3 +50,8 @@ def test_mscc_neurology_is_an_emergency_without_back_pain(ruleset):
     assert mscc.rule.level == "emergency"
     assert "back_pain" not in mscc.flags
     assert "NG234" in mscc.rule.sources
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="shared/ is not beside this checkout")
+def test_the_contract_copy_matches_shared_vocabulary():
+    assert VOCABULARY.read_text() == SHARED.read_text()
