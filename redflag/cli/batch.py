@@ -171,14 +171,18 @@ def _with_progress(
 
     assert isinstance(options, BatchOptions)
     columns = (TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+    # no refresh thread (auto_refresh=False): batch may fork workers, and forking a process
+    # that runs other threads can deadlock the children; each finished block refreshes it
+    with Progress(
+        *columns, console=Console(stderr=True), transient=True, auto_refresh=False
+    ) as progress:
         task = progress.add_task("checking records", total=sum(sizes))
 
         def advance(_: BatchSummary) -> None:
             done = 0
             for raw, size in zip(raws, sizes, strict=True):
                 done += size if raw.closed else min(size, raw.tell())
-            progress.update(task, completed=done)
+            progress.update(task, completed=done, refresh=True)
 
         return run_batch(inputs, ruleset, out, options, on_chunk=advance)
 
