@@ -11,7 +11,6 @@ import typer
 
 from redflag.cli.common import JsonOption, load
 from redflag.cli.handler import guarded
-from redflag.errors import RuleFileError
 
 app = typer.Typer(
     help="Work with rule files: validate, show, analyze, doc.",
@@ -46,11 +45,7 @@ def validate(path: PathArgument = None) -> None:
     """
     from redflag.formats.rulefile import check_rule_file
 
-    try:
-        ruleset = check_rule_file(path)
-    except RuleFileError as err:
-        print(err.render(), file=sys.stderr)
-        raise typer.Exit(err.exit_code) from None
+    ruleset = check_rule_file(path)  # errors: @guarded prints them all and exits 3
     for warning in ruleset.warnings:
         print(warning.render(), file=sys.stderr)
     n_warn = len(ruleset.warnings)

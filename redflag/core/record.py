@@ -39,15 +39,20 @@ def validate_record(
             continue
         flag = ruleset.flags.get(key)
         if flag is None:
-            raise UnknownFlagError(
-                f"'{key}' is not a flag of rule set '{ruleset.meta.id}'",
-                location=where,
-                hint=suggest_flag(key, ruleset),
-            )
+            raise unknown_flag(key, ruleset, where)
         if value is None:
             continue
         record[key] = check_value(flag, value, where)
     return record, record_id
+
+
+def unknown_flag(key: str, ruleset: CompiledRuleSet, where: Location | None) -> UnknownFlagError:
+    """The error for a key that is not a flag, with a did-you-mean."""
+    return UnknownFlagError(
+        f"'{key}' is not a flag of rule set '{ruleset.meta.id}'",
+        location=where,
+        hint=suggest_flag(key, ruleset),
+    )
 
 
 def suggest_flag(key: str, ruleset: CompiledRuleSet) -> str:

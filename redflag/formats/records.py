@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from redflag.core.compile import CompiledRuleSet
-from redflag.core.evaluate import Record
-from redflag.core.record import RecordId, check_value, suggest_flag, validate_record
+from redflag.core.evaluate import Record, Value
+from redflag.core.record import RecordId, check_value, unknown_flag, validate_record
 from redflag.errors import (
     BadEncodingError,
     BadJSONError,
@@ -21,7 +21,6 @@ from redflag.errors import (
     Location,
     NotAnObjectError,
     TooLargeError,
-    UnknownFlagError,
 )
 
 MAX_RECORD_BYTES = 1024 * 1024  # a real record is under 2 KiB; anything near this is not one
@@ -39,27 +38,26 @@ def record_from_words(
     A bare flag name means yes; NAME=yes|no|true|false|1|0 sets a bool; NAME=<number> sets a
     numeric flag; NAME=unknown leaves it unknown. Repeating a flag is an error.
     """
-    raw: dict[str, object] = {}
+    record: dict[str, Value] = {}
+    record_id: RecordId | None = None
+    seen: set[str] = set()
     for position, word in enumerate(words, start=1):
         where = Location(f"argument {position} ({word!r})")
         name, has_value, text = word.partition("=")
         name = name.strip()
-        if name in raw:
+        if name in seen:
             raise InputError(f"'{name}' is given twice", location=where, hint="give each flag once")
+        seen.add(name)
         if name == "id":
-            raw[name] = text
+            record_id = text
             continue
         flag = ruleset.flags.get(name)
         if flag is None:
-            raise UnknownFlagError(
-                f"'{name}' is not a flag of rule set '{ruleset.meta.id}'",
-                location=where,
-                hint=suggest_flag(name, ruleset),
-            )
-        raw[name] = _word_value(name, flag.type, has_value == "=", text.strip(), where)
-        if raw[name] is not None:
-            check_value(flag, raw[name], where)
-    return validate_record(raw, ruleset, Location("<argv>"))
+            raise unknown_flag(name, ruleset, where)
+        value = _word_value(name, flag.type, has_value == "=", text.strip(), where)
+        if value is not None:
+            record[name] = check_value(flag, value, where)
+    return record, record_id
 
 
 def _word_value(name: str, flag_type: str, has_value: bool, text: str, where: Location) -> object:
