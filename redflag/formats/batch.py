@@ -16,11 +16,10 @@ import numpy as np
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.vector import ChunkResult, VectorRuleSet
 from redflag.errors import InputError, Location
+from redflag.formats import batch_read
 from redflag.formats.batch_read import Chunk, FastDecoder
 from redflag.formats.batch_tables import csv_chunks, json_array_chunks
 from redflag.formats.batch_write import CsvWriter, FullWriter, NdjsonWriter, ResultWriter
-
-CHUNK_SIZE = 8192
 
 
 @dataclass(frozen=True)
@@ -142,7 +141,7 @@ def _chunks(
     vector: VectorRuleSet,
     options: BatchOptions,
 ) -> Iterator[Chunk]:
-    size = 1 if options.line_buffered else CHUNK_SIZE
+    size = 1 if options.line_buffered else batch_read.CHUNK_SIZE
     keep = options.full
     decoder = FastDecoder(ruleset, vector)
     for source, stream in inputs:

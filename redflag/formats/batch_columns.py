@@ -1,4 +1,4 @@
-"""Fast records -> columns: msgspec Structs for one rule set, read as msgpack bytes by numpy.
+"""Fast records -> columns: msgspec Structs for one rule set, their bools read by numpy.
 
 Part of the `batch` fast path (formats/batch_read.py): the layout of the Struct, the
 sentinels that tell "left out" from "null", and the conversion of a chunk to the
@@ -25,60 +25,51 @@ _CODE[_FALSE], _CODE[_TRUE] = 0, 2
 
 
 class Layout:
-    """The fast record type of one rule set, and where its values sit in msgpack bytes.
+    """The fast record type of one rule set, and how a chunk of them becomes columns.
 
     A decoded record is a msgspec Struct: bool flags first, then numeric flags, then `id`.
-    A chunk of them becomes columns by encoding the whole list to msgpack in one call (C
-    speed) and reading the bytes with numpy: far cheaper than converting ~40 Python objects
-    per record. Every record is a map with the same keys; a bool value is one byte and a
-    numeric value is always a float64 (9 bytes), so each value sits at a fixed offset from
-    the start of its record, and only the id varies in length (computed from the ids).
+    Numbers are read field by field (a None, given as null, becomes NaN). Bools, ~40 per
+    record, are read by encoding the whole list to msgpack in one call (C speed) and
+    reading the bytes with numpy: far cheaper than converting each value in Python. Every
+    record is a map with the same keys in the same order and a bool value is one byte, so
+    each bool sits at a fixed offset from the start of its record; where a record starts
+    follows from the lengths of what comes after the bools (a number is 9 bytes, a null 1,
+    the id its own length).
 
     Sentinels tell a key left out from a key given as null (the duplicate-key check counts
     the distinct keys given): a bool left out decodes to 0 (its own msgpack byte), a number
-    left out to -inf and given as null to +inf (JSON cannot write either; the bounds refuse
-    them), an id left out to False. Format: https://github.com/msgpack/msgpack/blob/master/spec.md
+    left out to -inf (JSON cannot write it; the bounds refuse it), an id left out to False.
+    Format: https://github.com/msgpack/msgpack/blob/master/spec.md
     """
 
     def __init__(self, ruleset: CompiledRuleSet, vector: VectorRuleSet) -> None:
         self.bool_flags, self.numeric_flags = vector.bool_flags, vector.numeric_flags
         bools: list[tuple[str, Any, Any]] = [(f, bool | None, 0) for f in self.bool_flags]
-        numbers, nullable = [], []
+        numbers = []
         for flag_id in self.numeric_flags:
             flag = ruleset.flags[flag_id]
             # int flags decode as float too: check_value accepts 67.0 as 67; a non-whole
             # value is caught after decoding and re-read by the slow path.
             bounded = Annotated[float, msgspec.Meta(ge=flag.min, le=flag.max)]
-            numbers.append((flag_id, bounded, _LEFT_OUT))
-            nullable.append((flag_id, bounded | None, _LEFT_OUT))
+            numbers.append((flag_id, bounded | None, _LEFT_OUT))
         # JSON cannot give an id of false; `"id": null` is refused, as core/record.py does
         record_id = [("id", str | int, False)]
         options: dict[str, Any] = {"forbid_unknown_fields": True, "gc": False, "kw_only": True}
         self.struct = msgspec.defstruct("FastRecord", bools + numbers + record_id, **options)
-        with_nulls = msgspec.defstruct("FastRecordNulls", bools + nullable + record_id, **options)
         self.decode = msgspec.json.Decoder(self.struct).decode
-        self._decode_nulls = msgspec.json.Decoder(with_nulls).decode
         self.encode = msgspec.msgpack.Encoder().encode
-        names = [name for name, _, _ in bools + numbers + record_id]
-        key_lengths = [len(self.encode(name)) for name in names]
-        offset = _map_header_len(len(names))
+        key_length = {name: len(self.encode(name)) for name, _, _ in bools + numbers + record_id}
+        offset = _map_header_len(len(key_length))
         offsets = []
-        for name, length in zip(names, key_lengths, strict=True):
-            offsets.append(offset + length)
-            offset += length + (1 if name in self.bool_flags else 9)
-        n_bool = len(self.bool_flags)
-        self.bool_offsets = np.array(offsets[:n_bool], dtype=np.intp)
-        self.numeric_offsets = np.array(offsets[n_bool:-1], dtype=np.intp) + 1  # past the tag
-        self.id_offset = offsets[-1]
-        self.fixed_length = offsets[-1]  # everything but the id value
+        for name in self.bool_flags:
+            offsets.append(offset + key_length[name])
+            offset += key_length[name] + 1
+        self.bool_offsets = np.array(offsets, dtype=np.intp)
+        # a record's length, less its numbers' values and its id's value
+        self.fixed_length = offset + sum(key_length[f] for f in (*self.numeric_flags, "id"))
         self.signature = np.frombuffer(self.encode(self.struct())[: offsets[0]], dtype=np.uint8)
         self.get_id = operator.attrgetter("id")
-
-    def decode_with_nulls(self, text: bytes) -> Any:
-        """A line the fast decoder refused, if only because a number was null; else raise."""
-        record = self._decode_nulls(text)
-        nulls = {f: _NULL for f in self.numeric_flags if getattr(record, f) is None}
-        return msgspec.structs.replace(record, **nulls)
+        self.get_numbers = [operator.attrgetter(f) for f in self.numeric_flags]
 
     def from_record(self, record: Record, record_id: RecordId | None) -> Any:
         """A validated record (slow path) as the fast record type."""
@@ -90,34 +81,39 @@ class Layout:
 
     def columns(self, structs: list[Any]) -> tuple[Columns, list[RecordId | None], Ints]:
         """Fast records -> columns, ids, and how many distinct keys each record gave."""
+        n = len(structs)
+        if not n:
+            empty = Columns(
+                _CODE[np.zeros((len(self.bool_flags), 0), dtype=np.uint8)],
+                np.zeros((len(self.numeric_flags), 0)),
+            )
+            return empty, [], np.zeros(0, dtype=np.intp)
         ids = list(map(self.get_id, structs))
-        data, starts = self._encode_all(structs, ids)
-        width = int(starts[1] - starts[0]) if len(starts) > 1 else 0
-        if width and len(data) == starts[0] + width * len(starts):
-            # every record has the same length (ids of one length, or none): a 2-D view
-            records = data[int(starts[0]) :].reshape(len(starts), width)
-            tags = np.ascontiguousarray(records[:, self.bool_offsets].T)
-            raw = records[:, self.numeric_offsets[:, None] + _EIGHT]
-        else:
-            tags = data[starts[None, :] + self.bool_offsets[:, None]]
-            raw = data[starts[:, None, None] + self.numeric_offsets[None, :, None] + _EIGHT]
-        given = np.count_nonzero(tags != _ABSENT, axis=0)
-        numbers = np.ascontiguousarray(raw).view(">f8")[:, :, 0].T.astype(np.float64)
-        given += np.count_nonzero(numbers != _LEFT_OUT, axis=0)
-        numbers[np.isinf(numbers)] = np.nan  # left out or null: unknown
-        given += data[starts + self.id_offset] != _FALSE
+        values = [list(map(get, structs)) for get in self.get_numbers]  # None -> NaN
+        numbers = np.array(values, dtype=np.float64).reshape(len(self.get_numbers), n)
+        left_out = numbers == _LEFT_OUT
+        given = np.count_nonzero(~left_out, axis=0) + np.fromiter(
+            (i is not False for i in ids), dtype=np.intp, count=n
+        )
+        tail = np.where(np.isnan(numbers), 1, 9).sum(axis=0) + _id_lengths(ids)
+        data, starts = self._encode_all(structs, self.fixed_length + tail)
+        tags = data[starts[None, :] + self.bool_offsets[:, None]]
+        given += np.count_nonzero(tags != _ABSENT, axis=0)
+        numbers[left_out] = np.nan  # left out or null: unknown
         return Columns(_CODE[tags], numbers), [None if i is False else i for i in ids], given
 
     def _encode_all(
-        self, structs: list[Any], ids: list[Any]
+        self, structs: list[Any], lengths: Ints
     ) -> tuple[np.ndarray[Any, np.dtype[np.uint8]], Ints]:
-        """All records as msgpack in one call, and where each starts."""
+        """All records as msgpack in one call, and where each starts.
+
+        `lengths` is each record's expected msgpack length (negative when not known).
+        """
         k = len(structs)
         try:
             data = np.frombuffer(self.encode(structs), dtype=np.uint8)
         except OverflowError:  # an integer id beyond 64 bits: only its presence is read
             data = np.frombuffer(b"", dtype=np.uint8)
-        lengths = self.fixed_length + _id_lengths(ids)
         starts = np.zeros(k, dtype=np.intp)
         np.cumsum(lengths[:-1], out=starts[1:])
         starts += _array_header_len(k)
@@ -164,5 +160,4 @@ def _array_header_len(n: int) -> int:
 
 Ints = np.ndarray[Any, np.dtype[np.intp]]
 _ABSENT = 0x00
-_LEFT_OUT, _NULL = float("-inf"), float("inf")
-_EIGHT = np.arange(8, dtype=np.intp)
+_LEFT_OUT = float("-inf")

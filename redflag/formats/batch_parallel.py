@@ -1,10 +1,13 @@
 """`batch` on several processes: blocks of NDJSON out, finished result text back, in order.
 
-The parent reads whole-line blocks and writes results; each worker (forked, so the compiled
-rule set is inherited, not sent) decodes, evaluates and serialises a block exactly as the
-single-process path does, with the same decoder, vector rule set and writer. At most two
-blocks per worker are in flight, so memory stays constant. Workers ignore Ctrl-C: the
-parent alone stops, after the write under way.
+The parent reads whole-line blocks, counts their lines and writes results; each worker
+(forked, so the compiled rule set is inherited, not sent) decodes, evaluates and serialises
+a block exactly as the single-process path does, with the same decoder, vector rule set and
+writer. A block that is a stretch of a regular file is sent as (file descriptor, offset,
+length) and the worker reads it itself: piping a megabyte to a worker costs the parent more
+than reading it. Other blocks (pipes, gzip) are sent whole. At most two blocks per worker
+are in flight, so memory stays constant. Workers ignore Ctrl-C: the parent alone stops,
+after the write under way.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import gc
 import io
 import multiprocessing
+import os
 import signal
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -20,10 +24,12 @@ from typing import IO
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.vector import VectorRuleSet
-from redflag.formats.batch import CHUNK_SIZE, BatchSummary, Tally, tally
-from redflag.formats.batch_read import FastDecoder, block_lines, iter_blocks
+from redflag.errors import InputError, Location
+from redflag.formats.batch import BatchSummary, Tally, tally
+from redflag.formats.batch_read import FastDecoder, file_position, iter_blocks
 from redflag.formats.batch_write import NdjsonWriter
 
+_Stretch = tuple[int, int, int]  # file descriptor, offset, length
 _Worker = tuple[CompiledRuleSet, VectorRuleSet, FastDecoder, NdjsonWriter]
 _WORKER: _Worker | None = None
 
@@ -46,8 +52,13 @@ def run_parallel(
         pending: deque[Future[tuple[bytes, Tally]]] = deque()
         try:
             for source, stream in inputs:
-                for block, first in iter_blocks(stream):
-                    pending.append(pool.submit(_work, block, first, source))
+                fd = stream.fileno() if file_position(stream) is not None else None
+                for block in iter_blocks(stream):
+                    if block.offset is not None and fd is not None:
+                        where: bytes | _Stretch = (fd, block.offset, len(block.data))
+                    else:
+                        where = block.data
+                    pending.append(pool.submit(_work, where, block.first, source))
                     if len(pending) >= 2 * jobs:
                         _finish(pending.popleft(), out, summary, on_block)
             while pending:
@@ -80,14 +91,23 @@ def _start(ruleset: CompiledRuleSet, with_file: bool) -> None:
     _WORKER = (ruleset, vector, FastDecoder(ruleset, vector), writer)
 
 
-def _work(block: bytes, first: int, source: str) -> tuple[bytes, Tally]:
+def _work(where: bytes | _Stretch, first: int, source: str) -> tuple[bytes, Tally]:
     assert _WORKER is not None, "the pool initializer sets up each worker"
     ruleset, vector, decoder, writer = _WORKER
+    if isinstance(where, bytes):
+        block = where
+    else:  # the parent opened the file before forking us: the descriptor is ours too
+        fd, offset, length = where
+        block = os.pread(fd, length, offset)
+        if len(block) != length:
+            raise InputError(
+                f"{source} changed while it was being read",
+                location=Location(source),
+                hint="check a file that nothing else is writing",
+            )
     writer.out = buffer = io.BytesIO()
-    lines = block_lines(block)
     done = BatchSummary(levels={level.id: 0 for level in ruleset.levels})
-    for start in range(0, len(lines), CHUNK_SIZE):
-        chunk = decoder.chunk(lines[start : start + CHUNK_SIZE], source, first + start)
+    for chunk in decoder.block_chunks(block, source, first):
         result = vector.evaluate(chunk.columns)
         writer.write(chunk, result)
         done.add(tally(chunk, result, len(done.levels)))

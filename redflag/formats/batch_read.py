@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any, cast
 
-import msgspec
 import numpy as np
 
 from redflag.core.compile import CompiledRuleSet
@@ -32,6 +33,7 @@ from redflag.formats.batch_columns import Ints, Layout
 from redflag.formats.records import MAX_RECORD_BYTES, decode_record_bytes, parse_json_object
 
 GZIP_MAGIC = b"\x1f\x8b"
+CHUNK_SIZE = 8192  # records: bounds a chunk's memory when records are tiny
 
 
 @dataclass
@@ -135,50 +137,58 @@ class FastDecoder:
         With chunk_size 1 (--line-buffered) each line is handled as soon as it arrives;
         otherwise the stream is read in blocks of about a megabyte.
         """
-        batches = (
-            iter(lambda: list(islice(stream, 1)), [])
-            if chunk_size == 1
-            else _line_batches(stream, chunk_size)
-        )
-        number = 0
-        for batch in batches:
-            yield self._chunk(batch, source, number + 1, keep_records)
-            number += len(batch)
+        if chunk_size == 1 or keep_records:
+            number = 0
+            batches = (
+                iter(lambda: list(islice(stream, 1)), [])
+                if chunk_size == 1
+                else _line_batches(stream, chunk_size)
+            )
+            for batch in batches:
+                yield self._chunk(batch, source, number + 1, keep_records)
+                number += len(batch)
+            return
+        for block in iter_blocks(stream):
+            yield from self.block_chunks(block.data, source, block.first)
 
-    def chunk(self, batch: list[bytes], source: str, first: int) -> Chunk:
-        """One chunk of NDJSON lines (without newlines), the first being line `first`."""
-        return self._chunk(batch, source, first, False)
+    def block_chunks(self, block: bytes, source: str, first: int) -> Iterator[Chunk]:
+        """The chunks of one block of whole NDJSON lines, the first being line `first`."""
+        lines = block_lines(block)
+        if len(lines) <= CHUNK_SIZE:
+            yield self._chunk(lines, source, first, False, block)
+            return
+        for start in range(0, len(lines), CHUNK_SIZE):
+            yield self._chunk(lines[start : start + CHUNK_SIZE], source, first + start, False)
 
-    def _chunk(self, batch: list[bytes], source: str, first: int, keep_records: bool) -> Chunk:
+    def _chunk(
+        self,
+        batch: list[bytes],
+        source: str,
+        first: int,
+        keep_records: bool,
+        text: bytes | None = None,
+    ) -> Chunk:
+        """One chunk of lines (without newlines); `text` is all of them with their newlines,
+        when at hand."""
         rows = Rows(self.layout, source, keep_records)
         if keep_records:  # --full evaluates each record with core/evaluate.py: slow path
-            for i, text in enumerate(batch, start=first):
-                add_outcome(rows, friendly(text, self.ruleset, source, i), i)
+            for i, line in enumerate(batch, start=first):
+                add_outcome(rows, friendly(line, self.ruleset, source, i), i)
             return rows.chunk()
         if max(map(len, batch)) > MAX_RECORD_BYTES:  # check refuses such records: so do we
             return self._chunk_with_errors(batch, source, first)
-        structs = rows.structs
-        append, decode, with_nulls = (
-            structs.append,
-            self.layout.decode,
-            self.layout.decode_with_nulls,
-        )
         try:
-            for text in batch:
-                try:
-                    append(decode(text))
-                except msgspec.ValidationError:
-                    append(with_nulls(text))  # a null number; anything else raises again
-        except ValueError:
+            rows.structs = list(map(self.layout.decode, batch))
+        except ValueError:  # msgspec's errors and bad UTF-8
             return self._chunk_with_errors(batch, source, first)
         rows.lines = list(range(first, first + len(batch)))
         chunk = rows.chunk()
         fast = np.arange(len(batch), dtype=np.intp)
-        data = np.frombuffer(b"".join(batch), dtype=np.uint8)
+        data = np.frombuffer(b"".join(batch) if text is None else text, dtype=np.uint8)
         if np.count_nonzero(data == _COLON) == int(rows.given.sum()):
             colons = rows.given  # every record: colons == given (see _recheck)
         else:
-            colons = np.array([text.count(b":") for text in batch], dtype=np.intp)
+            colons = np.array([line.count(b":") for line in batch], dtype=np.intp)
         self._recheck(chunk, batch, first, fast, colons, rows.given)
         return chunk
 
@@ -186,10 +196,7 @@ class FastDecoder:
         if len(text) > MAX_RECORD_BYTES:
             return None  # the slow path says whether it is too large
         try:
-            try:
-                return self.layout.decode(text)
-            except msgspec.ValidationError:
-                return self.layout.decode_with_nulls(text)
+            return self.layout.decode(text)
         except ValueError:  # msgspec's errors and bad UTF-8
             return None
 
@@ -239,30 +246,66 @@ class FastDecoder:
                 chunk.ids[i] = record_id
 
 
-_COLON = ord(":")
+_COLON, _NEWLINE = ord(":"), ord("\n")
 _BLOCK = 1 << 20
 
 
-def iter_blocks(stream: IO[bytes]) -> Iterator[tuple[bytes, int]]:
-    """Whole lines in blocks, with the number of each block's first line.
+@dataclass(frozen=True)
+class Block:
+    """Whole lines read together: their bytes, the number of the first line, and where
+    they start in their file when they are exactly a stretch of a regular file (else None).
+    """
+
+    data: bytes
+    first: int
+    offset: int | None = None
+
+
+def iter_blocks(stream: IO[bytes]) -> Iterator[Block]:
+    """Whole lines in blocks, in order.
 
     A block is whatever the stream has ready (up to _BLOCK) cut after its last newline, so a
     slow producer's lines are answered as they come. A line longer than any record may be is
     kept only up to a block past MAX_RECORD_BYTES (enough for its too-large error), so memory
-    stays bounded. The last block may lack a final newline.
+    stays bounded; such a block is not a stretch of its file. The last block may lack a
+    final newline.
     """
     read = getattr(stream, "read1", stream.read)
-    rest, first = b"", 1
+    base = file_position(stream)
+    rest, first, total, exact = b"", 1, 0, True  # exact: rest is not cut short
+
+    def offset(block: bytes, end: int) -> int | None:
+        return base + end - len(block) if base is not None and exact else None
+
     while data := read(_BLOCK):
+        total += len(data)
         cut = data.rfind(b"\n")
         if cut < 0:
+            exact = exact and len(rest) + len(data) <= MAX_RECORD_BYTES + 1
             rest = (rest + data)[: MAX_RECORD_BYTES + 1]
             continue
         block, rest = rest + data[: cut + 1], data[cut + 1 :]
-        yield block, first
-        first += block.count(b"\n")
+        yield Block(block, first, offset(block, total - len(rest)))
+        first += count_newlines(block)
+        exact = True
     if rest:
-        yield rest, first
+        yield Block(rest, first, offset(rest, total))
+
+
+def file_position(stream: IO[bytes]) -> int | None:
+    """Where a plain regular file is being read from (None for pipes and decompressed data)."""
+    if not isinstance(stream, io.BufferedReader):
+        return None
+    try:
+        is_file = stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+        return stream.tell() if is_file else None
+    except (OSError, ValueError):
+        return None
+
+
+def count_newlines(data: bytes) -> int:
+    """The number of b"\\n" in data (numpy: several times faster than bytes.count)."""
+    return int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == _NEWLINE))
 
 
 def block_lines(block: bytes) -> list[bytes]:
@@ -275,8 +318,8 @@ def block_lines(block: bytes) -> list[bytes]:
 
 def _line_batches(stream: IO[bytes], chunk_size: int) -> Iterator[list[bytes]]:
     """Lines (without their newline) in lists of at most chunk_size."""
-    for block, _first in iter_blocks(stream):
-        lines = block_lines(block)
+    for block in iter_blocks(stream):
+        lines = block_lines(block.data)
         for start in range(0, len(lines), chunk_size):
             yield lines[start : start + chunk_size]
 

@@ -191,3 +191,22 @@ def test_workers_give_exactly_the_single_process_output(tmp_path):
         assert run.returncode == single.returncode
         assert run.stdout == single.stdout
         assert run.stderr.split(b"records/s)")[1] == single.stderr.split(b"records/s)")[1]
+
+
+def test_workers_read_stdin_from_a_pipe_or_a_file_as_from_a_named_file(tmp_path):
+    data = b"".join([_corpus(2_000), b"not json\n", _corpus(3_000)])
+    path = tmp_path / "in.ndjson"
+    path.write_bytes(data)
+    cmd = [sys.executable, "-m", "redflag", "batch", "--jobs", "2"]
+    named = subprocess.run([*cmd, str(path)], capture_output=True, timeout=120, check=False)
+    piped = subprocess.run(cmd, input=data, capture_output=True, timeout=120, check=False)
+    with path.open("rb", buffering=0) as stdin:  # unbuffered: reads exactly one line
+        stdin.readline()  # stdin is a file already partly read: the rest is read, from there
+        redirected = subprocess.run(cmd, stdin=stdin, capture_output=True, timeout=120, check=False)
+    assert named.returncode == piped.returncode == redirected.returncode == 2
+    assert named.stdout.count(b"\n") == data.count(b"\n")
+    assert piped.stdout == named.stdout.replace(str(path).encode(), b"<stdin>")
+    shifted = [json.loads(line) for line in redirected.stdout.splitlines()]
+    expected = [json.loads(line) for line in named.stdout.splitlines()[1:]]
+    assert [r["line"] for r in shifted] == list(range(1, len(expected) + 1))
+    assert [{**r, "line": 0} for r in shifted] == [{**r, "line": 0} for r in expected]

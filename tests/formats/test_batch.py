@@ -120,7 +120,7 @@ def test_clean_corpus_takes_the_fast_path_and_equals_check(ruleset, fixed_ids):
 
 
 def test_chunk_boundaries_do_not_change_results(ruleset, monkeypatch):
-    from redflag.formats import batch
+    from redflag.formats import batch_read
 
     rng = random.Random(5)
     text = ("\n".join(random_line(ruleset, rng, n) for n in range(1, 301)) + "\n").encode()
@@ -131,5 +131,51 @@ def test_chunk_boundaries_do_not_change_results(ruleset, monkeypatch):
         return out.getvalue()
 
     whole = run()
-    monkeypatch.setattr(batch, "CHUNK_SIZE", 7)
+    monkeypatch.setattr(batch_read, "CHUNK_SIZE", 7)
     assert run() == whole
+
+
+def _blocks_of(stream, monkeypatch, block_size: int):
+    from redflag.formats import batch_read
+
+    monkeypatch.setattr(batch_read, "_BLOCK", block_size)
+    return list(batch_read.iter_blocks(stream))
+
+
+def test_blocks_of_a_regular_file_say_where_they_lie_in_it(tmp_path, monkeypatch):
+    lines = [b'{"id": "%d", "fever": true}\n' % i for i in range(500)]
+    path = tmp_path / "in.ndjson"
+    data = b"".join(lines) + b'{"id": "last"}'  # no final newline
+    path.write_bytes(data)
+    with path.open("rb") as stream:
+        stream.readline()  # a stream need not start at the beginning of its file
+        blocks = _blocks_of(stream, monkeypatch, 1000)
+    assert len(blocks) > 10
+    assert b"".join(b.data for b in blocks) == data[len(lines[0]) :]
+    assert [b.first for b in blocks][:2] == [1, 1 + blocks[0].data.count(b"\n")]
+    for block in blocks:
+        assert block.offset is not None
+        assert data[block.offset : block.offset + len(block.data)] == block.data
+
+
+def test_a_line_cut_short_is_not_a_stretch_of_its_file(tmp_path, monkeypatch):
+    from redflag.formats import batch_read
+
+    monkeypatch.setattr(batch_read, "MAX_RECORD_BYTES", 2500)
+    long_line = b'{"id": "' + b"x" * 5000 + b'"}\n'
+    path = tmp_path / "in.ndjson"
+    path.write_bytes(b'{"fever": true}\n' + long_line + b'{"fever": false}\n' * 100)
+    with path.open("rb") as stream:
+        blocks = _blocks_of(stream, monkeypatch, 1000)
+    cut = [b for b in blocks if long_line[:100] in b.data]
+    assert len(cut) == 1 and cut[0].offset is None and len(cut[0].data) < len(long_line)
+    data = path.read_bytes()
+    for block in blocks:
+        if block.offset is not None:
+            assert data[block.offset : block.offset + len(block.data)] == block.data
+    assert sum(b.offset is not None for b in blocks) >= len(blocks) - 1
+
+
+def test_blocks_of_a_pipe_or_memory_have_no_file_offset(monkeypatch):
+    blocks = _blocks_of(io.BytesIO(b'{"fever": true}\n' * 200), monkeypatch, 1000)
+    assert blocks and all(b.offset is None for b in blocks)
