@@ -20,7 +20,13 @@ from redflag.errors import (
     UnknownFlagError,
 )
 from redflag.formats.batch_read import Chunk, FastDecoder, Rows, add_outcome, validated
-from redflag.formats.records import FALSE_WORDS, TRUE_WORDS, UNKNOWN_WORDS
+from redflag.formats.records import (
+    FALSE_WORDS,
+    TRUE_WORDS,
+    UNKNOWN_WORDS,
+    has_unpaired_surrogate,
+    unpaired_surrogate_error,
+)
 
 
 def csv_chunks(
@@ -146,7 +152,7 @@ def json_array_chunks(
     """
     ruleset = decoder.ruleset
     try:
-        doc = json.loads(text, object_pairs_hook=_MaybeDuplicate.of, parse_constant=_no_constant)
+        doc = json.loads(text, object_pairs_hook=_Flawed.of, parse_constant=_no_constant)
     except json.JSONDecodeError as err:
         raise BadJSONError(
             f"not valid JSON: {err.msg}",
@@ -167,16 +173,8 @@ def json_array_chunks(
         rows = Rows(decoder.layout, source, keep_records)
         for n, item in enumerate(doc[start : start + chunk_size], start=start + 1):
             where = Location(source, n)
-            if isinstance(item, _MaybeDuplicate):
-                rows.add_error(
-                    n,
-                    BadJSONError(
-                        f"key '{item.duplicate}' appears more than once",
-                        location=where,
-                        hint="give each flag once",
-                    ),
-                    None,
-                )
+            if isinstance(item, _Flawed):
+                rows.add_error(n, item.error(where), None)
             elif not isinstance(item, dict):
                 rows.add_error(
                     n,
@@ -192,19 +190,36 @@ def json_array_chunks(
         yield rows.chunk()
 
 
-class _MaybeDuplicate(dict[str, Any]):
-    duplicate: str | None = None
+class _Flawed(dict[str, Any]):
+    """An object that `check` refuses while parsing it (formats/records.py), and why."""
+
+    duplicate: str | None = None  # a key given twice
+    unpaired: str | None = None  # text holding an unpaired surrogate
 
     @classmethod
     def of(cls, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in pairs:
             if key in out:
-                marked = cls(out)
-                marked.duplicate = key
-                return marked
+                flawed = cls(out)
+                flawed.duplicate = key
+                return flawed
+            for text in (key, value):
+                if isinstance(text, str) and has_unpaired_surrogate(text):
+                    flawed = cls(out)
+                    flawed.unpaired = text
+                    return flawed
             out[key] = value
         return out
+
+    def error(self, where: Location) -> InputError:
+        if self.unpaired is not None:
+            return unpaired_surrogate_error(self.unpaired, where)
+        return BadJSONError(
+            f"key '{self.duplicate}' appears more than once",
+            location=where,
+            hint="give each flag once",
+        )
 
 
 def _no_constant(name: str) -> None:

@@ -7,6 +7,7 @@ answers must not be resolved silently), and every error says where it is.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -150,6 +151,8 @@ def parse_json_object(text: str, source: str, line: int | None = None) -> dict[s
             location=Location(source, line),
             hint="write a finite number, or null if not known",
         ) from None
+    except _UnpairedSurrogateError as err:
+        raise unpaired_surrogate_error(err.text, Location(source, line)) from None
     if not isinstance(value, dict):
         raise NotAnObjectError(
             f"expected a JSON object, got {_json_kind(value)}",
@@ -177,13 +180,44 @@ class _ConstantError(ValueError):
         self.name = name
 
 
+class _UnpairedSurrogateError(ValueError):
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
             raise _DuplicateKeyError(key)
+        for text in (key, value):
+            if isinstance(text, str) and has_unpaired_surrogate(text):
+                raise _UnpairedSurrogateError(text)
         out[key] = value
     return out
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_unpaired_surrogate(text: str) -> bool:
+    """Whether JSON text such as "\\ud800" gave a string that is not valid Unicode.
+
+    (A pair such as "\\ud83d\\ude00" decodes to one character, so any surrogate left is
+    unpaired.) Such text cannot be written as UTF-8: it is refused where it is read.
+    """
+    return not text.isascii() and _SURROGATE.search(text) is not None
+
+
+def unpaired_surrogate_error(text: str, where: Location) -> BadJSONError:
+    """The error for a key or value holding an unpaired surrogate."""
+    shown = text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+    return BadJSONError(
+        f"'{shown}' holds an unpaired surrogate: not valid Unicode text",
+        location=where,
+        hint="write text as UTF-8; escape a character beyond \\uffff as a pair "
+        "such as \\ud83d\\ude00",
+    )
 
 
 def _no_constants(name: str) -> None:

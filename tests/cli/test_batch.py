@@ -208,6 +208,16 @@ def test_json_array_input_numbers_records_by_position():
     assert lines(dup.stdout)[0]["error"]["message"] == "key 'fever' appears more than once"
 
 
+def test_json_array_refuses_text_that_is_not_unicode_as_check_does():
+    doc = '[{"id": "a\\ud800", "fever": true}, {"\\udc00": true}, {"id": "\\ud83d\\ude00"}]'
+    result = batch("--format", "json", stdin=doc)
+    assert result.exit_code == 2
+    out = lines(result.stdout)
+    assert [o.get("error", {}).get("code") for o in out] == ["bad-json", "bad-json", None]
+    assert out[0]["error"]["message"].startswith("'a\\ud800' holds an unpaired surrogate")
+    assert out[2]["id"] == "\U0001f600"  # a surrogate pair is one character: fine
+
+
 def test_gzip_input_by_suffix_and_by_magic_bytes(tmp_path: Path):
     data = gzip.compress(ndjson(GOOD).encode())
     (tmp_path / "a.ndjson.gz").write_bytes(data)
