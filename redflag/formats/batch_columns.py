@@ -56,7 +56,8 @@ class Layout:
         record_id = [("id", str | int, False)]
         options: dict[str, Any] = {"forbid_unknown_fields": True, "gc": False, "kw_only": True}
         self.struct = msgspec.defstruct("FastRecord", bools + numbers + record_id, **options)
-        self.decode = msgspec.json.Decoder(self.struct).decode
+        decoder = msgspec.json.Decoder(self.struct)
+        self.decode, self.decode_lines = decoder.decode, decoder.decode_lines
         self.encode = msgspec.msgpack.Encoder().encode
         key_length = {name: len(self.encode(name)) for name, _, _ in bools + numbers + record_id}
         offset = _map_header_len(len(key_length))

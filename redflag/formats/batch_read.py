@@ -16,7 +16,7 @@ import gzip
 import io
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -153,12 +153,42 @@ class FastDecoder:
 
     def block_chunks(self, block: bytes, source: str, first: int) -> Iterator[Chunk]:
         """The chunks of one block of whole NDJSON lines, the first being line `first`."""
-        lines = block_lines(block)
-        if len(lines) <= CHUNK_SIZE:
-            yield self._chunk(lines, source, first, False, block)
+        structs = self._decode_block(block)
+        if structs is not None and len(structs) <= CHUNK_SIZE:
+            yield self._fast_chunk(structs, block, source, first, lambda: block_lines(block))
             return
+        lines = block_lines(block)
         for start in range(0, len(lines), CHUNK_SIZE):
             yield self._chunk(lines[start : start + CHUNK_SIZE], source, first + start, False)
+
+    def _decode_block(self, block: bytes) -> list[Any] | None:
+        """Every line of a block decoded in one call, or None unless that provably gives
+        exactly what decoding line by line gives.
+
+        msgspec's decode_lines reads any whitespace-separated JSON values, so it would let a
+        record span lines, or two share one. It does not here when: the block starts with
+        '{'; every line ends with '}' (before an optional '\\r'); and there are as many
+        records as lines. A decoded record is a flat object (no value holds braces outside
+        a string), and a string cannot hold a raw '\\r' or '\\n', so each line end closes a
+        record; as many records as line ends leaves exactly one record per line.
+        """
+        if block[:1] != b"{":
+            return None  # a blank, a BOM, or not JSON: line by line
+        data = np.frombuffer(block, dtype=np.uint8)
+        ends = np.flatnonzero(data == _NEWLINE)
+        if block[-1:] != b"\n":  # the last line lacks its newline
+            ends = np.append(ends, len(block))
+        if (np.diff(ends, prepend=-1) - 1).max() > MAX_RECORD_BYTES:
+            return None  # check refuses such a line: the slow path says so
+        last = ends - 1  # the last byte of each line, before an optional "\\r"
+        last -= data[last] == _RETURN
+        if not (data[last] == _CLOSE).all():
+            return None
+        try:
+            structs = self.layout.decode_lines(block)
+        except ValueError:  # msgspec's errors and bad UTF-8
+            return None
+        return structs if len(structs) == len(ends) else None
 
     def _chunk(
         self,
@@ -166,10 +196,8 @@ class FastDecoder:
         source: str,
         first: int,
         keep_records: bool,
-        text: bytes | None = None,
     ) -> Chunk:
-        """One chunk of lines (without newlines); `text` is all of them with their newlines,
-        when at hand."""
+        """One chunk of lines (without newlines)."""
         rows = Rows(self.layout, source, keep_records)
         if keep_records:  # --full evaluates each record with core/evaluate.py: slow path
             for i, line in enumerate(batch, start=first):
@@ -178,18 +206,32 @@ class FastDecoder:
         if max(map(len, batch)) > MAX_RECORD_BYTES:  # check refuses such records: so do we
             return self._chunk_with_errors(batch, source, first)
         try:
-            rows.structs = list(map(self.layout.decode, batch))
+            structs = list(map(self.layout.decode, batch))
         except ValueError:  # msgspec's errors and bad UTF-8
             return self._chunk_with_errors(batch, source, first)
-        rows.lines = list(range(first, first + len(batch)))
+        return self._fast_chunk(structs, b"\n".join(batch), source, first, lambda: batch)
+
+    def _fast_chunk(
+        self,
+        structs: list[Any],
+        text: bytes,
+        source: str,
+        first: int,
+        lines: Callable[[], list[bytes]],
+    ) -> Chunk:
+        """A chunk of records that all passed the fast decoder; `text` holds their lines,
+        `lines()` gives them one by one (for the few the slow path must re-read)."""
+        rows = Rows(self.layout, source, False)
+        rows.structs = structs
+        rows.lines = list(range(first, first + len(structs)))
         chunk = rows.chunk()
-        fast = np.arange(len(batch), dtype=np.intp)
-        data = np.frombuffer(b"".join(batch) if text is None else text, dtype=np.uint8)
-        if np.count_nonzero(data == _COLON) == int(rows.given.sum()):
+        fast = np.arange(len(structs), dtype=np.intp)
+        all_colons = np.count_nonzero(np.frombuffer(text, dtype=np.uint8) == _COLON)
+        if all_colons == int(rows.given.sum()):
             colons = rows.given  # every record: colons == given (see _recheck)
         else:
-            colons = np.array([line.count(b":") for line in batch], dtype=np.intp)
-        self._recheck(chunk, batch, first, fast, colons, rows.given)
+            colons = np.array([line.count(b":") for line in lines()], dtype=np.intp)
+        self._recheck(chunk, lines, first, fast, colons, rows.given)
         return chunk
 
     def _decode_or_none(self, text: bytes) -> Any:
@@ -218,11 +260,17 @@ class FastDecoder:
         chunk = rows.chunk()
         if fast:
             index = np.array(fast, dtype=np.intp)
-            self._recheck(chunk, batch, first, index, np.array(colons), rows.given[index])
+            self._recheck(chunk, lambda: batch, first, index, np.array(colons), rows.given[index])
         return chunk
 
     def _recheck(
-        self, chunk: Chunk, batch: list[bytes], first: int, fast: Ints, colons: Ints, given: Ints
+        self,
+        chunk: Chunk,
+        lines: Callable[[], list[bytes]],
+        first: int,
+        fast: Ints,
+        colons: Ints,
+        given: Ints,
     ) -> None:
         """Send to the slow path the fast rows it might disagree with.
 
@@ -238,6 +286,7 @@ class FastDecoder:
             values = numbers[row, fast]
             known = ~np.isnan(values)
             doubtful.update(fast[known & (values != np.floor(values))].tolist())
+        batch = lines() if doubtful else []
         for i in sorted(doubtful):
             line = chunk.lines[i]
             outcome, record_id = friendly(batch[line - first], self.ruleset, chunk.source, line)
@@ -246,7 +295,7 @@ class FastDecoder:
                 chunk.ids[i] = record_id
 
 
-_COLON, _NEWLINE = ord(":"), ord("\n")
+_COLON, _NEWLINE, _RETURN, _CLOSE = (ord(c) for c in ":\n\r}")
 _BLOCK = 1 << 20
 
 

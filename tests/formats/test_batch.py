@@ -179,3 +179,44 @@ def test_a_line_cut_short_is_not_a_stretch_of_its_file(tmp_path, monkeypatch):
 def test_blocks_of_a_pipe_or_memory_have_no_file_offset(monkeypatch):
     blocks = _blocks_of(io.BytesIO(b'{"fever": true}\n' * 200), monkeypatch, 1000)
     assert blocks and all(b.offset is None for b in blocks)
+
+
+ALIGNMENT_TRAPS = [  # blocks one decode_lines call would read with records off their lines
+    '{"fever": true} {"back_pain": true}\n\n{"age": 70}\n',  # two on a line, then a blank
+    '{"fever":\ntrue}\n{"age": 70}{"back_pain": true}\n',  # one over two lines, two on one
+    '{"fever": true}{"age": 70}\n\n',
+    '{"fever": true}\n{"age": 70} \n{"back_pain": true}',  # a trailing blank, no final newline
+    '{"fever": true}\r\n{"age": 70}\r\n',  # CRLF: fine, and one call
+    '{"id": "}\\n{"}\n{"id": "a}"}\n',  # braces and an escaped newline inside strings
+    '{"fever": true}\n{"age": 70}',
+]
+
+
+@pytest.mark.parametrize("text", ALIGNMENT_TRAPS)
+def test_block_decoding_keeps_every_record_on_its_line(ruleset, text):
+    out = io.BytesIO()
+    run_batch([("<stdin>", io.BytesIO(text.encode()))], ruleset, out, BatchOptions())
+    lines = text.split("\n")
+    if not lines[-1]:
+        lines.pop()
+    want = [expected(line.removesuffix("\r"), n, ruleset) for n, line in enumerate(lines, 1)]
+    got = [json.loads(x) for x in out.getvalue().splitlines()]
+    for result in got:
+        if "error" in result:
+            result.pop("id")
+    assert got == want
+
+
+def test_a_clean_block_is_decoded_in_one_call_and_traps_are_not(ruleset):
+    from redflag.core.vector import VectorRuleSet
+    from redflag.formats.batch_read import FastDecoder
+
+    decoder = FastDecoder(ruleset, VectorRuleSet(ruleset))
+    rng = random.Random(2)
+    clean = "\n".join(random_line(ruleset, rng, n, mutate=False) for n in range(1, 200))
+    clean = clean.replace('"id": null, ', "")
+    assert len(decoder._decode_block((clean + "\n").encode()) or []) == 199
+    assert len(decoder._decode_block(ALIGNMENT_TRAPS[4].encode()) or []) == 2
+    assert len(decoder._decode_block(ALIGNMENT_TRAPS[5].encode()) or []) == 2
+    for trap in ALIGNMENT_TRAPS[:4]:
+        assert decoder._decode_block(trap.encode()) is None, trap
