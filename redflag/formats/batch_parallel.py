@@ -18,7 +18,7 @@ import multiprocessing
 import os
 import signal
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import IO
 
@@ -26,7 +26,14 @@ from redflag.core.compile import CompiledRuleSet
 from redflag.core.vector import VectorRuleSet
 from redflag.errors import InputError, Location
 from redflag.formats.batch import BatchSummary, Tally, tally
-from redflag.formats.batch_read import FastDecoder, file_position, iter_blocks
+from redflag.formats.batch_read import (
+    Block,
+    FastDecoder,
+    Stretch,
+    file_stretches,
+    is_regular_file,
+    iter_blocks,
+)
 from redflag.formats.batch_write import NdjsonWriter
 
 _Stretch = tuple[int, int, int]  # file descriptor, offset, length
@@ -52,13 +59,16 @@ def run_parallel(
         pending: deque[Future[tuple[bytes, Tally]]] = deque()
         try:
             for source, stream in inputs:
-                fd = stream.fileno() if file_position(stream) is not None else None
-                for block in iter_blocks(stream):
-                    if block.offset is not None and fd is not None:
-                        where: bytes | _Stretch = (fd, block.offset, len(block.data))
+                in_file = is_regular_file(stream)
+                parts: Iterator[Block | Stretch] = (
+                    file_stretches(stream) if in_file else iter_blocks(stream)
+                )
+                for part in parts:
+                    if isinstance(part, Stretch):
+                        where: bytes | _Stretch = (stream.fileno(), part.offset, part.size)
                     else:
-                        where = block.data
-                    pending.append(pool.submit(_work, where, block.first, source))
+                        where = part.data
+                    pending.append(pool.submit(_work, where, part.first, source))
                     if len(pending) >= 2 * jobs:
                         _finish(pending.popleft(), out, summary, on_block)
             while pending:

@@ -301,13 +301,20 @@ _BLOCK = 1 << 20
 
 @dataclass(frozen=True)
 class Block:
-    """Whole lines read together: their bytes, the number of the first line, and where
-    they start in their file when they are exactly a stretch of a regular file (else None).
-    """
+    """Whole lines read together, and the number of the first."""
 
     data: bytes
     first: int
-    offset: int | None = None
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """Whole lines of a regular file, left in the file: where they start, how many bytes,
+    and the number of the first line."""
+
+    offset: int
+    size: int
+    first: int
 
 
 def iter_blocks(stream: IO[bytes]) -> Iterator[Block]:
@@ -316,43 +323,72 @@ def iter_blocks(stream: IO[bytes]) -> Iterator[Block]:
     A block is whatever the stream has ready (up to _BLOCK) cut after its last newline, so a
     slow producer's lines are answered as they come. A line longer than any record may be is
     kept only up to a block past MAX_RECORD_BYTES (enough for its too-large error), so memory
-    stays bounded; such a block is not a stretch of its file. The last block may lack a
-    final newline.
+    stays bounded. The last block may lack a final newline.
     """
     read = getattr(stream, "read1", stream.read)
-    base = file_position(stream)
-    rest, first, total, exact = b"", 1, 0, True  # exact: rest is not cut short
-
-    def offset(block: bytes, end: int) -> int | None:
-        return base + end - len(block) if base is not None and exact else None
-
+    rest, first = b"", 1
     while data := read(_BLOCK):
-        total += len(data)
         cut = data.rfind(b"\n")
         if cut < 0:
-            exact = exact and len(rest) + len(data) <= MAX_RECORD_BYTES + 1
             rest = (rest + data)[: MAX_RECORD_BYTES + 1]
             continue
         block, rest = rest + data[: cut + 1], data[cut + 1 :]
-        yield Block(block, first, offset(block, total - len(rest)))
+        yield Block(block, first)
         first += count_newlines(block)
-        exact = True
     if rest:
-        yield Block(rest, first, offset(rest, total))
+        yield Block(rest, first)
 
 
-def file_position(stream: IO[bytes]) -> int | None:
-    """Where a plain regular file is being read from (None for pipes and decompressed data)."""
-    if not isinstance(stream, io.BufferedReader):
-        return None
+def is_regular_file(stream: IO[bytes]) -> bool:
+    """Whether the stream reads a regular file as it is (not a pipe, not gzip)."""
     try:
-        is_file = stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
-        return stream.tell() if is_file else None
+        return isinstance(stream, io.BufferedReader) and stat.S_ISREG(
+            os.fstat(stream.fileno()).st_mode
+        )
     except (OSError, ValueError):
-        return None
+        return False
 
 
-def count_newlines(data: bytes) -> int:
+def file_stretches(stream: IO[bytes]) -> Iterator[Stretch | Block]:
+    """The lines of a regular file from the stream's position on, as iter_blocks cuts them
+    but left in the file: only their newlines are counted here, through one reused buffer.
+    The stream is moved past each stretch as it is given (its position shows progress).
+
+    A line longer than _BLOCK comes as a Block holding it cut short, as iter_blocks does.
+    """
+    fd, position = stream.fileno(), stream.tell()
+    buffer = bytearray(_BLOCK)
+    view = memoryview(buffer)
+    first = 1
+    while size := os.preadv(fd, [buffer], position):
+        if size == len(buffer):  # more may follow: end the stretch after its last newline
+            size = buffer.rfind(b"\n") + 1
+            if not size:
+                line, position = _long_line(fd, position)
+                stream.seek(position)
+                yield Block(line, first)
+                first += 1
+                continue
+        stream.seek(position + size)
+        yield Stretch(position, size, first)
+        first += count_newlines(view[:size])
+        position += size
+
+
+def _long_line(fd: int, position: int) -> tuple[bytes, int]:
+    """A line longer than _BLOCK cut to MAX_RECORD_BYTES + 1 bytes (with its newline), and
+    where the next line starts."""
+    kept = b""
+    while data := os.pread(fd, _BLOCK, position):
+        cut = data.find(b"\n")
+        kept = (kept + (data if cut < 0 else data[:cut]))[: MAX_RECORD_BYTES + 1]
+        if cut >= 0:
+            return kept + b"\n", position + cut + 1
+        position += len(data)
+    return kept, position
+
+
+def count_newlines(data: bytes | memoryview) -> int:
     """The number of b"\\n" in data (numpy: several times faster than bytes.count)."""
     return int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == _NEWLINE))
 

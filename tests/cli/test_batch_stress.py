@@ -171,7 +171,8 @@ def test_whole_writes_finish_the_write_then_raise_keyboard_interrupt():
 def test_workers_give_exactly_the_single_process_output(tmp_path):
     good = [_corpus(3_000)]
     bad = [b"not json\n", b"\n", b'{"Back_Pain": true}\n', b'{"fever": true, "fever": false}\n']
-    data = b"".join(good * 3 + bad * 50 + good * 4)  # errors between good blocks
+    too_large = b'{"id": "' + b"x" * (3 << 20) + b'"}\n'  # longer than a block: cut short
+    data = b"".join(good * 3 + bad * 50 + good * 2 + [too_large] + good * 2)
     paths = [tmp_path / "a.ndjson", tmp_path / "b.ndjson"]
     for path in paths:
         path.write_bytes(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import random
 
 import pytest
@@ -135,50 +136,71 @@ def test_chunk_boundaries_do_not_change_results(ruleset, monkeypatch):
     assert run() == whole
 
 
-def _blocks_of(stream, monkeypatch, block_size: int):
+def _stretches(path, monkeypatch, block_size: int, skip_first_line: bool = False):
     from redflag.formats import batch_read
 
     monkeypatch.setattr(batch_read, "_BLOCK", block_size)
-    return list(batch_read.iter_blocks(stream))
+    with path.open("rb") as stream:
+        if skip_first_line:  # a stream need not start at the beginning of its file
+            stream.readline()
+        assert batch_read.is_regular_file(stream)
+        parts = []
+        for part in batch_read.file_stretches(stream):
+            parts.append(part)
+            if isinstance(part, batch_read.Stretch):  # the stream shows how far we are
+                assert stream.tell() == part.offset + part.size
+    return parts
 
 
-def test_blocks_of_a_regular_file_say_where_they_lie_in_it(tmp_path, monkeypatch):
+def test_a_regular_file_is_cut_into_stretches_of_whole_lines(tmp_path, monkeypatch):
     lines = [b'{"id": "%d", "fever": true}\n' % i for i in range(500)]
     path = tmp_path / "in.ndjson"
     data = b"".join(lines) + b'{"id": "last"}'  # no final newline
     path.write_bytes(data)
-    with path.open("rb") as stream:
-        stream.readline()  # a stream need not start at the beginning of its file
-        blocks = _blocks_of(stream, monkeypatch, 1000)
-    assert len(blocks) > 10
-    assert b"".join(b.data for b in blocks) == data[len(lines[0]) :]
-    assert [b.first for b in blocks][:2] == [1, 1 + blocks[0].data.count(b"\n")]
-    for block in blocks:
-        assert block.offset is not None
-        assert data[block.offset : block.offset + len(block.data)] == block.data
+    parts = _stretches(path, monkeypatch, 1000, skip_first_line=True)
+    assert len(parts) > 10
+    position, first = len(lines[0]), 1
+    for part in parts:
+        assert (part.offset, part.first) == (position, first)
+        text = data[part.offset : part.offset + part.size]
+        assert text.endswith(b"\n") or part is parts[-1]
+        position, first = position + part.size, first + text.count(b"\n")
+    assert position == len(data)
 
 
-def test_a_line_cut_short_is_not_a_stretch_of_its_file(tmp_path, monkeypatch):
+def test_a_line_longer_than_a_stretch_comes_cut_short_as_from_a_pipe(tmp_path, monkeypatch):
     from redflag.formats import batch_read
 
     monkeypatch.setattr(batch_read, "MAX_RECORD_BYTES", 2500)
     long_line = b'{"id": "' + b"x" * 5000 + b'"}\n'
     path = tmp_path / "in.ndjson"
-    path.write_bytes(b'{"fever": true}\n' + long_line + b'{"fever": false}\n' * 100)
-    with path.open("rb") as stream:
-        blocks = _blocks_of(stream, monkeypatch, 1000)
-    cut = [b for b in blocks if long_line[:100] in b.data]
-    assert len(cut) == 1 and cut[0].offset is None and len(cut[0].data) < len(long_line)
-    data = path.read_bytes()
-    for block in blocks:
-        if block.offset is not None:
-            assert data[block.offset : block.offset + len(block.data)] == block.data
-    assert sum(b.offset is not None for b in blocks) >= len(blocks) - 1
+    data = b'{"fever": true}\n' + long_line + b'{"fever": false}\n' * 100
+    path.write_bytes(data)
+    parts = _stretches(path, monkeypatch, 1000)
+    blocks = [p for p in parts if isinstance(p, batch_read.Block)]
+    assert [(b.data, b.first) for b in blocks] == [(long_line[:2501] + b"\n", 2)]
+    after = parts[parts.index(blocks[0]) + 1]
+    assert (after.offset, after.first) == (16 + len(long_line), 3)
+    piped = list(batch_read.iter_blocks(io.BytesIO(data)))  # the same lines, as long
+    lines = [line for b in piped for line in batch_read.block_lines(b.data)]
+    assert lines[:1] + lines[2:] == [b'{"fever": true}', *[b'{"fever": false}'] * 100]
+    assert 2500 < len(lines[1]) < len(long_line)  # too large either way: the same error
 
 
-def test_blocks_of_a_pipe_or_memory_have_no_file_offset(monkeypatch):
-    blocks = _blocks_of(io.BytesIO(b'{"fever": true}\n' * 200), monkeypatch, 1000)
-    assert blocks and all(b.offset is None for b in blocks)
+def test_pipes_and_decompressed_streams_are_not_regular_files(tmp_path):
+    import gzip
+
+    from redflag.formats.batch_read import decompressed, is_regular_file
+
+    path = tmp_path / "in.ndjson.gz"
+    path.write_bytes(gzip.compress(b'{"fever": true}\n'))
+    with path.open("rb") as raw:
+        assert not is_regular_file(decompressed(raw, str(path)))
+    assert not is_regular_file(io.BytesIO(b"{}\n"))
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "rb") as pipe:
+        os.close(write_end)
+        assert not is_regular_file(pipe)
 
 
 ALIGNMENT_TRAPS = [  # blocks one decode_lines call would read with records off their lines
