@@ -89,6 +89,44 @@ def test_any_mix_of_lines_gives_one_result_per_line_in_order(lines):
         assert result["could_escalate"] == [o.rule.id for o in expected.could_escalate]
 
 
+FRAGMENTS = st.sampled_from(  # pieces that make records span lines, or share one
+    [
+        b'{"fever": true}',
+        b'{"age": 70, "back_pain": true}',
+        b"{}",
+        b'{"fever":',
+        b" true}",
+        b'{"id": "}"}',
+        b'{"id": "a\\n{"}',
+        b" ",
+        b"\n",
+        b"\r\n",
+        b"\r",
+        b"}",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(FRAGMENTS, min_size=1, max_size=16))
+def test_any_text_is_read_line_by_line_as_check_reads_each_line(fragments):
+    text = b"".join(fragments)
+    out = io.BytesIO()
+    run_batch([("<stdin>", io.BytesIO(text))], RULESET, out, BatchOptions())
+    results = [json.loads(line) for line in out.getvalue().splitlines()]
+    lines = text.split(b"\n")
+    if not lines[-1]:
+        lines.pop()
+    assert [r["line"] for r in results] == list(range(1, len(lines) + 1))
+    for line, result in zip(lines, results, strict=True):
+        try:
+            record, record_id = record_from_json(line.removesuffix(b"\r").decode(), RULESET)
+        except InputError:
+            assert "error" in result, line
+            continue
+        assert result["level"] == evaluate(RULESET, record, record_id).level.id, line
+
+
 def _corpus(n: int) -> bytes:
     return b"".join(b'{"id": %d, "back_pain": true, "age": %d}\n' % (i, i % 120) for i in range(n))
 
