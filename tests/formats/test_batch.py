@@ -242,3 +242,22 @@ def test_a_clean_block_is_decoded_in_one_call_and_traps_are_not(ruleset):
     assert len(decoder._decode_block(ALIGNMENT_TRAPS[5].encode()) or []) == 2
     for trap in ALIGNMENT_TRAPS[:4]:
         assert decoder._decode_block(trap.encode()) is None, trap
+
+
+def test_a_stretch_that_is_no_longer_in_the_file_is_an_error_not_lost_lines(tmp_path, ruleset):
+    import signal
+
+    from redflag.formats import batch_parallel
+
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        batch_parallel._start(ruleset, False)  # what a worker does first (ignores Ctrl-C)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    path = tmp_path / "in.ndjson"
+    path.write_bytes(b'{"fever": true}\n' * 10)
+    with path.open("rb") as stream:
+        text, tally = batch_parallel._work((stream.fileno(), 0, 160), 1, "in.ndjson")
+        assert text.count(b"\n") == 10 and tally.records == 10
+        with pytest.raises(InputError, match=r"in\.ndjson changed while it was being read"):
+            batch_parallel._work((stream.fileno(), 0, 1000), 1, "in.ndjson")  # truncated
