@@ -354,7 +354,8 @@ def file_stretches(stream: IO[bytes]) -> Iterator[Stretch | Block]:
     but left in the file: only their newlines are counted here, through one reused buffer.
     The stream is moved past each stretch as it is given (its position shows progress).
 
-    A line longer than _BLOCK comes as a Block holding it cut short, as iter_blocks does.
+    A line longer than _BLOCK comes as a Block holding its first MAX_RECORD_BYTES + 1 bytes:
+    enough for its too-large error, as iter_blocks keeps enough, and memory stays bounded.
     """
     fd, position = stream.fileno(), stream.tell()
     buffer = bytearray(_BLOCK)
