@@ -57,17 +57,23 @@ def test(
             help="Exit 1 when fewer than PCT percent of the rules are fired by some case.",
         ),
     ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print the cases, results and coverage as one JSON document."),
+    ] = False,
 ) -> None:
     """Run test cases: each record must get its expected level (and rules).
 
     Prints a dot per passing case, F per failing one, then each failure with its record,
     expected and actual result and the rules involved; ends with 'N passed, N failed'.
+    With --json, stdout is one JSON document instead (same exit codes).
 
     Example:
 
         redflag test tests/cases/ --coverage --min-coverage 100
+
+        redflag test my-cases.toml --json
     """
-    from redflag.cli.render import console
     from redflag.core.casework import run_cases
     from redflag.formats.casefile import case_files, load_cases
 
@@ -81,15 +87,34 @@ def test(
         )
     all_cases = [case for path in files for case in load_cases(path, ruleset)]
     report = run_cases(ruleset, all_cases)
+    short = report.coverage.is_below(min_coverage)
+    if as_json:
+        from redflag.cli.output import print_json
+        from redflag.formats.case_report_json import case_report_json
+
+        print_json(
+            case_report_json(
+                report, ruleset, with_coverage=show_coverage, min_coverage=min_coverage
+            )
+        )
+    else:
+        _print_report(report, ruleset, show_coverage, min_coverage)
+    if report.failed or short:
+        raise typer.Exit(1)
+
+
+def _print_report(
+    report: CaseReport, ruleset: CompiledRuleSet, show_coverage: bool, min_coverage: float | None
+) -> None:
+    from redflag.cli.render import console
+
     out = console()
     _print_dots(out, report)
     for failure in (r for r in report.results if not r.passed):
         _print_failure(out, failure, ruleset)
-    short = False
     if show_coverage or min_coverage is not None:
         _print_coverage(out, report.coverage)
-        short = min_coverage is not None and report.coverage.fired_percent < min_coverage
-        if short:
+        if report.coverage.is_below(min_coverage):
             _say(
                 out,
                 f"rule coverage {report.coverage.fired_percent:.1f}% is below "
@@ -97,8 +122,6 @@ def test(
                 style="error",
             )
     _say(out, f"{report.passed} passed, {report.failed} failed")
-    if report.failed or short:
-        raise typer.Exit(1)
 
 
 def _print_dots(out: Console, report: CaseReport) -> None:

@@ -60,6 +60,10 @@ class Coverage:
         """The share of rules that some case fired, 0 to 100."""
         return 100.0 * len(self.fired) / len(self.rules) if self.rules else 100.0
 
+    def is_below(self, min_percent: float | None) -> bool:
+        """True when a minimum share of fired rules is set and this coverage falls short."""
+        return min_percent is not None and self.fired_percent < min_percent
+
 
 @dataclass(frozen=True)
 class CaseReport:

@@ -1,3 +1,5 @@
+import json
+
 from tests.tooling import CASES, ROOT, run, run_process
 
 
@@ -55,3 +57,97 @@ def test_real_process_exit_code_on_failure():
     result = run_process("test", str(CASES / "failing.toml"), cwd=ROOT)
     assert result.returncode == 1
     assert result.stdout.splitlines()[-1] == "1 passed, 1 failed"
+
+
+def test_json_passing_cases_exit_0_with_one_document_on_stdout():
+    result = run("test", str(CASES / "basic.toml"), str(CASES / "basic.ndjson"), "--json")
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    assert result.stdout.startswith("{\n") and result.stdout.endswith("}\n")
+    data = json.loads(result.stdout)
+    assert set(data) == {"ruleset", "summary", "cases"}
+    assert data["ruleset"]["id"] == "redflag-spinal"
+    assert data["summary"] == {"cases": 5, "passed": 5, "failed": 0}
+    assert all(c["passed"] and c["problems"] == [] for c in data["cases"])
+    first = data["cases"][0]
+    assert (first["name"], first["file"], first["line"]) == (
+        "cancer with weak legs",
+        str(CASES / "basic.toml"),
+        3,
+    )
+    assert data["cases"][3]["line"] == 1  # NDJSON: the line of the case
+    assert data["cases"][4]["line"] == 3
+
+
+def test_json_failing_case_exits_1_with_expected_got_and_problems():
+    result = run("test", str(CASES / "failing.toml"), "--json")
+    assert result.exit_code == 1
+    assert result.stderr == ""
+    data = json.loads(result.stdout)
+    assert data["summary"] == {"cases": 2, "passed": 1, "failed": 1}
+    assert data["cases"][1] == {
+        "name": "wrong on purpose",
+        "file": str(CASES / "failing.toml"),
+        "line": 6,
+        "passed": False,
+        "record": {"back_pain": True, "fever": True},
+        "expected": {"level": "emergency", "matched": [], "not_matched": ["spinal_infection"]},
+        "got": {"level": "urgent", "matched": ["spinal_infection"]},
+        "problems": [
+            "expected level emergency, got urgent",
+            "rule 'spinal_infection' must not match, but it did",
+        ],
+    }
+
+
+def test_json_coverage_fields():
+    result = run("test", str(CASES / "basic.toml"), "--json", "--coverage")
+    assert result.exit_code == 0
+    cov = json.loads(result.stdout)["coverage"]
+    assert cov["fired"] == ["mscc_neuro", "ces_saddle", "back_neuro", "cancer_back_review"]
+    assert len(cov["rules"]) == 33
+    assert len(cov["not_fired"]) == 29
+    assert "spinal_infection" in cov["near_missed"]
+    assert "age" in cov["flags_set"] and "fever" in cov["flags_set"]
+    assert "pain_duration_weeks" in cov["flags_not_set"]
+    assert round(cov["fired_percent"], 1) == 12.1
+    assert (cov["min_coverage"], cov["below_min_coverage"]) == (None, False)
+
+
+def test_json_min_coverage_below_exits_1_and_says_so_in_the_data():
+    result = run("test", str(CASES / "basic.toml"), "--json", "--min-coverage", "50")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["summary"]["failed"] == 0
+    assert (data["coverage"]["min_coverage"], data["coverage"]["below_min_coverage"]) == (
+        50.0,
+        True,
+    )
+
+
+def test_json_bad_case_file_exits_2_with_the_error_on_stderr_only(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[case]]\nname = "a"\nrecord = {}\n')
+    result = run("test", str(bad), "--json")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"{bad}:1: error[bad-case-file]: case #1: missing 'expect'\n")
+
+
+def test_json_bad_rule_file_exits_3_with_nothing_on_stdout(tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text("not toml [")
+    result = run("test", str(CASES / "basic.toml"), "--json", "--rules", str(rules))
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    assert "error" in result.stderr
+
+
+def test_json_real_process_stdout_is_only_json():
+    result = run_process("test", str(CASES / "failing.toml"), "--json", "--coverage", cwd=ROOT)
+    assert result.returncode == 1
+    assert result.stderr == ""
+    data = json.loads(result.stdout)  # the whole of stdout, so nothing else is on it
+    assert data["summary"] == {"cases": 2, "passed": 1, "failed": 1}
+    assert data["cases"][1]["got"]["level"] == "urgent"
+    assert "coverage" in data

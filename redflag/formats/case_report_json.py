@@ -1,0 +1,75 @@
+"""CaseReport -> JSON-ready data: the stable public output of `test --json` (see README)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redflag.core.casework import CaseReport, CaseResult, Coverage
+from redflag.core.compile import CompiledRuleSet
+from redflag.formats.result_json import ruleset_info
+
+
+def case_report_json(
+    report: CaseReport,
+    ruleset: CompiledRuleSet,
+    *,
+    with_coverage: bool = False,
+    min_coverage: float | None = None,
+) -> dict[str, Any]:
+    """The whole test run, as `test --json` prints it.
+
+    Args:
+        report: what `run_cases` returned.
+        ruleset: the rule set the cases ran against (named in `ruleset`).
+        with_coverage: add `coverage` (also added whenever `min_coverage` is given, as the
+            human output prints coverage for either option).
+        min_coverage: the --min-coverage percentage, if any.
+    """
+    out: dict[str, Any] = {
+        "ruleset": ruleset_info(ruleset),
+        "summary": {
+            "cases": len(report.results),
+            "passed": report.passed,
+            "failed": report.failed,
+        },
+        "cases": [case_result_json(r) for r in report.results],
+    }
+    if with_coverage or min_coverage is not None:
+        out["coverage"] = coverage_json(report.coverage, min_coverage)
+    return out
+
+
+def case_result_json(result: CaseResult) -> dict[str, Any]:
+    """One case: where it is, its record, what it expected, what it got, what went wrong."""
+    case, got = result.case, result.result
+    where = case.where
+    return {
+        "name": case.name,
+        "file": where.source if where is not None else None,
+        "line": where.line if where is not None else None,
+        "passed": result.passed,
+        "record": dict(case.record),
+        "expected": {
+            "level": case.expect,
+            "matched": list(case.expect_rules),
+            "not_matched": list(case.forbid_rules),
+        },
+        "got": {"level": got.level.id, "matched": [o.rule.id for o in got.matched]},
+        "problems": list(result.problems),
+    }
+
+
+def coverage_json(cov: Coverage, min_coverage: float | None = None) -> dict[str, Any]:
+    """Rule and flag coverage; `below_min_coverage` is why a run with no failure exits 1."""
+    return {
+        "rules": list(cov.rules),
+        "fired": list(cov.fired),
+        "near_missed": list(cov.near_missed),
+        "not_fired": list(cov.not_fired),
+        "not_near_missed": list(cov.not_near_missed),
+        "flags_set": list(cov.flags_set),
+        "flags_not_set": list(cov.flags_not_set),
+        "fired_percent": cov.fired_percent,
+        "min_coverage": min_coverage,
+        "below_min_coverage": cov.is_below(min_coverage),
+    }
