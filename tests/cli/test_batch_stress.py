@@ -25,10 +25,14 @@ RULESET = load_ruleset(None, cache_dir=None)
 GOOD = b'{"id": "good", "cancer_history": true, "limb_weakness": true}'
 
 
-def run_lines(lines: list[bytes]) -> list[dict]:
+def run_text(text: bytes) -> list[dict]:
     out = io.BytesIO()
-    run_batch([("<stdin>", io.BytesIO(b"\n".join(lines) + b"\n"))], RULESET, out, BatchOptions())
+    run_batch([("<stdin>", io.BytesIO(text))], RULESET, out, BatchOptions())
     return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def run_lines(lines: list[bytes]) -> list[dict]:
+    return run_text(b"\n".join(lines) + b"\n")
 
 
 def test_every_hostile_record_is_an_error_on_its_own_line_between_good_ones():
@@ -111,9 +115,7 @@ FRAGMENTS = st.sampled_from(  # pieces that make records span lines, or share on
 @given(st.lists(FRAGMENTS, min_size=1, max_size=16))
 def test_any_text_is_read_line_by_line_as_check_reads_each_line(fragments):
     text = b"".join(fragments)
-    out = io.BytesIO()
-    run_batch([("<stdin>", io.BytesIO(text))], RULESET, out, BatchOptions())
-    results = [json.loads(line) for line in out.getvalue().splitlines()]
+    results = run_text(text)
     lines = text.split(b"\n")
     if not lines[-1]:
         lines.pop()
