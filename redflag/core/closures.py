@@ -13,6 +13,7 @@ from typing import assert_never
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, compare
 from redflag.core.expr.nodes import And, Call, Compare, Name, Node, Not, Number, Or
+from redflag.core.expr.walk import children
 from redflag.core.logic import Truth
 
 TruthFn = Callable[[Record], Truth]
@@ -98,3 +99,57 @@ def _number_function(node: Node, ruleset: CompiledRuleSet) -> _NumFn:
             return count
         case _:
             raise AssertionError("truth node where a number is needed")  # type-checked
+
+
+UnknownsFn = Callable[[Record], tuple[str, ...]]
+_Visit = Callable[[Record, dict[str, None]], None]
+
+
+def unknowns_function(node: Node, ruleset: CompiledRuleSet) -> UnknownsFn:
+    """`node` compiled to a closure giving the unknown flags that could decide it: for an
+    UNKNOWN rule, the same tuple (and order) as `evaluate`'s RuleOutcome.missing, no trace.
+
+    Walks parents before children, left to right, entering only the parts whose truth is not
+    decided; a numeric part is always entered (it has no truth of its own).
+    """
+    visit = _unknowns_visitor(node, ruleset)
+
+    def unknowns(record: Record) -> tuple[str, ...]:
+        found: dict[str, None] = {}
+        visit(record, found)
+        return tuple(found)
+
+    return unknowns
+
+
+def _unknowns_visitor(node: Node, ruleset: CompiledRuleSet) -> _Visit:
+    match node:
+        case Name(id=flag):
+
+            def name(record: Record, found: dict[str, None]) -> None:
+                if flag not in record:
+                    found[flag] = None
+
+            return name
+        case Number():
+            return lambda record, found: None
+        case Call(func="count", args=args):
+            counted = [_unknowns_visitor(a, ruleset) for a in args]
+
+            def count(record: Record, found: dict[str, None]) -> None:
+                for part in counted:
+                    part(record, found)
+
+            return count
+        case Not() | And() | Or() | Call() | Compare():
+            truth = truth_function(node, ruleset)
+            parts = [_unknowns_visitor(child, ruleset) for child in children(node)]
+
+            def undecided(record: Record, found: dict[str, None]) -> None:
+                if truth(record) is Truth.UNKNOWN:
+                    for part in parts:
+                        part(record, found)
+
+            return undecided
+        case _:
+            assert_never(node)

@@ -25,6 +25,7 @@ from redflag.formats.records import (
     TRUE_WORDS,
     UNKNOWN_WORDS,
     has_unpaired_surrogate,
+    may_hold_surrogates,
     unpaired_surrogate_error,
 )
 
@@ -152,7 +153,8 @@ def json_array_chunks(
     """
     ruleset = decoder.ruleset
     try:
-        doc = json.loads(text, object_pairs_hook=_Flawed.of, parse_constant=_no_constant)
+        pairs = _Flawed.checked if may_hold_surrogates(text) else _Flawed.of
+        doc = json.loads(text, object_pairs_hook=pairs, parse_constant=_no_constant)
     except json.JSONDecodeError as err:
         raise BadJSONError(
             f"not valid JSON: {err.msg}",
@@ -198,19 +200,26 @@ class _Flawed(dict[str, Any]):
 
     @classmethod
     def of(cls, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        """The object, or a _Flawed one naming its first key given twice."""
         out: dict[str, Any] = {}
         for key, value in pairs:
             if key in out:
                 flawed = cls(out)
                 flawed.duplicate = key
                 return flawed
-            for text in (key, value):
-                if isinstance(text, str) and has_unpaired_surrogate(text):
-                    flawed = cls(out)
-                    flawed.unpaired = text
-                    return flawed
             out[key] = value
         return out
+
+    @classmethod
+    def checked(cls, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        """As `of`, after looking for unpaired surrogates first, as check does."""
+        for pair in pairs:
+            for text in pair:
+                if isinstance(text, str) and has_unpaired_surrogate(text):
+                    flawed = cls()
+                    flawed.unpaired = text
+                    return flawed
+        return cls.of(pairs)
 
     def error(self, where: Location) -> InputError:
         if self.unpaired is not None:

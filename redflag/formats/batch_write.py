@@ -17,13 +17,13 @@ import msgspec
 import numpy as np
 import orjson
 
+from redflag.core.closures import unknowns_function
 from redflag.core.compile import CompiledRuleSet
-from redflag.core.evaluate import evaluate
 from redflag.core.record import RecordId
 from redflag.core.vector import ChunkResult
 from redflag.errors import InputError
 from redflag.formats.batch_read import Chunk
-from redflag.formats.result_json import result_json
+from redflag.formats.result_json import escalation_json, matched_json, outcome_json
 
 CSV_COLUMNS = ("line", "id", "level", "matched", "could_escalate", "error_code", "error_message")
 _MAX_CACHED = 65_536  # distinct signatures kept; bounded so memory stays constant
@@ -171,7 +171,14 @@ def _cached(cache: dict[Any, bytes], keys: list[Any], make: Callable[[int], byte
 
 
 class FullWriter:
-    """`{"line"}` plus everything `check --json` gives, per record (reference evaluator)."""
+    """`{"line"}` plus everything `check --json` gives, per record.
+
+    The level and the matched and could-escalate rules come from the column-wise evaluation
+    (core/vector.py, which agrees with check's: tested); the unanswered flags that could
+    decide each could-escalate rule from one closure per rule (core/closures.py, the same
+    as check's `missing`: tested). No trace of every rule per record, as check --json
+    builds it for one record.
+    """
 
     def __init__(
         self, out: IO[bytes], ruleset: CompiledRuleSet, *, flush_lines: bool, with_file: bool
@@ -180,19 +187,40 @@ class FullWriter:
         self.out = out
         self.ruleset = ruleset
         self.flush_lines = flush_lines
+        self.order = _Signatures(ruleset).order  # most urgent first, as evaluate() sorts
+        rules = [ruleset.rules[i] for i in self.order]
+        self.unknowns = [
+            (compiled.rule, unknowns_function(compiled.condition, ruleset)) for compiled in rules
+        ]
+        self.matched = [matched_json(compiled.rule, ruleset) for compiled in rules]
 
     def write(self, chunk: Chunk, result: ChunkResult) -> None:
         """Write every entry of the chunk, then flush."""
         assert chunk.records is not None, "--full chunks keep their records"
         parts = []
         source = chunk.source if self.with_file else None
+        levels = self.ruleset.levels
+        matched = result.matched[self.order].T.tolist()
+        could = result.could_escalate[self.order].T.tolist()
+        ranks = result.rank.tolist()
         for i, (line, record) in enumerate(zip(chunk.lines, chunk.records, strict=True)):
             err = chunk.errors.get(i)
             if err is not None or record is None:
                 assert err is not None
                 parts.append(to_json(error_json(line, chunk.ids[i], err, source)) + b"\n")
                 continue
-            full = result_json(evaluate(self.ruleset, record, chunk.ids[i]), self.ruleset)
+            escalations = [
+                escalation_json(rule, unknowns(record), self.ruleset)
+                for rule, unknowns in compress(self.unknowns, could[i])
+            ]
+            full = outcome_json(
+                levels[ranks[i]],
+                list(compress(self.matched, matched[i])),
+                escalations,
+                record,
+                chunk.ids[i],
+                self.ruleset,
+            )
             where = {"line": line} if source is None else {"line": line, "file": source}
             body = {**where, "id": chunk.ids[i], **full}
             parts.append(to_json(body) + b"\n")

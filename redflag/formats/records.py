@@ -126,7 +126,8 @@ def parse_json_object(text: str, source: str, line: int | None = None) -> dict[s
     """
     base = line or 1
     try:
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        pairs = _checked_pairs if may_hold_surrogates(text) else _no_duplicates
+        value = json.loads(text, object_pairs_hook=pairs, parse_constant=_no_constants)
     except json.JSONDecodeError as err:
         if not text.strip():
             raise BadJSONError(
@@ -190,14 +191,26 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     for key, value in pairs:
         if key in out:
             raise _DuplicateKeyError(key)
-        for text in (key, value):
-            if isinstance(text, str) and has_unpaired_surrogate(text):
-                raise _UnpairedSurrogateError(text)
         out[key] = value
     return out
 
 
+def _checked_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    for pair in pairs:
+        for text in pair:
+            if isinstance(text, str) and has_unpaired_surrogate(text):
+                raise _UnpairedSurrogateError(text)
+    return _no_duplicates(pairs)
+
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def may_hold_surrogates(text: str) -> bool:
+    """Whether JSON text could decode to a string holding a surrogate: only an escape such
+    as \\ud800 can give one (UTF-8 text cannot), so most text need not be checked."""
+    return "\\u" in text and _SURROGATE_ESCAPE.search(text) is not None
 
 
 def has_unpaired_surrogate(text: str) -> bool:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from redflag.core.compile import CompiledRuleSet
-from redflag.core.evaluate import Result, RuleOutcome
+from redflag.core.evaluate import Record, Result
+from redflag.core.model import Level, Rule
+from redflag.core.record import RecordId
 
 
 def prose(text: str) -> str:
@@ -24,9 +27,8 @@ def ruleset_info(ruleset: CompiledRuleSet) -> dict[str, Any]:
     }
 
 
-def matched_json(outcome: RuleOutcome, ruleset: CompiledRuleSet) -> dict[str, Any]:
+def matched_json(rule: Rule, ruleset: CompiledRuleSet) -> dict[str, Any]:
     """One matched rule with its rationale, advice and full source citations."""
-    rule = outcome.rule
     return {
         "id": rule.id,
         "level": rule.level,
@@ -37,32 +39,51 @@ def matched_json(outcome: RuleOutcome, ruleset: CompiledRuleSet) -> dict[str, An
     }
 
 
-def escalation_json(outcome: RuleOutcome, ruleset: CompiledRuleSet) -> dict[str, Any]:
+def escalation_json(rule: Rule, missing: Sequence[str], ruleset: CompiledRuleSet) -> dict[str, Any]:
     """One could-escalate rule and the unanswered flags (with questions) that decide it."""
     return {
-        "id": outcome.rule.id,
-        "level": outcome.rule.level,
-        "title": outcome.rule.title,
-        "missing": list(outcome.missing),
-        "questions": {flag: ruleset.flags[flag].question for flag in outcome.missing},
+        "id": rule.id,
+        "level": rule.level,
+        "title": rule.title,
+        "missing": list(missing),
+        "questions": {flag: ruleset.flags[flag].question for flag in missing},
     }
 
 
 def result_json(result: Result, ruleset: CompiledRuleSet) -> dict[str, Any]:
     """The whole result, as `check --json` prints it."""
-    level = result.level
+    return outcome_json(
+        result.level,
+        [matched_json(o.rule, ruleset) for o in result.matched],
+        [escalation_json(o.rule, o.missing, ruleset) for o in result.could_escalate],
+        result.record,
+        result.record_id,
+        ruleset,
+    )
+
+
+def outcome_json(
+    level: Level,
+    matched: list[dict[str, Any]],
+    could_escalate: list[dict[str, Any]],
+    record: Record,
+    record_id: RecordId | None,
+    ruleset: CompiledRuleSet,
+) -> dict[str, Any]:
+    """`check --json`'s document from its parts (matched_json and escalation_json for the
+    rules); `batch --full` builds them from its column-wise evaluation."""
     out: dict[str, Any] = {}
-    if result.record_id is not None:
-        out["id"] = result.record_id
+    if record_id is not None:
+        out["id"] = record_id
     out.update(
         {
             "level": level.id,
             "label": level.label,
             "timeframe": level.timeframe,
             "action": level.action,
-            "matched": [matched_json(o, ruleset) for o in result.matched],
-            "could_escalate": [escalation_json(o, ruleset) for o in result.could_escalate],
-            "answered": dict(result.record),
+            "matched": matched,
+            "could_escalate": could_escalate,
+            "answered": dict(record),
             "ruleset": ruleset_info(ruleset),
             "notice": NOTICE,
         }

@@ -261,3 +261,28 @@ def test_a_stretch_that_is_no_longer_in_the_file_is_an_error_not_lost_lines(tmp_
         assert text.count(b"\n") == 10 and tally.records == 10
         with pytest.raises(InputError, match=r"in\.ndjson changed while it was being read"):
             batch_parallel._work((stream.fileno(), 0, 1000), 1, "in.ndjson")  # truncated
+
+
+def test_full_gives_check_json_for_every_record_of_a_generated_corpus(ruleset):
+    from redflag.formats.result_json import result_json
+
+    rng = random.Random(13)
+    lines = [random_line(ruleset, rng, n) for n in range(1, 1501)]
+    out = io.BytesIO()
+    data = io.BytesIO(("\n".join(lines) + "\n").encode())
+    run_batch([("<stdin>", data)], ruleset, out, BatchOptions(full=True))
+    results = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert len(results) == len(lines)
+    escalations = 0
+    for n, (line, got) in enumerate(zip(lines, results, strict=True), start=1):
+        assert got.pop("line") == n
+        try:
+            record, record_id = record_from_json(line, ruleset, "<stdin>", n)
+        except InputError as err:
+            assert got["error"]["code"] == err.code
+            continue
+        want = json.loads(json.dumps(result_json(evaluate(ruleset, record, record_id), ruleset)))
+        got_id = got.pop("id")
+        assert got_id == record_id and got == {k: v for k, v in want.items() if k != "id"}
+        escalations += sum(len(c["missing"]) for c in got["could_escalate"])
+    assert escalations > 1000  # unanswered flags were compared, not only empty lists
