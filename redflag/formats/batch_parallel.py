@@ -36,7 +36,7 @@ from redflag.formats.batch_read import (
 )
 from redflag.formats.batch_write import NdjsonWriter
 
-_Stretch = tuple[int, int, int]  # file descriptor, offset, length
+_FileRange = tuple[int, int, int]  # file descriptor, offset, length: a Stretch to read
 _Worker = tuple[CompiledRuleSet, VectorRuleSet, FastDecoder, NdjsonWriter]
 _WORKER: _Worker | None = None
 
@@ -65,7 +65,7 @@ def run_parallel(
                 )
                 for part in parts:
                     if isinstance(part, Stretch):
-                        where: bytes | _Stretch = (stream.fileno(), part.offset, part.size)
+                        where: bytes | _FileRange = (stream.fileno(), part.offset, part.size)
                     else:
                         where = part.data
                     pending.append(pool.submit(_work, where, part.first, source))
@@ -101,7 +101,7 @@ def _start(ruleset: CompiledRuleSet, with_file: bool) -> None:
     _WORKER = (ruleset, vector, FastDecoder(ruleset, vector), writer)
 
 
-def _work(where: bytes | _Stretch, first: int, source: str) -> tuple[bytes, Tally]:
+def _work(where: bytes | _FileRange, first: int, source: str) -> tuple[bytes, Tally]:
     assert _WORKER is not None, "the pool initializer sets up each worker"
     ruleset, vector, decoder, writer = _WORKER
     if isinstance(where, bytes):
