@@ -31,6 +31,7 @@ from redflag.formats.batch_read import (
     FastDecoder,
     Stretch,
     file_stretches,
+    in_pieces,
     is_regular_file,
     iter_blocks,
 )
@@ -61,7 +62,7 @@ def run_parallel(
             for source, stream in inputs:
                 in_file = is_regular_file(stream)
                 parts: Iterator[Block | Stretch] = (
-                    file_stretches(stream) if in_file else iter_blocks(stream)
+                    file_stretches(stream) if in_file else in_pieces(iter_blocks(stream))
                 )
                 for part in parts:
                     if isinstance(part, Stretch):

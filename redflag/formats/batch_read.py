@@ -154,7 +154,7 @@ class FastDecoder:
     def block_chunks(self, block: bytes, source: str, first: int) -> Iterator[Chunk]:
         """The chunks of one block of whole NDJSON lines, the first being line `first`."""
         structs = self._decode_block(block)
-        if structs is not None and len(structs) <= CHUNK_SIZE:
+        if structs is not None:
             yield self._fast_chunk(structs, block, source, first, lambda: block_lines(block))
             return
         lines = block_lines(block)
@@ -162,8 +162,8 @@ class FastDecoder:
             yield self._chunk(lines[start : start + CHUNK_SIZE], source, first + start, False)
 
     def _decode_block(self, block: bytes) -> list[Any] | None:
-        """Every line of a block decoded in one call, or None unless that provably gives
-        exactly what decoding line by line gives.
+        """Every line of a block (CHUNK_SIZE at most) decoded in one call, or None unless that
+        provably gives exactly what decoding line by line gives.
 
         msgspec's decode_lines reads any whitespace-separated JSON values, so it would let a
         record span lines, or two share one. It does not here when: the block starts with
@@ -178,6 +178,8 @@ class FastDecoder:
         ends = np.flatnonzero(data == _NEWLINE)
         if block[-1:] != b"\n":  # the last line lacks its newline
             ends = np.append(ends, len(block))
+        if len(ends) > CHUNK_SIZE:
+            return None  # tiny records: a chunk at a time, so memory stays bounded
         if (np.diff(ends, prepend=-1) - 1).max() > MAX_RECORD_BYTES:
             return None  # check refuses such a line: the slow path says so
         last = ends - 1  # the last byte of each line, before an optional "\\r"
@@ -350,9 +352,10 @@ def is_regular_file(stream: IO[bytes]) -> bool:
 
 
 def file_stretches(stream: IO[bytes]) -> Iterator[Stretch | Block]:
-    """The lines of a regular file from the stream's position on, as iter_blocks cuts them
-    but left in the file: only their newlines are counted here, through one reused buffer.
-    The stream is moved past each stretch as it is given (its position shows progress).
+    """The lines of a regular file from the stream's position on, cut as iter_blocks and
+    in_pieces cut them but left in the file: only their newlines are counted here, through
+    one reused buffer. The stream is moved past each stretch as it is given (its position
+    shows progress).
 
     A line longer than _BLOCK comes as a Block holding its first MAX_RECORD_BYTES + 1 bytes:
     enough for its too-large error, as iter_blocks keeps enough, and memory stays bounded.
@@ -370,10 +373,37 @@ def file_stretches(stream: IO[bytes]) -> Iterator[Stretch | Block]:
                 yield Block(line, first)
                 first += 1
                 continue
+        lines = count_newlines(view[:size])
+        if lines > CHUNK_SIZE:
+            size, lines = _cuts(view[:size])[0], CHUNK_SIZE
         stream.seek(position + size)
         yield Stretch(position, size, first)
-        first += count_newlines(view[:size])
+        first += lines
         position += size
+
+
+def in_pieces(blocks: Iterator[Block]) -> Iterator[Block]:
+    """The same lines in blocks of CHUNK_SIZE lines at most.
+
+    A worker answers a whole piece at once, and a result line (about 100 to 600 bytes) can
+    be two hundred times its record (`{}`): a megabyte of tiny records would come back as
+    a couple of hundred megabytes.
+    """
+    for block in blocks:
+        if count_newlines(block.data) <= CHUNK_SIZE:
+            yield block
+            continue
+        start, first = 0, block.first
+        for end in _cuts(block.data):
+            yield Block(block.data[start:end], first)
+            start, first = end, first + CHUNK_SIZE
+
+
+def _cuts(data: bytes | memoryview) -> list[int]:
+    """Where pieces of CHUNK_SIZE lines end, for data of more lines than that."""
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == _NEWLINE)
+    cuts = (ends[CHUNK_SIZE - 1 :: CHUNK_SIZE] + 1).tolist()
+    return cuts if cuts[-1] == len(data) else [*cuts, len(data)]
 
 
 def _long_line(fd: int, position: int) -> tuple[bytes, int]:

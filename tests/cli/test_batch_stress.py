@@ -235,7 +235,7 @@ def test_workers_give_exactly_the_single_process_output(tmp_path):
 
 
 def test_workers_read_stdin_from_a_pipe_or_a_file_as_from_a_named_file(tmp_path):
-    data = b"".join([_corpus(2_000), b"not json\n", _corpus(3_000)])
+    data = b"".join([_corpus(2_000), b"not json\n", _corpus(20_000)])  # > CHUNK_SIZE lines
     path = tmp_path / "in.ndjson"
     path.write_bytes(data)
     cmd = [sys.executable, "-m", "redflag", "batch", "--jobs", "2"]

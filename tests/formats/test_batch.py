@@ -286,3 +286,26 @@ def test_full_gives_check_json_for_every_record_of_a_generated_corpus(ruleset):
         assert got_id == record_id and got == {k: v for k, v in want.items() if k != "id"}
         escalations += sum(len(c["missing"]) for c in got["could_escalate"])
     assert escalations > 1000  # unanswered flags were compared, not only empty lists
+
+
+def test_workers_get_at_most_chunk_size_lines_however_small_the_records(tmp_path, monkeypatch):
+    # a result line can be 200 times its record ({}): a megabyte of tiny records handed to
+    # a worker at once would come back as hundreds of megabytes
+    from redflag.formats import batch_read
+
+    monkeypatch.setattr(batch_read, "CHUNK_SIZE", 7)
+    data = b"".join(b'{"id": %d}\n' % i for i in range(100)) + b'{"id": "last"}'
+    path = tmp_path / "tiny.ndjson"
+    path.write_bytes(data)
+    with path.open("rb") as stream:
+        stretches = list(batch_read.file_stretches(stream))
+    pieces = list(batch_read.in_pieces(batch_read.iter_blocks(io.BytesIO(data))))
+    for parts, text_of in (
+        (stretches, lambda s: data[s.offset : s.offset + s.size]),
+        (pieces, lambda b: b.data),
+    ):
+        texts = [text_of(part) for part in parts]
+        assert b"".join(texts) == data
+        counts = [len(batch_read.block_lines(t)) for t in texts]
+        assert counts[:14] == [7] * 14 and max(counts) == 7 and sum(counts) == 101
+        assert [part.first for part in parts] == [1 + sum(counts[:i]) for i in range(len(parts))]
