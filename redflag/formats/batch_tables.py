@@ -165,6 +165,12 @@ def json_array_chunks(
         raise BadJSONError(
             str(err), location=Location(source), hint="write a finite number, or null"
         ) from None
+    except RecursionError:
+        raise BadJSONError(
+            "the JSON is nested too deeply",
+            location=Location(source),
+            hint="--format json reads one array of flat records: [{...}, {...}]",
+        ) from None
     if not isinstance(doc, list):
         raise BadJSONError(
             "expected a JSON array of records",

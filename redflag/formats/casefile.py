@@ -88,6 +88,12 @@ def _toml_cases(text: str, source: str, ruleset: CompiledRuleSet) -> list[Case]:
         raise CaseFileError(
             f"not valid TOML: {err}", location=Location(source), hint="fix the TOML syntax"
         ) from None
+    except RecursionError:
+        raise CaseFileError(
+            "not valid TOML for a case file: arrays or tables nested too deeply",
+            location=Location(source),
+            hint="a case file holds [[case]] tables of flat records, e.g.\n" + _EXAMPLE,
+        ) from None
     extra = sorted(set(data) - {"case"})
     if extra:
         raise CaseFileError(

@@ -154,6 +154,12 @@ def parse_json_object(text: str, source: str, line: int | None = None) -> dict[s
         ) from None
     except _UnpairedSurrogateError as err:
         raise unpaired_surrogate_error(err.text, Location(source, line)) from None
+    except RecursionError:
+        raise BadJSONError(
+            "the JSON is nested too deeply",
+            location=Location(source, line),
+            hint='a record is one flat object such as {"back_pain": true, "age": 67}',
+        ) from None
     if not isinstance(value, dict):
         raise NotAnObjectError(
             f"expected a JSON object, got {_json_kind(value)}",

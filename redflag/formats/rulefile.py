@@ -147,6 +147,13 @@ def _parse(data: bytes, source: str) -> tuple[RuleSet, str]:
             "toml", f"not valid TOML: {message}", location, "see https://toml.io for the syntax"
         )
         raise RuleFileError([diag], source=source) from None
+    except RecursionError:
+        raise _fail(
+            source,
+            "toml",
+            "not valid TOML for a rule file: arrays or tables nested too deeply",
+            "a rule file nests tables and arrays a few levels at most",
+        ) from None
     smap = _SourceMap(text, source)
     prepared, problems = _key_tables(raw, smap)
     try:
@@ -339,8 +346,8 @@ def _read_cache(cache_file: Path, sha: str) -> RuleSet | None:
         if payload["format"] != _CACHE_FORMAT or payload["sha256"] != sha:
             return None
         return ruleset_from_dict(payload["ruleset"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # no cache or a stale one: validate the file from scratch
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return None  # no cache, a stale or a damaged one: validate the file from scratch
 
 
 def _write_cache(cache_file: Path, sha: str, doc: RuleSet) -> None:

@@ -130,3 +130,43 @@ def test_real_process_usage_error_exit_2_without_traceback():
     )
     assert proc.returncode == 2
     assert "No such option" in proc.stderr and "Traceback" not in proc.stderr
+
+
+DEEP = "[" * 100_000 + "]" * 100_000  # beyond any recursion limit of a recursive parser
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin", "file_text", "code", "text"),
+    [
+        (["check", "-"], '{"fever": ' + DEEP + "}", None, 2, "error[bad-json]: the JSON is nested"),
+        (["batch", "--format", "json"], f"[{DEEP}]", None, 2, "the JSON is nested too deeply"),
+        (["rules", "validate", "{file}"], None, f"x = {DEEP}\n", 3, "nested too deeply"),
+        (["test", "{file}"], None, f"x = {DEEP}\n", 2, "error[bad-case-file]: not valid TOML"),
+    ],
+    ids=["check record", "batch JSON array", "rule file", "case file"],
+)
+def test_input_nested_too_deeply_is_an_error_not_a_crash(
+    tmp_path, argv, stdin, file_text, code, text
+):
+    path = tmp_path / "deep.toml"
+    if file_text is not None:
+        path.write_text(file_text)
+    result = runner.invoke(app, [a.replace("{file}", str(path)) for a in argv], input=stdin)
+    assert result.exit_code == code, result.output
+    assert text in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_a_line_nested_too_deeply_is_an_error_line_between_good_ones():
+    stdin = '{"fever": true}\n{"fever": ' + DEEP + '}\n{"fever": true}\n'
+    result = subprocess.run(
+        [sys.executable, "-m", "redflag", "batch"],
+        input=stdin.encode(),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    out = result.stdout.decode().splitlines()
+    assert len(out) == 3 and '"code":"bad-json"' in out[1] and '"level"' in out[2]
+    assert "nested too deeply" in out[1]
