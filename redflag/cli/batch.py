@@ -129,9 +129,9 @@ def batch(
         raws = [
             sys.stdin.buffer if p == Path("-") else stack.enter_context(open_path(p)) for p in paths
         ]
+        sources = ["<stdin>" if p == Path("-") else str(p) for p in paths]
         inputs = [
-            ("<stdin>" if p == Path("-") else str(p), decompressed(raw, str(p)))
-            for p, raw in zip(paths, raws, strict=True)
+            (source, decompressed(raw, source)) for source, raw in zip(sources, raws, strict=True)
         ]
         target = stack.enter_context(open(output, "wb")) if output else sys.stdout.buffer
         # Ctrl-C waits for the write under way: every line written is whole (issue 6)

@@ -58,26 +58,43 @@ def run_parallel(
         jobs, mp_context=context, initializer=_start, initargs=(ruleset, with_file)
     ) as pool:
         pending: deque[Future[tuple[bytes, Tally]]] = deque()
+        parts = _parts(inputs)
+        failure: InputError | None = None
         try:
-            for source, stream in inputs:
-                in_file = is_regular_file(stream)
-                parts: Iterator[Block | Stretch] = (
-                    file_stretches(stream) if in_file else in_pieces(iter_blocks(stream))
-                )
-                for part in parts:
-                    if isinstance(part, Stretch):
-                        where: bytes | _FileRange = (stream.fileno(), part.offset, part.size)
-                    else:
-                        where = part.data
-                    pending.append(pool.submit(_work, where, part.first, source))
-                    if len(pending) >= 2 * jobs:
-                        _finish(pending.popleft(), out, summary, on_block)
+            while True:
+                try:
+                    source, where, first = next(parts)
+                except StopIteration:
+                    break
+                except InputError as err:  # an input that cannot be read on (damaged gzip):
+                    failure = err  # what was read before it still gets its results
+                    break
+                pending.append(pool.submit(_work, where, first, source))
+                if len(pending) >= 2 * jobs:
+                    _finish(pending.popleft(), out, summary, on_block)
             while pending:
                 _finish(pending.popleft(), out, summary, on_block)
         finally:
             for future in pending:
                 future.cancel()
+    if failure is not None:
+        raise failure
     return summary
+
+
+def _parts(
+    inputs: Sequence[tuple[str, IO[bytes]]],
+) -> Iterator[tuple[str, bytes | _FileRange, int]]:
+    """Each input's lines in pieces for the workers: (source, what to read, first line)."""
+    for source, stream in inputs:
+        parts: Iterator[Block | Stretch] = (
+            file_stretches(stream) if is_regular_file(stream) else in_pieces(iter_blocks(stream))
+        )
+        for part in parts:
+            if isinstance(part, Stretch):
+                yield source, (stream.fileno(), part.offset, part.size), part.first
+            else:
+                yield source, part.data, part.first
 
 
 def _finish(

@@ -16,6 +16,7 @@ import gzip
 import io
 import os
 import stat
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
@@ -467,13 +468,58 @@ def open_path(path: Path) -> IO[bytes]:
         ) from None
 
 
-def decompressed(stream: IO[bytes], name: str) -> IO[bytes]:
-    """The stream itself, or its gunzipped content when it is gzip (`.gz` or magic bytes)."""
+def decompressed(stream: IO[bytes], source: str) -> IO[bytes]:
+    """The stream itself, or its gunzipped content when it is gzip (`.gz` or magic bytes).
+
+    `source` names the input in messages (a path, or <stdin>).
+    """
     buffered: IO[bytes] = stream
     if not isinstance(stream, io.BufferedReader):
         buffered = io.BufferedReader(stream)  # type: ignore[type-var]
     assert isinstance(buffered, io.BufferedReader)
-    if buffered.peek(2)[:2] == GZIP_MAGIC or name.endswith(".gz"):
+    if buffered.peek(2)[:2] == GZIP_MAGIC or source.endswith(".gz"):
         # GzipFile is a BufferedIOBase reading bytes; typeshed does not call it an IO[bytes]
-        return cast(IO[bytes], gzip.GzipFile(fileobj=buffered, mode="rb"))
+        return cast(IO[bytes], _Gunzip(source, buffered))
     return buffered
+
+
+class _Gunzip(gzip.GzipFile):
+    """A GzipFile whose damaged or cut-short data is an InputError, not a crash.
+
+    Results for the records read before the damage are already written; the error says
+    that the rest could not be read.
+    """
+
+    def __init__(self, source: str, fileobj: IO[bytes]) -> None:
+        super().__init__(fileobj=fileobj, mode="rb")
+        self.source = source
+
+    def read(self, size: int | None = -1) -> bytes:
+        try:
+            return super().read(size)
+        except _DAMAGED as err:
+            raise self._damaged(err) from None
+
+    def read1(self, size: int = -1) -> bytes:
+        try:
+            return super().read1(size)
+        except _DAMAGED as err:
+            raise self._damaged(err) from None
+
+    def readline(self, size: int | None = -1) -> bytes:
+        try:
+            return super().readline(size)
+        except _DAMAGED as err:
+            raise self._damaged(err) from None
+
+    def _damaged(self, err: Exception) -> InputError:
+        reason = "it ends before its end marker" if isinstance(err, EOFError) else str(err)
+        return InputError(
+            f"{self.source} is not valid gzip data ({reason}); the records after the damage "
+            "were not read",
+            location=Location(self.source),
+            hint="check the file: gzip -t tells whether it is whole",
+        )
+
+
+_DAMAGED = (gzip.BadGzipFile, EOFError, zlib.error)

@@ -48,7 +48,9 @@ def csv_chunks(
     """
     ruleset = decoder.ruleset
     reader = csv.reader(text)
-    header = next(reader, None)
+    header = next(_rows(reader, source), None)
+    if isinstance(header, InputError):
+        raise header
     if header is None or not [h for h in header if h.strip()]:
         raise InputError(
             "the CSV has no header row",
@@ -59,9 +61,12 @@ def csv_chunks(
     _check_header(names, ruleset, source)
     while True:
         rows = Rows(decoder.layout, source, keep_records)
-        for cells in islice(reader, chunk_size):
+        for cells in islice(_rows(reader, source), chunk_size):
             line = reader.line_num
             where = Location(source, line)
+            if isinstance(cells, InputError):
+                rows.add_error(line, cells, None)
+                continue
             if len(cells) != len(names):
                 error = InputError(
                     f"this row has {len(cells)} cells, the header has {len(names)}",
@@ -82,6 +87,22 @@ def csv_chunks(
         if not rows.structs:
             return
         yield rows.chunk()
+
+
+def _rows(reader: Any, source: str) -> Iterator[list[str] | InputError]:
+    """The reader's rows; a row it cannot read (a cell over the csv module's size limit, a
+    NUL byte) is an InputError in its place, and reading goes on from the next line."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            yield InputError(
+                f"this row cannot be read as CSV: {err}",
+                location=Location(source, reader.line_num),
+                hint="a cell holds a yes/no answer, a number or an id: a few characters",
+            )
 
 
 def _check_header(names: list[str], ruleset: CompiledRuleSet, source: str) -> None:

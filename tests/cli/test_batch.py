@@ -360,3 +360,38 @@ def test_progress_bar_shows_on_a_terminal_and_does_not_change_the_output(tmp_pat
     assert "checking records" in shown  # the progress bar, on the terminal only
     assert "redflag batch: 6,000 records" in shown
     assert out.read_text() == batch(stdin=ndjson(GOOD * 2000)).stdout
+
+
+def test_damaged_gzip_is_an_error_after_the_results_of_all_it_gave(tmp_path: Path):
+    records = [{"id": f"r{i}", "back_pain": True, "age": i % 100} for i in range(60_000)]
+    whole = gzip.compress(ndjson(records).encode())
+    cut = tmp_path / "cut.ndjson.gz"
+    cut.write_bytes(whole[: len(whole) * 2 // 3])  # a download that stopped two thirds in
+    runs = [batch("--jobs", jobs, str(cut)) for jobs in ("1", "2")]
+    for result in runs:
+        assert result.exit_code == 2
+        assert f"error[bad-input]: {cut} is not valid gzip data (it ends before" in result.stderr
+        assert "internal error" not in result.stderr
+    got = lines(runs[0].stdout)  # every line written is whole JSON, in order
+    assert len(records) // 2 < len(got) < len(records)
+    assert [o["id"] for o in got] == [r["id"] for r in records[: len(got)]]
+    assert runs[1].stdout == runs[0].stdout  # workers: nothing read is left unanswered
+    garbage = tmp_path / "garbage.gz"
+    garbage.write_bytes(b"\x1f\x8b\x08\x00" + b"not gzip at all" * 10)
+    result = batch(str(garbage))
+    assert result.exit_code == 2 and "is not valid gzip data" in result.stderr
+
+
+def test_csv_row_the_csv_module_cannot_read_is_an_error_in_its_place(tmp_path: Path):
+    path = tmp_path / "in.csv"
+    path.write_text("id,fever\na,yes\n" + "x" * 200_000 + ",yes\nb,no\n")
+    result = batch("--format", "csv", str(path))
+    assert result.exit_code == 2
+    out = lines(result.stdout)
+    assert [o["line"] for o in out] == [2, 3, 4]
+    assert out[1]["error"]["message"].startswith("this row cannot be read as CSV: field larger")
+    assert out[0]["level"] and out[2]["level"]
+    path.write_text("x" * 200_000 + ",fever\na,yes\n")  # the header itself
+    result = batch("--format", "csv", str(path))
+    assert result.exit_code == 2 and "this row cannot be read as CSV" in result.stderr
+    assert result.stdout == ""
