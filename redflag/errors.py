@@ -81,6 +81,13 @@ class RedflagError(Exception):
         return _render("error", self.code, self.message, self.location, self.hint)
 
 
+class OutputError(RedflagError):
+    """The output cannot be written: a full disk, a directory given as the output file."""
+
+    exit_code = 74  # EX_IOERR, sysexits.h
+    code = "cannot-write"
+
+
 class UsageError(RedflagError):
     """The command line asks for something impossible (conflicting or unusable options)."""
 

@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING, Annotated, cast
 import typer
 
 from redflag.cli.common import FailOnOption, RulesOption, fail_on_rank, load
-from redflag.cli.handler import WholeWrites, guarded
+from redflag.cli.handler import WholeWrites, guarded, writing
 from redflag.errors import UsageError
 
 if TYPE_CHECKING:
@@ -133,7 +133,10 @@ def batch(
         inputs = [
             (source, decompressed(raw, source)) for source, raw in zip(sources, raws, strict=True)
         ]
-        target = stack.enter_context(open(output, "wb")) if output else sys.stdout.buffer
+        target = sys.stdout.buffer
+        if output is not None:
+            with writing(output):
+                target = stack.enter_context(open(output, "wb"))
         # Ctrl-C waits for the write under way: every line written is whole (issue 6)
         out = cast(IO[bytes], WholeWrites(target))
         start = time.perf_counter()

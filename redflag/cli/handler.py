@@ -8,6 +8,7 @@ with a traceback only under --debug.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import io
 import os
@@ -16,11 +17,12 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator
-from typing import IO, ParamSpec, TypeVar
+from pathlib import Path
+from typing import IO, NoReturn, ParamSpec, TypeVar
 
 import typer
 
-from redflag.errors import RedflagError
+from redflag.errors import OutputError, RedflagError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -55,7 +57,9 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            sys.stdout.flush()  # here, so a full disk is reported, not lost at exit
+            return result
         except RedflagError as err:
             report(err)
             raise typer.Exit(err.exit_code) from None
@@ -67,18 +71,46 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort):
             raise
+        except OSError as err:
+            if err.errno not in _OUTPUT_FULL:  # reads are turned into user errors where
+                _bug()  # they happen: any other OSError here is a bug
+            quiet_broken_pipe()  # nothing more can be written to stdout either
+            report(OutputError(f"cannot write the output: {err.strerror}", hint=_FULL_HINT))
+            raise typer.Exit(OutputError.exit_code) from None
         except Exception:  # the one place that catches everything: a bug, not a user error
-            if State.debug:
-                traceback.print_exc()
-            else:
-                print(
-                    "redflag: internal error (a bug). Please report it with the command you "
-                    "ran; run again with --debug to see the traceback.",
-                    file=sys.stderr,
-                )
-            raise typer.Exit(EXIT_BUG) from None
+            _bug()
 
     return wrapper
+
+
+def _bug() -> NoReturn:
+    if State.debug:
+        traceback.print_exc()
+    else:
+        print(
+            "redflag: internal error (a bug). Please report it with the command you "
+            "ran; run again with --debug to see the traceback.",
+            file=sys.stderr,
+        )
+    raise typer.Exit(EXIT_BUG) from None
+
+
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn a failure to write `path` (a directory, a missing folder, no permission, a full
+    disk) into an OutputError that names it."""
+    try:
+        yield
+    except OSError as err:
+        raise OutputError(
+            f"cannot write {path}: {err.strerror or err}",
+            hint=_FULL_HINT if err.errno in _OUTPUT_FULL else "give a file path you can write to",
+        ) from None
+
+
+# writes only: a disk or quota full, a file over the size limit
+_OUTPUT_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_FULL_HINT = "free some space, or write somewhere else"
 
 
 @contextlib.contextmanager

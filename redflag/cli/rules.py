@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from redflag.cli.common import JsonOption, load
-from redflag.cli.handler import guarded
+from redflag.cli.handler import guarded, writing
 
 app = typer.Typer(
     help="Work with rule files: validate, show, analyze, doc.",
@@ -146,5 +146,6 @@ def doc(
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        with writing(output):
+            output.write_text(text, encoding="utf-8")
         print(f"wrote {output}", file=sys.stderr)

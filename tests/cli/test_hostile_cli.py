@@ -94,6 +94,40 @@ def test_hostile_command_line(name, argv, stdin, code, text):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [["batch", "-", "--output", "{dir}"], ["rules", "doc", "--output", "{dir}"]],
+    ids=["batch --output", "rules doc --output"],
+)
+def test_an_output_that_cannot_be_written_exits_74_naming_it(tmp_path, argv):
+    result = runner.invoke(
+        app, [a.replace("{dir}", str(tmp_path)) for a in argv], input='{"fever": true}\n'
+    )
+    assert result.exit_code == 74, result.output
+    assert f"error[cannot-write]: cannot write {tmp_path}: Is a directory" in result.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize(
+    "argv", [["check", "fever"], ["check", "fever", "--json"], ["batch", "-"], ["batch", "-j1"]]
+)
+def test_a_full_disk_is_reported_not_a_crash(argv):
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "redflag", *argv, *(["-"] if argv[-1] == "-j1" else [])],
+            input=b'{"fever": true}\n' * 5000,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 74
+    assert b"error[cannot-write]: cannot write the output: No space left on device" in (
+        result.stderr
+    )
+    assert b"internal error" not in result.stderr
+
+
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can read any file")
 def test_unreadable_rules_file_exits_3(tmp_path):
     path = tmp_path / "rules.toml"
