@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from redflag.formats.batch import BatchSummary
 
 
+MAX_JOBS = 64  # each worker is a forked process holding a block or two: bounded
+
+
 class InputFormat(StrEnum):
     """Input formats."""
 
@@ -88,7 +91,9 @@ def batch(
             "--jobs",
             "-j",
             min=0,
-            help="Worker processes for NDJSON in and out (0: one per CPU; 1: no workers).",
+            max=MAX_JOBS,
+            help="Worker processes for NDJSON in and out (0: one per CPU; 1: no workers; "
+            f"{MAX_JOBS} at most).",
         ),
     ] = 0,
 ) -> None:

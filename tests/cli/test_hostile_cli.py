@@ -26,6 +26,13 @@ CASES = [
     ),
     ("no record at all", ["check"], None, 2, "error[usage]: give the flags to check as words"),
     (
+        "--jobs beyond its maximum (100,000 forked processes would exhaust the machine)",
+        ["batch", "--jobs", "100000"],
+        "",
+        2,
+        "100000 is not in the range 0<=x<=64",
+    ),
+    (
         "--fail-on an undeclared level",
         ["check", "back_pain", "--fail-on", "high"],
         None,
