@@ -17,6 +17,8 @@ import io
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -113,10 +115,19 @@ def _finish(
 
 def _start(ruleset: CompiledRuleSet, with_file: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
     global _WORKER
     vector = VectorRuleSet(ruleset)
     writer = NdjsonWriter(io.BytesIO(), ruleset, flush_lines=False, with_file=with_file)
     _WORKER = (ruleset, vector, FastDecoder(ruleset, vector), writer)
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker once its parent is gone (killed, say). A waiting worker would not
+    notice: every worker holds the task pipe open, so it never reads an end of file."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
 
 
 def _work(where: bytes | _FileRange, first: int, source: str) -> tuple[bytes, Tally]:

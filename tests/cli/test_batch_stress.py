@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -251,3 +253,36 @@ def test_workers_read_stdin_from_a_pipe_or_a_file_as_from_a_named_file(tmp_path)
     expected = [json.loads(line) for line in named.stdout.splitlines()[1:]]
     assert [r["line"] for r in shifted] == list(range(1, len(expected) + 1))
     assert [{**r, "line": 0} for r in shifted] == [{**r, "line": 0} for r in expected]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc (Linux)")
+def test_workers_end_when_batch_itself_is_killed():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "redflag", "batch", "--jobs", "2"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(_corpus(20_000))  # the workers start with the first block, then wait
+    proc.stdin.flush()
+    workers: list[int] = []
+    deadline = time.monotonic() + 30
+    while len(workers) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        workers = [
+            int(pid)
+            for task in Path(f"/proc/{proc.pid}/task").glob("*/children")
+            for pid in task.read_text().split()
+        ]
+    assert len(workers) >= 2
+    proc.kill()  # SIGKILL: no handler runs, nothing is cleaned up by the parent
+    proc.wait()
+    proc.stdin.close()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+    for pid in alive:  # do not leave them behind whatever the outcome
+        os.kill(pid, signal.SIGKILL)
+    assert alive == []
