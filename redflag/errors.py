@@ -88,6 +88,13 @@ class OutputError(RedflagError):
     code = "cannot-write"
 
 
+class WorkerLostError(RedflagError):
+    """A `batch` worker process ended without answering (killed: out of memory, a signal)."""
+
+    exit_code = 71  # EX_OSERR, sysexits.h: the system, not the input nor a bug
+    code = "worker-lost"
+
+
 class UsageError(RedflagError):
     """The command line asks for something impossible (conflicting or unusable options)."""
 

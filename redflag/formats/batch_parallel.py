@@ -22,11 +22,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import IO
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.vector import VectorRuleSet
-from redflag.errors import InputError, Location
+from redflag.errors import InputError, Location, WorkerLostError
 from redflag.formats.batch import BatchSummary, Tally, tally
 from redflag.formats.batch_read import (
     Block,
@@ -76,6 +77,13 @@ def run_parallel(
                     _finish(pending.popleft(), out, summary, on_block)
             while pending:
                 _finish(pending.popleft(), out, summary, on_block)
+        except BrokenProcessPool:  # on submitting, or on waiting for a result
+            raise WorkerLostError(
+                f"a worker process ended without answering (killed: out of memory, or a "
+                f"signal); the results of the first {summary.records:,} records were "
+                "written, in order, and nothing after them",
+                hint="run again from there, or with --jobs 1 (one process, less memory)",
+            ) from None
         finally:
             for future in pending:
                 future.cancel()

@@ -286,3 +286,42 @@ def test_workers_end_when_batch_itself_is_killed():
     for pid in alive:  # do not leave them behind whatever the outcome
         os.kill(pid, signal.SIGKILL)
     assert alive == []
+
+
+def _children(pid: int) -> list[int]:
+    return [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").glob("*/children")
+        for child in task.read_text().split()
+    ]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc (Linux)")
+def test_a_worker_killed_mid_run_is_reported_after_the_results_before_it(tmp_path):
+    out_path, err_path = tmp_path / "out.ndjson", tmp_path / "err.txt"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "redflag", "batch", "--jobs", "2"],
+            stdin=subprocess.PIPE,
+            stdout=out,
+            stderr=err,
+        )
+        assert proc.stdin is not None
+        proc.stdin.write(_corpus(20_000))  # answered; then the workers wait for more
+        proc.stdin.flush()
+        deadline = time.monotonic() + 30
+        while out_path.stat().st_size == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.kill(_children(proc.pid)[0], signal.SIGKILL)  # as the out-of-memory killer would
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.write(_corpus(20_000))
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.close()
+        proc.wait(timeout=60)
+    message = err_path.read_bytes()
+    assert proc.returncode == 71, message
+    assert b"error[worker-lost]: a worker process ended without answering" in message
+    written = int(message.split(b"the first ")[1].split(b" records")[0].replace(b",", b""))
+    lines = out_path.read_bytes().splitlines()
+    assert len(lines) == written > 0
+    assert [json.loads(line)["line"] for line in lines] == list(range(1, written + 1))
