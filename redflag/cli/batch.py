@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING, Annotated, cast
 import typer
 
 from redflag.cli.common import FailOnOption, RulesOption, fail_on_rank, load
-from redflag.cli.handler import WholeWrites, guarded, writing
+from redflag.cli.handler import WholeWrites, guarded, terminate_as_interrupt, writing
 from redflag.errors import UsageError
 
 if TYPE_CHECKING:
@@ -131,6 +131,7 @@ def batch(
         jobs=jobs or (os.cpu_count() or 1),
     )
     with ExitStack() as stack:
+        stack.callback(terminate_as_interrupt())  # stopped by `timeout`: whole lines too
         raws = [
             sys.stdin.buffer if p == Path("-") else stack.enter_context(open_path(p)) for p in paths
         ]

@@ -29,6 +29,7 @@ R = TypeVar("R")
 
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process it ended
 
 
 class State:
@@ -66,9 +67,10 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
         except BrokenPipeError:
             quiet_broken_pipe()
             raise typer.Exit(0) from None
-        except KeyboardInterrupt:
-            print("Interrupted.", file=sys.stderr)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except KeyboardInterrupt as err:
+            terminated = isinstance(err, Terminated)
+            print("Terminated." if terminated else "Interrupted.", file=sys.stderr)
+            raise typer.Exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort):
             raise
         except OSError as err:
@@ -113,9 +115,29 @@ _OUTPUT_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 _FULL_HINT = "free some space, or write somewhere else"
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, where a command asked to end as Ctrl-C ends it (see `terminate_as_interrupt`)."""
+
+
+def terminate_as_interrupt() -> Callable[[], None]:
+    """From now on SIGTERM ends the command as Ctrl-C does (after the write under way, exit
+    143); returns the undo. For `batch`, which `timeout` or a service manager may stop."""
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+
+    def undo() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return undo
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 @contextlib.contextmanager
 def deferred_interrupt() -> Iterator[None]:
-    """Hold Ctrl-C (SIGINT) until the block ends, then raise KeyboardInterrupt.
+    """Hold Ctrl-C (SIGINT), and SIGTERM where it is handled, until the block ends; then
+    raise KeyboardInterrupt (Terminated for SIGTERM).
 
     Around an output write, so an interrupt never leaves half a result line behind.
     """
@@ -123,11 +145,17 @@ def deferred_interrupt() -> Iterator[None]:
         yield
         return
     caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    held = [signal.SIGINT]
+    if signal.getsignal(signal.SIGTERM) is _raise_terminated:
+        held.append(signal.SIGTERM)
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in held}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for held_signal, handler in previous.items():
+            signal.signal(held_signal, handler)
+    if signal.SIGTERM in caught:
+        raise Terminated
     if caught:
         raise KeyboardInterrupt
 

@@ -123,6 +123,7 @@ def _finish(
 
 def _start(ruleset: CompiledRuleSet, with_file: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the pool may end a worker so
     threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
     global _WORKER
     vector = VectorRuleSet(ruleset)

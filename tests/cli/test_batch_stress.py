@@ -152,8 +152,17 @@ def test_head_1_closes_the_pipe_and_batch_exits_quietly(tmp_path, jobs):
     assert b"Traceback" not in err and b"BrokenPipe" not in err
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])
-def test_ctrl_c_leaves_only_whole_lines_and_exits_130(jobs):
+@pytest.mark.parametrize(
+    ("jobs", "stop", "code", "said"),
+    [
+        ("1", signal.SIGINT, 130, b"Interrupted."),
+        ("2", signal.SIGINT, 130, b"Interrupted."),
+        ("1", signal.SIGTERM, 143, b"Terminated."),  # `timeout`, a service manager
+        ("2", signal.SIGTERM, 143, b"Terminated."),
+    ],
+    ids=["ctrl-c", "ctrl-c workers", "sigterm", "sigterm workers"],
+)
+def test_ctrl_c_or_sigterm_leaves_only_whole_lines(jobs, stop, code, said):
     with subprocess.Popen(
         [sys.executable, "-m", "redflag", "batch", "--jobs", jobs],
         stdin=subprocess.PIPE,
@@ -170,14 +179,14 @@ def test_ctrl_c_leaves_only_whole_lines_and_exits_130(jobs):
         feeder = threading.Thread(target=feed)
         feeder.start()
         first = proc.stdout.readline()  # results are flowing
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         rest, err = proc.stdout.read(), proc.stderr.read()
         proc.wait(timeout=60)
         feeder.join(timeout=60)
         with contextlib.suppress(BrokenPipeError):
             proc.stdin.close()
-    assert proc.returncode == 130
-    assert b"Interrupted." in err and b"Traceback" not in err
+    assert proc.returncode == code
+    assert said in err and b"Traceback" not in err and b"internal error" not in err
     lines = (first + rest).split(b"\n")
     assert lines[-1] == b""  # ends with a newline: no half line
     numbers = [json.loads(line)["line"] for line in lines[:-1]]
@@ -185,11 +194,12 @@ def test_ctrl_c_leaves_only_whole_lines_and_exits_130(jobs):
 
 
 class _InterruptedMidWrite:
-    def __init__(self):
+    def __init__(self, signum: int = signal.SIGINT):
         self.data = b""
+        self.signum = signum
 
     def write(self, data):
-        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C arrives while the write is under way
+        os.kill(os.getpid(), self.signum)  # the signal arrives while the write is under way
         self.data += data
         return len(data)
 
@@ -208,6 +218,21 @@ def test_whole_writes_finish_the_write_then_raise_keyboard_interrupt():
         raise AssertionError("the held Ctrl-C must be raised after the write")
     assert raw.data == b'{"line":1}\n{"line":2}\n'
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_whole_writes_hold_sigterm_too_where_batch_handles_it():
+    from redflag.cli.handler import Terminated, terminate_as_interrupt
+
+    before = signal.getsignal(signal.SIGTERM)
+    undo = terminate_as_interrupt()
+    try:
+        raw = _InterruptedMidWrite(signal.SIGTERM)
+        with pytest.raises(Terminated):
+            WholeWrites(raw).write(b'{"line":1}\n')
+        assert raw.data == b'{"line":1}\n'  # the write finished first
+    finally:
+        undo()
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 def test_workers_give_exactly_the_single_process_output(tmp_path):
