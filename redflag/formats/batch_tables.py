@@ -24,9 +24,9 @@ from redflag.formats.records import (
     FALSE_WORDS,
     TRUE_WORDS,
     UNKNOWN_WORDS,
-    has_unpaired_surrogate,
+    Flaw,
     may_hold_surrogates,
-    unpaired_surrogate_error,
+    pair_flaw,
 )
 
 
@@ -90,8 +90,8 @@ def csv_chunks(
 
 
 def _rows(reader: Any, source: str) -> Iterator[list[str] | InputError]:
-    """The reader's rows; a row it cannot read (a cell over the csv module's size limit, a
-    NUL byte) is an InputError in its place, and reading goes on from the next line."""
+    """The reader's rows; a row it cannot read (a cell over the csv module's size limit) is
+    an InputError in its place, and reading goes on from the next line."""
     while True:
         try:
             yield next(reader)
@@ -174,8 +174,12 @@ def json_array_chunks(
     """
     ruleset = decoder.ruleset
     try:
-        pairs = _Flawed.checked if may_hold_surrogates(text) else _Flawed.of
-        doc = json.loads(text, object_pairs_hook=pairs, parse_constant=_no_constant)
+        in_text = may_hold_surrogates(text)
+        doc = json.loads(
+            text,
+            object_pairs_hook=lambda pairs: _Flawed.of(pairs, in_text),
+            parse_constant=_no_constant,
+        )
     except json.JSONDecodeError as err:
         raise BadJSONError(
             f"not valid JSON: {err.msg}",
@@ -203,7 +207,7 @@ def json_array_chunks(
         for n, item in enumerate(doc[start : start + chunk_size], start=start + 1):
             where = Location(source, n)
             if isinstance(item, _Flawed):
-                rows.add_error(n, item.error(where), None)
+                rows.add_error(n, item.flaw.error(where), None)
             elif not isinstance(item, dict):
                 rows.add_error(
                     n,
@@ -220,42 +224,19 @@ def json_array_chunks(
 
 
 class _Flawed(dict[str, Any]):
-    """An object that `check` refuses while parsing it (formats/records.py), and why."""
+    """An object of the array that `check` refuses while parsing it, and why: refused in
+    its place, as a bad record, while the rest of the array is read."""
 
-    duplicate: str | None = None  # a key given twice
-    unpaired: str | None = None  # text holding an unpaired surrogate
-
-    @classmethod
-    def of(cls, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        """The object, or a _Flawed one naming its first key given twice."""
-        out: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in out:
-                flawed = cls(out)
-                flawed.duplicate = key
-                return flawed
-            out[key] = value
-        return out
+    flaw: Flaw
 
     @classmethod
-    def checked(cls, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        """As `of`, after looking for unpaired surrogates first, as check does."""
-        for pair in pairs:
-            for text in pair:
-                if isinstance(text, str) and has_unpaired_surrogate(text):
-                    flawed = cls()
-                    flawed.unpaired = text
-                    return flawed
-        return cls.of(pairs)
-
-    def error(self, where: Location) -> InputError:
-        if self.unpaired is not None:
-            return unpaired_surrogate_error(self.unpaired, where)
-        return BadJSONError(
-            f"key '{self.duplicate}' appears more than once",
-            location=where,
-            hint="give each flag once",
-        )
+    def of(cls, pairs: list[tuple[str, Any]], in_text: bool) -> dict[str, Any]:
+        flaw = pair_flaw(pairs, in_text)
+        if flaw is None:
+            return dict(pairs)
+        flawed = cls()
+        flawed.flaw = flaw
+        return flawed
 
 
 def _no_constant(name: str) -> None:

@@ -126,8 +126,8 @@ def parse_json_object(text: str, source: str, line: int | None = None) -> dict[s
     """
     base = line or 1
     try:
-        pairs = _checked_pairs if may_hold_surrogates(text) else _no_duplicates
-        value = json.loads(text, object_pairs_hook=pairs, parse_constant=_no_constants)
+        hook = _refuse_flaws_in_text if may_hold_surrogates(text) else _refuse_flaws
+        value = json.loads(text, object_pairs_hook=hook, parse_constant=_no_constants)
     except json.JSONDecodeError as err:
         if not text.strip():
             raise BadJSONError(
@@ -140,20 +140,14 @@ def parse_json_object(text: str, source: str, line: int | None = None) -> dict[s
             location=Location(source, base + err.lineno - 1, err.colno),
             hint='a record is one JSON object such as {"back_pain": true, "age": 67}',
         ) from None
-    except _DuplicateKeyError as err:
-        raise BadJSONError(
-            f"key '{err.key}' appears more than once",
-            location=Location(source, line),
-            hint="give each flag once",
-        ) from None
+    except _FlawError as err:
+        raise err.flaw.error(Location(source, line)) from None
     except _ConstantError as err:
         raise BadJSONError(
             f"{err.name} is not allowed in JSON records",
             location=Location(source, line),
             hint="write a finite number, or null if not known",
         ) from None
-    except _UnpairedSurrogateError as err:
-        raise unpaired_surrogate_error(err.text, Location(source, line)) from None
     except RecursionError:
         raise BadJSONError(
             "the JSON is nested too deeply",
@@ -177,36 +171,73 @@ def record_from_json(
     return validate_record(raw, ruleset, Location(source, line))
 
 
-class _DuplicateKeyError(ValueError):
-    def __init__(self, key: str) -> None:
-        self.key = key
-
-
 class _ConstantError(ValueError):
     def __init__(self, name: str) -> None:
         self.name = name
 
 
-class _UnpairedSurrogateError(ValueError):
-    def __init__(self, text: str) -> None:
-        self.text = text
+class Flaw:
+    """Why `check` refuses a JSON object while parsing it: a key given twice, or text
+    holding an unpaired surrogate. (A plain class: a dataclass costs start-up time.)"""
+
+    __slots__ = ("duplicate", "unpaired")
+
+    def __init__(self, *, duplicate: str | None = None, unpaired: str | None = None) -> None:
+        self.duplicate = duplicate
+        self.unpaired = unpaired
+
+    def error(self, where: Location) -> BadJSONError:
+        """The error `check` gives for it."""
+        if self.unpaired is not None:
+            shown = self.unpaired.encode("utf-8", "backslashreplace").decode(
+                "ascii", "backslashreplace"
+            )
+            return BadJSONError(
+                f"'{shown}' holds an unpaired surrogate: not valid Unicode text",
+                location=where,
+                hint="write text as UTF-8; escape a character beyond \\uffff as a pair "
+                "such as \\ud83d\\ude00",
+            )
+        return BadJSONError(
+            f"key '{self.duplicate}' appears more than once",
+            location=where,
+            hint="give each flag once",
+        )
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKeyError(key)
-        out[key] = value
-    return out
+def pair_flaw(pairs: list[tuple[str, Any]], in_text: bool) -> Flaw | None:
+    """The first flaw of an object's (key, value) pairs, or None.
+
+    Unpaired surrogates are looked for first, and only when `in_text` (may_hold_surrogates
+    said the text could give one); then a key given twice.
+    """
+    if in_text:
+        for pair in pairs:
+            for text in pair:
+                if isinstance(text, str) and has_unpaired_surrogate(text):
+                    return Flaw(unpaired=text)
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            return Flaw(duplicate=key)
+        seen.add(key)
+    return None
 
 
-def _checked_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    for pair in pairs:
-        for text in pair:
-            if isinstance(text, str) and has_unpaired_surrogate(text):
-                raise _UnpairedSurrogateError(text)
-    return _no_duplicates(pairs)
+class _FlawError(ValueError):
+    def __init__(self, flaw: Flaw) -> None:
+        self.flaw = flaw
+
+
+def _refuse_flaws(pairs: list[tuple[str, Any]], in_text: bool = False) -> dict[str, Any]:
+    flaw = pair_flaw(pairs, in_text)
+    if flaw is not None:
+        raise _FlawError(flaw)
+    return dict(pairs)
+
+
+def _refuse_flaws_in_text(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    return _refuse_flaws(pairs, in_text=True)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -226,17 +257,6 @@ def has_unpaired_surrogate(text: str) -> bool:
     unpaired.) Such text cannot be written as UTF-8: it is refused where it is read.
     """
     return not text.isascii() and _SURROGATE.search(text) is not None
-
-
-def unpaired_surrogate_error(text: str, where: Location) -> BadJSONError:
-    """The error for a key or value holding an unpaired surrogate."""
-    shown = text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
-    return BadJSONError(
-        f"'{shown}' holds an unpaired surrogate: not valid Unicode text",
-        location=where,
-        hint="write text as UTF-8; escape a character beyond \\uffff as a pair "
-        "such as \\ud83d\\ude00",
-    )
 
 
 def _no_constants(name: str) -> None:
