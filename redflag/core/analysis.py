@@ -25,6 +25,7 @@ from redflag.core.exhaustive import (
 )
 from redflag.core.expr.nodes import And, Call, Compare, Name, Node, Not, Number, Or
 from redflag.core.expr.walk import flags_used
+from redflag.core.implication import close, contradiction
 
 Kind = Literal["vacuous", "always-fires", "non-monotone", "redundant", "masked"]
 ERROR_KINDS: tuple[Kind, ...] = ("vacuous", "always-fires", "non-monotone")
@@ -92,8 +93,14 @@ def _firing_record(
     rule: CompiledRule, ruleset: CompiledRuleSet, domain: Domain, stats: SearchStats
 ) -> dict[str, Value] | None:
     fn = truth_function(rule.condition, ruleset)
-    verdict = downgrade_verdict(fn, [])
-    return smallest_witness(rule.flags, domain, verdict, stats)
+    verdict = downgrade_verdict(fn, [], old=ruleset, new=ruleset)
+    return smallest_witness(_searched(rule, ruleset), domain, verdict, stats)
+
+
+def _searched(rule: CompiledRule, ruleset: CompiledRuleSet) -> tuple[str, ...]:
+    """The rule's flags, then every flag implied flags connect them with (in file order)."""
+    related = ruleset.implications.related(frozenset(rule.flags))
+    return (*rule.flags, *(f for f in ruleset.flags if f in related and f not in rule.flags))
 
 
 def _redundant(
@@ -126,13 +133,18 @@ def _equivalent(
     fa = truth_function(a.condition, ruleset)
     fb = truth_function(b.condition, ruleset)
 
+    implications = ruleset.implications
+
     def verdict(record: dict[str, Value]) -> Verdict:
-        ta, tb = fa(record), fb(record)
+        if contradiction(record, implications):
+            return Verdict.PRUNE
+        closed = close(record, implications)
+        ta, tb = fa(closed), fb(closed)
         if ta is not tb:
             return Verdict.WITNESS
         return Verdict.PRUNE if ta.is_definite else Verdict.CONTINUE
 
-    flags = tuple(dict.fromkeys((*a.flags, *b.flags)))
+    flags = tuple(dict.fromkeys((*_searched(a, ruleset), *_searched(b, ruleset))))
     return smallest_witness(flags, domain, verdict, stats) is None
 
 
@@ -147,9 +159,12 @@ def _masked(
         if rule.id not in firing or not firing[rule.id]:
             continue
         others = [r for r in ruleset.rules if r is not rule and r.rank <= rule.rank]
-        blockers = relevant_blockers(rule.flags, others, ruleset)
-        verdict = downgrade_verdict(truth_function(rule.condition, ruleset), blockers)
-        if smallest_witness(rule.flags, domain, verdict, stats) is None:
+        searched = _searched(rule, ruleset)
+        blockers = relevant_blockers(searched, others, ruleset)
+        verdict = downgrade_verdict(
+            truth_function(rule.condition, ruleset), blockers, old=ruleset, new=ruleset
+        )
+        if smallest_witness(searched, domain, verdict, stats) is None:
             record = firing[rule.id]
             result = evaluate(ruleset, record)
             masking = tuple(
@@ -191,7 +206,14 @@ def _non_monotone(
             blockers = relevant_blockers(
                 searched, [r for r in ruleset.rules if r.rank <= rule.rank], ruleset, yes
             )
-            verdict = downgrade_verdict(truth_function(rule.condition, ruleset), blockers, no, yes)
+            verdict = downgrade_verdict(
+                truth_function(rule.condition, ruleset),
+                blockers,
+                no,
+                yes,
+                old=ruleset,
+                new=ruleset,
+            )
             witness = smallest_witness(searched, domain, verdict, stats)
             if witness is not None:
                 before = evaluate(ruleset, {**witness, **no})

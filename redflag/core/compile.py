@@ -17,6 +17,7 @@ from redflag.core.expr import Node, check_condition, parse_condition
 from redflag.core.expr.check import ExprType
 from redflag.core.expr.nodes import FUNCTIONS, KEYWORDS
 from redflag.core.expr.walk import flags_used, names_under_not
+from redflag.core.implication import Implications, implications_of
 from redflag.core.model import Flag, Level, Rule, RuleSet, RuleSetMeta, Source
 from redflag.errors import ConditionError, Diagnostic, Location, RuleFileError
 
@@ -60,6 +61,7 @@ class CompiledRuleSet:
     rules: tuple[CompiledRule, ...]
     warnings: tuple[Diagnostic, ...] = ()
     _rank: Mapping[str, int] = field(default_factory=dict, repr=False)
+    implications: Implications = field(default_factory=Implications)
 
     def rank(self, level_id: str) -> int:
         """The rank of a level id: 0 for the most urgent."""
@@ -109,6 +111,7 @@ def compile_ruleset(
     _check_ids(doc, out)
     _check_levels(doc, out)
     _check_flags(doc, out)
+    _check_implications(doc, out)
     rank = {level.id: i for i, level in enumerate(doc.levels)}
     flag_types: dict[str, ExprType] = {
         f.id: ("bool" if f.type == "bool" else "number") for f in doc.flags
@@ -129,6 +132,7 @@ def compile_ruleset(
         rules=tuple(rules),
         warnings=tuple(diagnostics),
         _rank=rank,
+        implications=implications_of({f.id: f for f in doc.flags}),
     )
 
 
@@ -229,6 +233,58 @@ def _check_flags(doc: RuleSet, out: _Collector) -> None:
                 (*path, "min"),
                 "use whole numbers, or make the flag type 'number'",
             )
+
+
+def _check_implications(doc: RuleSet, out: _Collector) -> None:
+    """`implies` names declared bool flags, from a bool flag, without cycles."""
+    kinds = {f.id: f.type for f in doc.flags}
+    graph: dict[str, tuple[str, ...]] = {}
+    for flag in doc.flags:
+        if not flag.implies:
+            continue
+        path: tuple[PathPart, ...] = ("flags", flag.id, "implies")
+        if flag.type != "bool":
+            out.add(
+                "type",
+                f"{flag.type} flag '{flag.id}' cannot imply other flags",
+                path,
+                "only a yes/no (bool) flag can imply other yes/no flags",
+            )
+            continue
+        for target in flag.implies:
+            if target not in kinds:
+                out.add(
+                    "unknown-flag",
+                    f"flag '{flag.id}' implies flag '{target}', which is not declared",
+                    path,
+                    _did_you_mean(target, kinds) + "Flags are declared under [flags].",
+                )
+            elif kinds[target] != "bool":
+                out.add(
+                    "type",
+                    f"flag '{flag.id}' implies {kinds[target]} flag '{target}'",
+                    path,
+                    "a flag can only imply yes/no (bool) flags",
+                )
+            elif target == flag.id:
+                out.add("implies-cycle", f"flag '{flag.id}' implies itself", path, "remove it")
+        graph[flag.id] = tuple(t for t in flag.implies if kinds.get(t) == "bool")
+    for start in graph:
+        stack, seen = list(graph[start]), set()
+        while stack:
+            flag = stack.pop()
+            if flag == start and flag not in graph[start]:
+                out.add(
+                    "implies-cycle",
+                    f"flag '{start}' implies itself through other flags",
+                    ("flags", start, "implies"),
+                    "implications must not go round in a circle: remove one",
+                )
+                break
+            if flag in seen:
+                continue
+            seen.add(flag)
+            stack.extend(graph.get(flag, ()))
 
 
 def _compile_rules(

@@ -10,11 +10,12 @@ that are definitely TRUE; UNKNOWN rules above it are reported as could-escalate.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import assert_never
 
 from redflag.core.compile import CompiledRule, CompiledRuleSet
 from redflag.core.expr.nodes import And, Call, Compare, CompareOp, Name, Node, Not, Number, Or
+from redflag.core.implication import close
 from redflag.core.logic import Truth, from_bool, not_
 from redflag.core.model import Level, Rule
 
@@ -68,13 +69,19 @@ class Result:
     outcomes: tuple[RuleOutcome, ...]
     record: Record
     record_id: str | int | None = None
+    implied: Mapping[str, Value] = field(default_factory=dict)
 
 
 def evaluate(
     ruleset: CompiledRuleSet, record: Record, record_id: str | int | None = None
 ) -> Result:
-    """Evaluate every rule of `ruleset` against a validated record."""
-    outcomes = tuple(_outcome(ruleset, rule, record) for rule in ruleset.rules)
+    """Evaluate every rule of `ruleset` against a validated record.
+
+    The rules see the record closed under the rule file's implied flags (core/implication.py);
+    `Result.record` is the record as given and `Result.implied` what the implications added.
+    """
+    closed = close(record, ruleset.implications)
+    outcomes = tuple(_outcome(ruleset, rule, closed) for rule in ruleset.rules)
     matched = tuple(o for o in outcomes if o.truth is Truth.TRUE)
     no_match = len(ruleset.levels) - 1
     rank = min((o.compiled.rank for o in matched), default=no_match)
@@ -87,6 +94,7 @@ def evaluate(
         outcomes=outcomes,
         record=record,
         record_id=record_id,
+        implied={k: v for k, v in closed.items() if k not in record},
     )
 
 

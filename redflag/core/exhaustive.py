@@ -42,6 +42,7 @@ from redflag.core.compile import CompiledRule, CompiledRuleSet
 from redflag.core.evaluate import Record, Value, compare, evaluate, trace_node
 from redflag.core.expr.nodes import And, Call, Compare, CompareOp, Name, Node, Not, Number, Or
 from redflag.core.expr.walk import walk
+from redflag.core.implication import Implications, close, contradiction
 from redflag.core.logic import Truth
 from redflag.core.model import Flag
 from redflag.errors import UsageError
@@ -260,16 +261,26 @@ def find_downgrades(old: CompiledRuleSet, new: CompiledRuleSet) -> ExhaustiveRep
     check_levels_match(old, new)
     domain = domain_for([old, new])
     unchanged = {(node_key(r.condition), r.rank) for r in new.rules}
+    same_implications = old.implications == new.implications
     stats = SearchStats()
     found: list[Counterexample] = []
     checked: list[str] = []
     for rule in old.rules:
-        if (node_key(rule.condition), rule.rank) in unchanged:
+        if (
+            (node_key(rule.condition), rule.rank) in unchanged
+            and same_implications
+            and all(_same_values(old.flags[f], new.flags.get(f)) for f in rule.flags)
+        ):
             continue
         checked.append(rule.id)
-        blockers = relevant_blockers(rule.flags, [r for r in new.rules if r.rank <= rule.rank], new)
-        verdict = downgrade_verdict(truth_function(rule.condition, old), blockers)
-        witness = smallest_witness(rule.flags, domain, verdict, stats)
+        # Implied flags: a rule's flags can be set by others (a yes to new_back_pain is a
+        # yes to back_pain), so search every flag closing can reach from the rule's flags.
+        extra = sorted(old.implications.related(frozenset(rule.flags)) - set(rule.flags))
+        searched = (*rule.flags, *extra)
+        reach = new.implications.related(frozenset(searched))
+        blockers = relevant_blockers(reach, [r for r in new.rules if r.rank <= rule.rank], new)
+        verdict = downgrade_verdict(truth_function(rule.condition, old), blockers, old=old, new=new)
+        witness = smallest_witness(searched, domain, verdict, stats)
         if witness is not None:
             found.append(_counterexample(witness, rule.id, old, new))
     found.sort(key=lambda c: (len(c.record), c.old_level, c.responsible))
@@ -302,15 +313,27 @@ def downgrade_verdict(
     blockers: Sequence[TruthFn],
     old_fixed: Mapping[str, Value] | None = None,
     new_fixed: Mapping[str, Value] | None = None,
+    *,
+    old: CompiledRuleSet | None = None,
+    new: CompiledRuleSet | None = None,
 ) -> Callable[[dict[str, Value]], Verdict]:
-    """Witness: `rule` TRUE (on record + old_fixed), no blocker TRUE (on record + new_fixed).
+    """Witness: `rule` TRUE (on record + old_fixed), no blocker TRUE (on record + new_fixed),
+    each side closed under its rule set's implied flags (`old`, `new`).
 
-    Prunes when `rule` is FALSE or a blocker is TRUE: both persist in every extension.
+    Prunes when `rule` is FALSE or a blocker is TRUE: both persist in every extension, as
+    closing is monotone. A record that contradicts an implication of either side is no valid
+    input, and neither is any extension of it: pruned.
     """
+    old_imp = old.implications if old is not None else Implications()
+    new_imp = new.implications if new is not None else Implications()
 
     def verdict(record: dict[str, Value]) -> Verdict:
         old_record = {**record, **old_fixed} if old_fixed else record
         new_record = {**record, **new_fixed} if new_fixed else record
+        if contradiction(old_record, old_imp) or contradiction(new_record, new_imp):
+            return Verdict.PRUNE
+        old_record = close(old_record, old_imp)
+        new_record = close(new_record, new_imp)
         value = rule(old_record)
         if value is Truth.FALSE:
             return Verdict.PRUNE
@@ -319,6 +342,15 @@ def downgrade_verdict(
         return Verdict.WITNESS if value is Truth.TRUE else Verdict.CONTINUE
 
     return verdict
+
+
+def _same_values(before: Flag, after: Flag | None) -> bool:
+    """Same kind and bounds: an unknown value of the flag is decided the same way."""
+    return after is not None and (before.type, before.min, before.max) == (
+        after.type,
+        after.min,
+        after.max,
+    )
 
 
 def _counterexample(

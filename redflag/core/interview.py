@@ -28,6 +28,7 @@ from redflag.core.closures import truth_function
 from redflag.core.compile import CompiledRule, CompiledRuleSet
 from redflag.core.evaluate import Record, Result, RuleOutcome, Value, evaluate
 from redflag.core.expr.nodes import And, Call, Compare, Name, Node, Not, Number, Or
+from redflag.core.implication import close, contradiction
 from redflag.core.logic import Truth
 
 # Above this many combinations of one rule's askable flags, fall back to "every missing flag
@@ -76,14 +77,15 @@ def plan(
     """
     skipped = frozenset(dont_know)
     result = evaluate(ruleset, record)
+    closed = close(record, ruleset.implications)
     needed: dict[str, list[RuleOutcome]] = {}
     for outcome in result.could_escalate:  # most urgent first
-        for flag in _deciding_flags(ruleset, outcome, result, record, skipped):
+        for flag in _deciding_flags(ruleset, outcome, result, closed, skipped):
             needed.setdefault(flag, []).append(outcome)
     order = list(ruleset.flags)
     needed_by = {f: tuple(needed[f]) for f in order if f in needed}
     if ask_all:
-        pending = [f for f in order if f not in record and f not in skipped]
+        pending = [f for f in order if f not in closed and f not in skipped]
         return Plan(result, needed_by, pending[0] if pending else None, len(pending))
     return Plan(result, needed_by, _most_urgent_flag(needed_by, order), len(needed_by))
 
@@ -161,10 +163,14 @@ def _deciding_flags(
     watched = [(r.rank, truth_function(r.condition, ruleset)) for r in (rule, *rivals)]
     levels: dict[tuple[Value, ...], int] = {}
     base = dict(record)
+    implications = ruleset.implications
     for values in itertools.product(*domains):
         base.update(zip(free, values, strict=True))
+        if contradiction(base, implications) is not None:
+            continue  # no valid record answers this way
+        answers = close(base, implications)
         levels[values] = min(
-            (rank for rank, test in watched if test(base) is Truth.TRUE), default=result.rank
+            (rank for rank, test in watched if test(answers) is Truth.TRUE), default=result.rank
         )
     return tuple(
         flag

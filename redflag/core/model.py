@@ -13,6 +13,7 @@ from typing import Any, Literal
 _STRICT: Any = {"extra": "forbid"}  # a pydantic ConfigDict, spelt as a dict: no import
 
 FlagType = Literal["bool", "int", "number"]
+Audience = Literal["patient", "clinician"]
 Status = Literal["draft", "approved"]
 
 
@@ -55,7 +56,11 @@ class Level:
 
 @dataclass(frozen=True)
 class Flag:
-    """A question a record may answer, under `[flags.ID]`; `id` is the table name."""
+    """A question a record may answer, under `[flags.ID]`; `id` is the table name.
+
+    `audience` says who can answer it (a patient, or a clinician with an examination, a
+    monitor or a blood test); `implies` lists the bool flags a yes to this one makes yes.
+    """
 
     __pydantic_config__ = _STRICT
     id: str
@@ -65,6 +70,8 @@ class Flag:
     min: float | None = None
     max: float | None = None
     unit: str | None = None
+    audience: Audience = "patient"
+    implies: tuple[str, ...] = ()
 
     @property
     def is_numeric(self) -> bool:
@@ -108,6 +115,6 @@ def ruleset_from_dict(data: dict[str, Any]) -> RuleSet:
         ruleset=RuleSetMeta(**data["ruleset"]),
         sources=tuple(Source(**s) for s in data["sources"]),
         levels=tuple(Level(**lv) for lv in data["levels"]),
-        flags=tuple(Flag(**f) for f in data["flags"]),
+        flags=tuple(Flag(**{**f, "implies": tuple(f.get("implies", ()))}) for f in data["flags"]),
         rules=tuple(Rule(**{**r, "sources": tuple(r["sources"])}) for r in data["rules"]),
     )

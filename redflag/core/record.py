@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, Value
+from redflag.core.implication import contradiction
 from redflag.core.model import Flag
 from redflag.errors import BadValueError, Location, UnknownFlagError
 
@@ -43,7 +44,20 @@ def validate_record(
         if value is None:
             continue
         record[key] = check_value(flag, value, where)
+    clash = contradiction(record, ruleset.implications)
+    if clash is not None:
+        raise contradiction_error(*clash, where=where)
     return record, record_id
+
+
+def contradiction_error(flag: str, implied: str, where: Location | None) -> BadValueError:
+    """The error for a record answering `flag` yes and `implied`, which it implies, no."""
+    return BadValueError(
+        f"'{flag}' is yes, which implies '{implied}', but '{implied}' is no",
+        location=where,
+        hint=f"a yes to '{flag}' means a yes to '{implied}': correct one of the two answers, "
+        f"or leave '{implied}' out (it is implied)",
+    )
 
 
 def unknown_flag(key: str, ruleset: CompiledRuleSet, where: Location | None) -> UnknownFlagError:

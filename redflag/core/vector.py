@@ -73,9 +73,36 @@ class VectorRuleSet:
         self.ranks = np.array([rule.rank for rule in ruleset.rules], dtype=np.intp)
         self.no_match_rank = len(ruleset.levels) - 1
         self._rules = tuple(self._truth(rule.condition) for rule in ruleset.rules)
+        self._pairs = tuple(
+            (self._bool_row[flag], self._bool_row[target])
+            for flag, targets in ruleset.implications.implied.items()
+            for target in targets
+        )
+
+    def close(self, columns: Columns) -> Columns:
+        """The chunk with the rule file's implied flags applied, as core/implication.close
+        does record by record: a yes makes its implied flags yes, a no makes the flags that
+        imply it no (only where they were unknown)."""
+        if not self._pairs:
+            return columns
+        given = columns.codes
+        codes = given.copy()
+        for flag, target in self._pairs:
+            codes[target][(given[target] == 1) & (given[flag] == 2)] = 2
+        for flag, target in self._pairs:
+            codes[flag][(given[flag] == 1) & (given[target] == 0)] = 0
+        return Columns(codes, columns.numbers)
+
+    def contradicting(self, columns: Columns) -> npt.NDArray[np.bool_]:
+        """Per record: does it answer a flag yes and a flag it implies no? (check refuses it)"""
+        found = np.zeros(columns.size, dtype=np.bool_)
+        for flag, target in self._pairs:
+            found |= (columns.codes[flag] == 2) & (columns.codes[target] == 0)
+        return found
 
     def evaluate(self, columns: Columns) -> ChunkResult:
-        """Evaluate every rule for every record of the chunk."""
+        """Evaluate every rule for every record of the chunk (implied flags applied)."""
+        columns = self.close(columns)
         n = columns.size
         if not self._rules:
             empty = np.zeros((0, n), dtype=np.bool_)

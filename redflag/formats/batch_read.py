@@ -125,6 +125,7 @@ class FastDecoder:
 
     def __init__(self, ruleset: CompiledRuleSet, vector: VectorRuleSet) -> None:
         self.ruleset = ruleset
+        self.vector = vector
         self.layout = Layout(ruleset, vector)
         self._int_rows = [
             i for i, f in enumerate(vector.numeric_flags) if ruleset.flags[f].type == "int"
@@ -284,6 +285,7 @@ class FastDecoder:
         value (67.5) is re-read by the slow path too, which refuses it.
         """
         doubtful = set(fast[colons != given].tolist())
+        doubtful.update(fast[self.vector.contradicting(chunk.columns)[fast]].tolist())
         numbers = chunk.columns.numbers
         for row in self._int_rows:
             values = numbers[row, fast]

@@ -19,6 +19,7 @@ import orjson
 
 from redflag.core.closures import unknowns_function
 from redflag.core.compile import CompiledRuleSet
+from redflag.core.implication import close
 from redflag.core.record import RecordId
 from redflag.core.vector import ChunkResult
 from redflag.errors import InputError
@@ -209,8 +210,9 @@ class FullWriter:
                 assert err is not None
                 parts.append(to_json(error_json(line, chunk.ids[i], err, source)) + b"\n")
                 continue
+            closed = close(record, self.ruleset.implications)
             escalations = [
-                escalation_json(rule, unknowns(record), self.ruleset)
+                escalation_json(rule, unknowns(closed), self.ruleset)
                 for rule, unknowns in compress(self.unknowns, could[i])
             ]
             full = outcome_json(
@@ -220,6 +222,7 @@ class FullWriter:
                 record,
                 chunk.ids[i],
                 self.ruleset,
+                {k: v for k, v in closed.items() if k not in record},
             )
             where = {"line": line} if source is None else {"line": line, "file": source}
             body = {**where, "id": chunk.ids[i], **full}

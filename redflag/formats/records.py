@@ -13,7 +13,14 @@ from typing import Any
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, Value
-from redflag.core.record import RecordId, check_value, unknown_flag, validate_record
+from redflag.core.implication import contradiction
+from redflag.core.record import (
+    RecordId,
+    check_value,
+    contradiction_error,
+    unknown_flag,
+    validate_record,
+)
 from redflag.errors import (
     BadEncodingError,
     BadJSONError,
@@ -58,6 +65,9 @@ def record_from_words(
         value = _word_value(name, flag.type, has_value == "=", text.strip(), where)
         if value is not None:
             record[name] = check_value(flag, value, where)
+    clash = contradiction(record, ruleset.implications)
+    if clash is not None:
+        raise contradiction_error(*clash, where=Location("arguments"))
     return record, record_id
 
 

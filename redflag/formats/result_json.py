@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from redflag.core.compile import CompiledRuleSet
-from redflag.core.evaluate import Record, Result
+from redflag.core.evaluate import Record, Result, Value
 from redflag.core.model import Level, Rule
 from redflag.core.record import RecordId
 
@@ -59,6 +59,7 @@ def result_json(result: Result, ruleset: CompiledRuleSet) -> dict[str, Any]:
         result.record,
         result.record_id,
         ruleset,
+        result.implied,
     )
 
 
@@ -69,6 +70,7 @@ def outcome_json(
     record: Record,
     record_id: RecordId | None,
     ruleset: CompiledRuleSet,
+    implied: Mapping[str, Value],
 ) -> dict[str, Any]:
     """`check --json`'s document from its parts (matched_json and escalation_json for the
     rules); `batch --full` builds them from its column-wise evaluation."""
@@ -84,6 +86,7 @@ def outcome_json(
             "matched": matched,
             "could_escalate": could_escalate,
             "answered": dict(record),
+            "implied": dict(implied),
             "ruleset": ruleset_info(ruleset),
             "notice": NOTICE,
         }

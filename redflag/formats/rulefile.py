@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from pydantic import ValidationError
 
 BUNDLED = "rules.toml"
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 _MAX_BYTES = 4 * 1024 * 1024
 _KEYED_TABLES = {"flags": "id", "sources": "key"}
 
