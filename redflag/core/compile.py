@@ -272,8 +272,8 @@ def _check_implications(doc: RuleSet, out: _Collector) -> None:
     for start in graph:
         stack, seen = list(graph[start]), set()
         while stack:
-            flag = stack.pop()
-            if flag == start and flag not in graph[start]:
+            node = stack.pop()
+            if node == start and node not in graph[start]:
                 out.add(
                     "implies-cycle",
                     f"flag '{start}' implies itself through other flags",
@@ -281,10 +281,10 @@ def _check_implications(doc: RuleSet, out: _Collector) -> None:
                     "implications must not go round in a circle: remove one",
                 )
                 break
-            if flag in seen:
+            if node in seen:
                 continue
-            seen.add(flag)
-            stack.extend(graph.get(flag, ()))
+            seen.add(node)
+            stack.extend(graph.get(node, ()))
 
 
 def _compile_rules(

@@ -332,12 +332,12 @@ def downgrade_verdict(
         new_record = {**record, **new_fixed} if new_fixed else record
         if contradiction(old_record, old_imp) or contradiction(new_record, new_imp):
             return Verdict.PRUNE
-        old_record = close(old_record, old_imp)
-        new_record = close(new_record, new_imp)
-        value = rule(old_record)
+        old_closed = close(old_record, old_imp)
+        new_closed = close(new_record, new_imp)
+        value = rule(old_closed)
         if value is Truth.FALSE:
             return Verdict.PRUNE
-        if any(b(new_record) is Truth.TRUE for b in blockers):
+        if any(b(new_closed) is Truth.TRUE for b in blockers):
             return Verdict.PRUNE
         return Verdict.WITNESS if value is Truth.TRUE else Verdict.CONTINUE
 
