@@ -8,8 +8,8 @@ no case answered.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, Result, evaluate
@@ -27,6 +27,8 @@ class Case:
     expect_rules: tuple[str, ...] = ()
     forbid_rules: tuple[str, ...] = ()
     where: Location | None = None
+    debatable: bool = False
+    evidence: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

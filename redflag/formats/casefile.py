@@ -20,7 +20,21 @@ from redflag.errors import CaseFileError, InputError, Location
 from redflag.formats.records import parse_json_object
 
 SUFFIXES = (".toml", ".ndjson", ".jsonl")
-_KEYS = ("name", "record", "expect", "expect_rules", "forbid_rules")
+_KEYS = (
+    "name",
+    "record",
+    "expect",
+    "expect_rules",
+    "forbid_rules",
+    *(
+        "citation",
+        "url",
+        "diagnosis",
+        "why",
+        "debatable",  # a published case's evidence
+    ),
+)
+_TEXT_KEYS = ("citation", "url", "diagnosis", "why")
 _CASE_HEADER = re.compile(r"^\s*\[\[\s*case\s*\]\]")
 _EXAMPLE = (
     '[[case]]\nname = "cancer and weak legs"\n'
@@ -159,6 +173,17 @@ def _case(raw: Mapping[str, Any], where: Location, ruleset: CompiledRuleSet, lab
             f"{label}: 'name' must be a non-empty string", location=where, hint='name = "..."'
         )
     label = f"case '{name}'"
+    for key in _TEXT_KEYS:
+        if key in raw and not isinstance(raw[key], str):
+            raise CaseFileError(
+                f"{label}: '{key}' must be a string", location=where, hint=f'{key} = "..."'
+            )
+    if "debatable" in raw and not isinstance(raw["debatable"], bool):
+        raise CaseFileError(
+            f"{label}: 'debatable' must be true or false",
+            location=where,
+            hint="debatable = true marks a case where sources disagree on the tier",
+        )
     if not isinstance(raw["record"], dict):
         raise CaseFileError(
             f"{label}: 'record' must be a table of flag answers",
@@ -184,6 +209,8 @@ def _case(raw: Mapping[str, Any], where: Location, ruleset: CompiledRuleSet, lab
         expect_rules=_rule_ids(raw, "expect_rules", label, where, ruleset),
         forbid_rules=_rule_ids(raw, "forbid_rules", label, where, ruleset),
         where=where,
+        debatable=raw.get("debatable", False),
+        evidence={k: raw[k] for k in _TEXT_KEYS if k in raw},
     )
 
 
