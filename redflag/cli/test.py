@@ -15,7 +15,7 @@ from redflag.errors import CaseFileError, UsageError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from redflag.core.casework import CaseReport, CaseResult, Coverage
+    from redflag.core.casework import CaseReport, CaseResult, Coverage, Matrix
     from redflag.core.compile import CompiledRuleSet
 
 DEFAULT_CASES = Path("tests") / "cases"
@@ -61,6 +61,14 @@ def test(
         bool,
         typer.Option("--json", help="Print the cases, results and coverage as one JSON document."),
     ] = False,
+    show_matrix: Annotated[
+        bool,
+        typer.Option(
+            "--matrix",
+            help="Print an expected-by-got table of levels, sensitivity for each level and "
+            "the under-triaged cases first, instead of every failure.",
+        ),
+    ] = False,
 ) -> None:
     """Run test cases: each record must get its expected level (and rules).
 
@@ -73,8 +81,10 @@ def test(
         redflag test tests/cases/ --coverage --min-coverage 100
 
         redflag test my-cases.toml --json
+
+        redflag test tests/cases/published/ --matrix
     """
-    from redflag.core.casework import run_cases
+    from redflag.core.casework import run_cases, triage_matrix
     from redflag.formats.casefile import case_files, load_cases
 
     if min_coverage is not None and not 0 <= min_coverage <= 100:
@@ -88,15 +98,22 @@ def test(
     all_cases = [case for path in files for case in load_cases(path, ruleset)]
     report = run_cases(ruleset, all_cases)
     short = report.coverage.is_below(min_coverage)
+    matrix = triage_matrix(ruleset, report) if show_matrix else None
     if as_json:
         from redflag.cli.output import print_json
         from redflag.formats.case_report_json import case_report_json
 
         print_json(
             case_report_json(
-                report, ruleset, with_coverage=show_coverage, min_coverage=min_coverage
+                report,
+                ruleset,
+                with_coverage=show_coverage,
+                min_coverage=min_coverage,
+                matrix=matrix,
             )
         )
+    elif matrix is not None:
+        _print_matrix(matrix, report)
     else:
         _print_report(report, ruleset, show_coverage, min_coverage)
     if report.failed or short:
@@ -122,6 +139,52 @@ def _print_report(
                 style="error",
             )
     _say(out, f"{report.passed} passed, {report.failed} failed")
+
+
+def _print_matrix(matrix: Matrix, report: CaseReport) -> None:
+    from rich.table import Table
+
+    from redflag.cli.render import console
+
+    out = console()
+    levels = matrix.levels
+    table = Table(title="expected (rows) by got (columns)", title_justify="left")
+    table.add_column("expected")
+    for level in levels:
+        table.add_column(level, justify="right")
+    table.add_column("total", justify="right")
+    table.add_column("sensitivity", justify="right")
+    for i, (level, row) in enumerate(zip(levels, matrix.counts, strict=True)):
+        share = matrix.sensitivity(i)
+        table.add_row(
+            level,
+            *(str(n) for n in row),
+            str(sum(row)),
+            "-" if share is None else f"{100 * share:.1f}% ({matrix.reached(i)}/{sum(row)})",
+        )
+    _say(out, table)
+    _say(out, "sensitivity: the share of cases expected at a level that got it or higher")
+    exact = f"{100 * matrix.exact / matrix.total:.1f}%" if matrix.total else "-"
+    _say(out, f"exact agreement: {exact} ({matrix.exact}/{matrix.total})")
+    low = min(2, len(levels) - 1)
+    over2 = matrix.over_by(2, low)
+    _say(
+        out,
+        f"{levels[0]} cases given {levels[-1]}: {matrix.to_lowest(0)}; cases expected "
+        f"{' or '.join(levels[low:])} over-triaged by 2 levels or more: {len(over2)} of "
+        f"{matrix.expected_at_least(low)}",
+    )
+    for title, rows in (("under-triaged", matrix.under), ("over-triaged", matrix.over)):
+        _say(out, f"\n{title} ({len(rows)}):")
+        for r in rows:
+            mark = " (debatable)" if r.case.debatable else ""
+            rules = ", ".join(o.rule.id for o in r.result.matched) or "no rule"
+            _say(
+                out,
+                f"  {r.case.expect} -> {r.result.level.id}{mark}: {r.case.name}  [{rules}]",
+                soft_wrap=True,
+            )
+    _say(out, f"\n{report.passed} passed, {report.failed} failed")
 
 
 def _print_dots(out: Console, report: CaseReport) -> None:

@@ -134,3 +134,84 @@ def coverage(ruleset: CompiledRuleSet, results: Sequence[Result]) -> Coverage:
         not_near_missed=tuple(r for r in rules if r not in near),
         flags_not_set=tuple(f for f in flags if f not in answered),
     )
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """Expected level by level got, over some case results, with the figures clinicians read.
+
+    Levels are in rule-file order (most urgent first); `counts[e][g]` counts the cases
+    expected at level e that got level g. A case is *under-triaged* when it got a less
+    urgent level than expected, *over-triaged* when it got a more urgent one.
+    """
+
+    levels: tuple[str, ...]
+    counts: tuple[tuple[int, ...], ...]
+    under: tuple[CaseResult, ...]
+    over: tuple[CaseResult, ...]
+
+    @property
+    def total(self) -> int:
+        """How many cases."""
+        return sum(map(sum, self.counts))
+
+    @property
+    def exact(self) -> int:
+        """How many cases got exactly their expected level."""
+        return sum(self.counts[i][i] for i in range(len(self.levels)))
+
+    def expected(self, rank: int) -> int:
+        """How many cases were expected at the level of this rank."""
+        return sum(self.counts[rank])
+
+    def reached(self, rank: int) -> int:
+        """How many cases expected at this rank got it or a more urgent level."""
+        return sum(self.counts[rank][: rank + 1])
+
+    def sensitivity(self, rank: int) -> float | None:
+        """The share (0 to 1) of cases expected at this rank that reached it; None if none."""
+        n = self.expected(rank)
+        return self.reached(rank) / n if n else None
+
+    def expected_at_least(self, rank: int) -> int:
+        """Cases expected at this rank or a less urgent one (rank 2 and up: soon, routine)."""
+        return sum(sum(row) for row in self.counts[rank:])
+
+    def over_by(self, tiers: int, from_rank: int) -> tuple[CaseResult, ...]:
+        """Cases expected at `from_rank` or less urgent that got `tiers` or more levels above."""
+        rank = {level: i for i, level in enumerate(self.levels)}
+        return tuple(
+            r
+            for r in self.over
+            if rank[r.case.expect] >= from_rank and rank[r.case.expect] - r.result.rank >= tiers
+        )
+
+    def to_lowest(self, rank: int) -> int:
+        """Cases expected at this rank that got the no-match (least urgent) level."""
+        return self.counts[rank][-1]
+
+
+def triage_matrix(ruleset: CompiledRuleSet, report: CaseReport) -> Matrix:
+    """The expected-by-got matrix of a case report (levels as the rule set orders them)."""
+    levels = tuple(level.id for level in ruleset.levels)
+    size = len(levels)
+    counts = [[0] * size for _ in range(size)]
+    under: list[CaseResult] = []
+    over: list[CaseResult] = []
+    for r in report.results:
+        expected = ruleset.rank(r.case.expect)
+        counts[expected][r.result.rank] += 1
+        if r.result.rank > expected:
+            under.append(r)
+        elif r.result.rank < expected:
+            over.append(r)
+
+    def worst_first(r: CaseResult) -> tuple[int, int]:
+        return (ruleset.rank(r.case.expect), -abs(r.result.rank - ruleset.rank(r.case.expect)))
+
+    return Matrix(
+        levels,
+        tuple(tuple(row) for row in counts),
+        tuple(sorted(under, key=worst_first)),
+        tuple(sorted(over, key=worst_first)),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from redflag.core.casework import CaseReport, CaseResult, Coverage
+from redflag.core.casework import CaseReport, CaseResult, Coverage, Matrix
 from redflag.core.compile import CompiledRuleSet
 from redflag.formats.result_json import ruleset_info
 
@@ -15,6 +15,7 @@ def case_report_json(
     *,
     with_coverage: bool = False,
     min_coverage: float | None = None,
+    matrix: Matrix | None = None,
 ) -> dict[str, Any]:
     """The whole test run, as `test --json` prints it.
 
@@ -36,7 +37,48 @@ def case_report_json(
     }
     if with_coverage or min_coverage is not None:
         out["coverage"] = coverage_json(report.coverage, min_coverage)
+    if matrix is not None:
+        out["matrix"] = matrix_json(matrix)
     return out
+
+
+def matrix_json(matrix: Matrix) -> dict[str, Any]:
+    """`test --matrix --json`: expected-by-got counts and the triage figures.
+
+    `sensitivity[level]` is the share of cases expected at that level that got it or a more
+    urgent one (null when no case expected it); `over_triaged_2_tiers` counts cases expected
+    at the third level or below (soon, routine) that got two or more levels above it.
+    """
+    levels = matrix.levels
+    low = min(2, len(levels) - 1)
+    return {
+        "levels": list(levels),
+        "counts": {
+            expected: dict(zip(levels, row, strict=True))
+            for expected, row in zip(levels, matrix.counts, strict=True)
+        },
+        "cases": matrix.total,
+        "exact": matrix.exact,
+        "exact_share": matrix.exact / matrix.total if matrix.total else None,
+        "sensitivity": {level: matrix.sensitivity(i) for i, level in enumerate(levels)},
+        "most_urgent_to_least": matrix.to_lowest(0),
+        "over_triaged_2_tiers": {
+            "cases": [r.case.name for r in matrix.over_by(2, low)],
+            "of": matrix.expected_at_least(low),
+        },
+        "under_triaged": [_triage_json(r) for r in matrix.under],
+        "over_triaged": [_triage_json(r) for r in matrix.over],
+    }
+
+
+def _triage_json(result: CaseResult) -> dict[str, Any]:
+    return {
+        "name": result.case.name,
+        "expected": result.case.expect,
+        "got": result.result.level.id,
+        "matched": [o.rule.id for o in result.result.matched],
+        "debatable": result.case.debatable,
+    }
 
 
 def case_result_json(result: CaseResult) -> dict[str, Any]:
