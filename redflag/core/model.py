@@ -41,6 +41,7 @@ class Source:
     year: str
     url: str
     note: str | None = None
+    checked: str | None = None
 
 
 @dataclass(frozen=True)
