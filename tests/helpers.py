@@ -12,10 +12,15 @@ def make_ruleset(
     rules: dict[str, tuple[str, str]],
     numeric: dict[str, tuple[float, float]] | None = None,
     bools: tuple[str, ...] = ("a", "b", "c", "d", "e"),
+    implies: dict[str, tuple[str, ...]] | None = None,
 ) -> CompiledRuleSet:
-    """rules: id -> (level, when). bools: bool flags. numeric: id -> (min, max)."""
+    """rules: id -> (level, when). bools: bool flags. numeric: id -> (min, max).
+    implies: bool flag -> the flags a yes to it implies."""
     numeric = numeric or {}
-    flags = tuple(Flag(id=f, type="bool", question=f"{f}?") for f in bools) + tuple(
+    implies = implies or {}
+    flags = tuple(
+        Flag(id=f, type="bool", question=f"{f}?", implies=implies.get(f, ())) for f in bools
+    ) + tuple(
         Flag(id=f, type="number", question=f"{f}?", min=lo, max=hi)
         for f, (lo, hi) in numeric.items()
     )

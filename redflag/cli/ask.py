@@ -69,6 +69,14 @@ def ask(
             "--no-tty-check", help="Read answers from stdin even if it is not a terminal."
         ),
     ] = False,
+    clinician: Annotated[
+        bool,
+        typer.Option(
+            "--clinician",
+            help="Also ask the clinician flags (examination findings, observations, blood "
+            "results); by default only the questions a patient can answer are asked.",
+        ),
+    ] = False,
 ) -> None:
     """Interview: ask only the questions that can still change the level, then print the result.
 
@@ -102,7 +110,7 @@ def ask(
     # With --json, stdout carries the JSON only. No markup: rule-file text and typed answers
     # are shown as they are ("[x]" is not a style).
     talk = Console(theme=THEME, stderr=as_json, highlight=False, markup=False)
-    interview = _Interview(ruleset, talk, ask_all=ask_all)
+    interview = _Interview(ruleset, talk, ask_all=ask_all, clinician=clinician)
     try:
         final = interview.run()
     except (KeyboardInterrupt, EOFError):
@@ -134,10 +142,16 @@ def ask(
 class _Interview:
     """The prompt loop: answers so far, in the order given, and what to show."""
 
-    def __init__(self, ruleset: CompiledRuleSet, talk: Console, *, ask_all: bool) -> None:
+    def __init__(
+        self, ruleset: CompiledRuleSet, talk: Console, *, ask_all: bool, clinician: bool = False
+    ) -> None:
         self.ruleset = ruleset
         self.talk = talk
         self.ask_all = ask_all
+        # flags of another audience are never asked: they stay unknown, as "don't know" does
+        self.not_asked = frozenset(
+            f.id for f in ruleset.flags.values() if f.audience != "patient" and not clinician
+        )
         self.record: dict[str, Value] = {}
         self.dont_know: set[str] = set()
         self.history: list[str] = []
@@ -145,7 +159,13 @@ class _Interview:
     def plan(self) -> Plan:
         from redflag.core.interview import plan
 
-        return plan(self.ruleset, self.record, frozenset(self.dont_know), ask_all=self.ask_all)
+        return plan(
+            self.ruleset,
+            self.record,
+            frozenset(self.dont_know),
+            ask_all=self.ask_all,
+            not_asked=self.not_asked,
+        )
 
     def run(self) -> Plan:
         self._intro()
@@ -165,7 +185,7 @@ class _Interview:
         return current
 
     def _intro(self) -> None:
-        n = len(self.ruleset.flags)
+        n = len(self.ruleset.flags) - len(self.not_asked)
         which = (
             f"All {n} questions are asked, in the rule file's order."
             if self.ask_all
@@ -178,7 +198,7 @@ class _Interview:
         )
 
     def _outro(self) -> None:
-        asked = set(self.record) | self.dont_know
+        asked = set(self.record) | self.dont_know | self.not_asked
         if len(asked) < len(self.ruleset.flags):
             self.talk.print("\nNo further answer can change this result.", style="label")
         else:

@@ -66,6 +66,7 @@ def plan(
     dont_know: Sequence[str] | frozenset[str] = frozenset(),
     *,
     ask_all: bool = False,
+    not_asked: frozenset[str] = frozenset(),
 ) -> Plan:
     """The provisional result, the flags worth asking and the next question.
 
@@ -74,18 +75,23 @@ def plan(
         record: the answers given so far (validated values).
         dont_know: flags answered "don't know": they stay unknown and are not asked again.
         ask_all: ask every flag in rule-file order (`ask --all`), not only those that matter.
+        not_asked: flags this interview never asks (clinician flags in a patient interview).
+            Unlike "don't know" they do not range over their values when deciding whether a
+            question matters: no answer of the person can set them, so a question that could
+            only change the level together with one of them is not asked. They still count
+            as unknown in the result, so its could-escalate list shows what they could do.
     """
     skipped = frozenset(dont_know)
     result = evaluate(ruleset, record)
     closed = close(record, ruleset.implications)
     needed: dict[str, list[RuleOutcome]] = {}
     for outcome in result.could_escalate:  # most urgent first
-        for flag in _deciding_flags(ruleset, outcome, result, closed, skipped):
+        for flag in _deciding_flags(ruleset, outcome, result, closed, skipped, not_asked):
             needed.setdefault(flag, []).append(outcome)
     order = list(ruleset.flags)
     needed_by = {f: tuple(needed[f]) for f in order if f in needed}
     if ask_all:
-        pending = [f for f in order if f not in closed and f not in skipped]
+        pending = [f for f in order if f not in closed and f not in skipped | not_asked]
         return Plan(result, needed_by, pending[0] if pending else None, len(pending))
     return Plan(result, needed_by, _most_urgent_flag(needed_by, order), len(needed_by))
 
@@ -128,6 +134,7 @@ def _deciding_flags(
     result: Result,
     record: Record,
     skipped: frozenset[str],
+    not_asked: frozenset[str] = frozenset(),
 ) -> tuple[str, ...]:
     """The askable flags of an UNKNOWN rule whose answer can change the level through it.
 
@@ -144,7 +151,7 @@ def _deciding_flags(
     rule = outcome.compiled
     # Flags only under parts that are already TRUE or FALSE cannot change anything: a definite
     # part stays definite whatever else is answered.
-    free = outcome.missing
+    free = tuple(f for f in outcome.missing if f not in not_asked)
     askable = tuple(f for f in free if f not in skipped)
     if not askable:
         return ()
