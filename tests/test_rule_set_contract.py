@@ -75,7 +75,7 @@ def vocabulary_02():
 def test_vocabulary_02_lists_every_declared_flag_with_type_audience_and_implications(ruleset):
     rows = vocabulary_02()
     assert set(rows) == set(ruleset.flags)
-    for flag_id, (since, kind, audience, implies, question) in rows.items():
+    for flag_id, (_since, kind, audience, implies, question) in rows.items():
         flag = ruleset.flags[flag_id]
         assert flag.type == kind, flag_id
         assert flag.audience == audience, flag_id

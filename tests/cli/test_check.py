@@ -7,11 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from redflag.formats.rulefile import load_ruleset
 from typer.testing import CliRunner
 
 from redflag.cli import app
+from redflag.formats.rulefile import load_ruleset
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 runner = CliRunner()
