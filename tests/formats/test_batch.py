@@ -48,6 +48,10 @@ def random_line(
                 if whole and rng.random() < 0.2
                 else (int(value) if whole else round(value, 2))
             )
+    if not mutate or rng.random() < 0.9:  # a clean record never contradicts an implication
+        for flag_id, targets in ruleset.implications.implied.items():
+            if record.get(flag_id) is True:
+                record.update({t: True for t in targets if record.get(t) is False})
     text = json.dumps(record)
     mutation = rng.random() if mutate else 1.0
     if mutation < 0.02:
@@ -285,7 +289,7 @@ def test_full_gives_check_json_for_every_record_of_a_generated_corpus(ruleset):
         got_id = got.pop("id")
         assert got_id == record_id and got == {k: v for k, v in want.items() if k != "id"}
         escalations += sum(len(c["missing"]) for c in got["could_escalate"])
-    assert escalations > 1000  # unanswered flags were compared, not only empty lists
+    assert escalations > 100  # unanswered flags were compared, not only empty lists
 
 
 def test_workers_get_at_most_chunk_size_lines_however_small_the_records(tmp_path, monkeypatch):

@@ -94,7 +94,7 @@ def test_coverage_lists_and_percent_match_the_report(report, ruleset):
     assert (cov["min_coverage"], cov["below_min_coverage"]) == (None, False)
 
 
-@pytest.mark.parametrize(("minimum", "below"), [(5.0, False), (50.0, True)])
+@pytest.mark.parametrize(("minimum", "below"), [(2.0, False), (50.0, True)])
 def test_min_coverage_alone_adds_coverage_and_says_whether_it_fell_short(
     report, ruleset, minimum, below
 ):

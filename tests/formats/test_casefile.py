@@ -55,7 +55,7 @@ def test_directory_expands_to_case_files():
             '[[case]]\nname = "a"\nrecord = {}\nexpect = "routine"\nexpect_rule = []\n',
             "case #1: unknown key 'expect_rule'",
             "did you mean 'expect_rules'? A case has: name, record, expect, expect_rules, "
-            "forbid_rules",
+            "forbid_rules, citation, url, diagnosis, why, debatable",
         ),
         (
             '[[case]]\nname = "a"\nrecord = {}\nexpect = "routine"\nforbid_rules = ["ces_sadle"]\n',
