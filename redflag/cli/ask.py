@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from redflag.cli.common import FailOnOption, JsonOption, RulesOption, fail_on_rank, load
+from redflag.cli.common import (
+    DetailsOption,
+    FailOnOption,
+    JsonOption,
+    RulesOption,
+    fail_on_rank,
+    load,
+)
 from redflag.cli.handler import EXIT_INTERRUPTED, guarded
 from redflag.errors import BadValueError, UsageError
 
@@ -32,6 +39,7 @@ NO = frozenset({"n", "no"})
 DONT_KNOW = frozenset({"d", "don't know", "dont know", "don\u2019t know", "dk", "skip"})
 HELP = frozenset({"?", "help"})
 BACK = frozenset({"b", "back"})
+QUIT = frozenset({"q", "quit", "exit"})
 _HELP_RULES = 6  # rules listed by '?': most urgent first, the rest counted
 
 
@@ -41,6 +49,10 @@ class _Reply(Enum):
     BACK = "back"
     HELP = "help"
     DONT_KNOW = "don't know"
+
+
+class _QuitError(Exception):
+    """The person typed q, quit or exit: stop as Ctrl-C does (exit 130)."""
 
 
 @guarded
@@ -69,13 +81,14 @@ def ask(
             "--no-tty-check", help="Read answers from stdin even if it is not a terminal."
         ),
     ] = False,
+    details: DetailsOption = False,
 ) -> None:
     """Interview: ask only the questions that can still change the level, then print the result.
 
     Answer y (yes), n (no) or d (don't know, also 'skip'); a number where one is asked.
     '?' explains a question and why it is asked, 'b' goes back one question. The interview
     stops as soon as no answer can change the level, and prints what 'redflag check' would
-    print for the answers. Ctrl-C or Ctrl-D stops it (exit 130).
+    print for the answers. q (quit, exit), Ctrl-C or Ctrl-D stops it (exit 130).
 
     Example:
 
@@ -105,9 +118,10 @@ def ask(
     interview = _Interview(ruleset, talk, ask_all=ask_all)
     try:
         final = interview.run()
-    except (KeyboardInterrupt, EOFError):
+    except (KeyboardInterrupt, EOFError, _QuitError) as stop:
+        why = " (you typed q)" if isinstance(stop, _QuitError) else ""
         console(stderr=True).print(
-            "\nInterview stopped: no result, nothing saved.", style="warning"
+            f"\nInterview stopped{why}: no result, nothing saved.", style="warning"
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
@@ -121,7 +135,7 @@ def ask(
         talk.print()
         from redflag.cli.render import print_result
 
-        print_result(result, ruleset)
+        print_result(result, ruleset, details=details)
     if save is not None:
         _save(save, interview)
         console(stderr=True).print(
@@ -161,7 +175,7 @@ class _Interview:
             if current.result.rank != shown_rank:
                 shown_rank = current.result.rank
                 self._show_level(current)
-        self._outro()
+        self._outro(current)
         return current
 
     def _intro(self) -> None:
@@ -172,17 +186,44 @@ class _Interview:
             else f"Only the questions that can still change the result are asked ({n} at most)."
         )
         self.talk.print(
-            f"{which}\nAnswer y (yes), n (no), d (don't know); ? explains, b goes back, "
-            "Ctrl-C stops.",
+            f"{which}\nAnswer y (yes), n (no), d (don't know); ? explains, b goes back, q stops.",
             style="muted",
         )
 
-    def _outro(self) -> None:
-        asked = set(self.record) | self.dont_know
-        if len(asked) < len(self.ruleset.flags):
+    def _outro(self, final: Plan) -> None:
+        result = final.result
+        if not result.is_complete:
+            # Only "don't know" answers are left that could raise the level: never say that
+            # no answer can change the result, say what to do about not knowing (issue 12).
+            self._not_knowing(final)
+        elif len(set(self.record) | self.dont_know) < len(self.ruleset.flags):
             self.talk.print("\nNo further answer can change this result.", style="label")
         else:
             self.talk.print("\nAll questions answered.", style="label")
+
+    def _not_knowing(self, final: Plan) -> None:
+        from redflag.core.unanswered import open_questions
+        from redflag.formats.result_json import prose
+
+        result = final.result
+        worst = self.ruleset.levels[result.worst_rank]
+        questions = open_questions(self.ruleset, result)
+        unknown = [q.flag for q in questions if q.flag in self.dont_know]
+        at_worst = [q.flag for q in questions if q.flag in unknown and q.rank == result.worst_rank]
+        unknown = at_worst or unknown
+        article = "an" if worst.label[:1].lower() in "aeiou" else "a"
+        self.talk.print(
+            f"\nYou did not know the answer to a question that could make this "
+            f"{article} {worst.label.upper()}:",
+            style="label",
+        )
+        for flag in unknown:
+            self.talk.print(f"  - {self.ruleset.flags[flag].question}")
+        self.talk.print(
+            f"If you cannot tell, treat this as {article} {worst.label.upper()}: "
+            + prose(worst.action),
+            style="label",
+        )
 
     def _ask(self, flag_id: str, current: Plan) -> Value | _Reply:
         from rich.text import Text
@@ -213,13 +254,16 @@ class _Interview:
             return _Reply.BACK
         if text in DONT_KNOW:
             return _Reply.DONT_KNOW
+        if text in QUIT:
+            raise _QuitError
         if not flag.is_numeric:
             if text in YES:
                 return True
             if text in NO:
                 return False
             self.talk.print(
-                "Please answer y (yes), n (no) or d (don't know); ? for help, b to go back.",
+                "Please answer y (yes), n (no) or d (don't know); ? for help, b to go back, "
+                "q to stop.",
                 style="hint",
             )
             return None
@@ -300,8 +344,10 @@ def _choices(flag: Flag) -> Text:
     from rich.text import Text
 
     if flag.is_numeric:
-        return Text.assemble(("  (a number from " + _bounds(flag) + "; d, ?, b)", "muted"), " > ")
-    return Text.assemble(("  (y/n/d, ? help, b back)", "muted"), " > ")
+        return Text.assemble(
+            ("  (a number from " + _bounds(flag) + "; d, ?, b, q)", "muted"), " > "
+        )
+    return Text.assemble(("  (y/n/d, ? help, b back, q quit)", "muted"), " > ")
 
 
 def _bounds(flag: Flag) -> str:

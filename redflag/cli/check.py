@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from redflag.cli.common import (
+    DetailsOption,
     FailOnOption,
     JsonOption,
     RecordWords,
@@ -22,12 +23,15 @@ def check(
     rules: RulesOption = None,
     as_json: JsonOption = False,
     fail_on: FailOnOption = None,
+    details: DetailsOption = False,
 ) -> None:
     """Check one record and print its urgency level, the rules that matched and what to do.
 
     Example:
 
         redflag check cancer_history back_pain limb_weakness age=67
+
+        redflag check back_pain age=35 --details
 
         echo '{"back_pain": true, "age": 70}' | redflag check - --json
     """
@@ -45,6 +49,6 @@ def check(
     else:
         from redflag.cli.render import print_result
 
-        print_result(result, ruleset)
+        print_result(result, ruleset, details=details)
     if threshold is not None and result.rank <= threshold:
         raise typer.Exit(1)

@@ -37,6 +37,14 @@ FailOnOption = Annotated[
         help="Exit 1 when the result is at or above LEVEL (e.g. urgent).",
     ),
 ]
+DetailsOption = Annotated[
+    bool,
+    typer.Option(
+        "--details",
+        "-v",
+        help="Show every rule's rationale and sources, and every open question.",
+    ),
+]
 
 
 def cache_dir() -> Path | None:

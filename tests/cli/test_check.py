@@ -19,8 +19,8 @@ def run(*args, input=None, env=None):
     return runner.invoke(app, list(args), input=input, env=env)
 
 
-def test_mscc_words_give_emergency_with_nice_source():
-    result = run("check", "cancer_history", "back_pain", "limb_weakness")
+def test_mscc_words_give_emergency_with_nice_source_under_details():
+    result = run("check", "cancer_history", "back_pain", "limb_weakness", "--details")
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "EMERGENCY" in out
@@ -29,6 +29,15 @@ def test_mscc_words_give_emergency_with_nice_source():
     assert "Call 999 or go to A&E now" in out
     assert "decision support, not a diagnosis" in out
     assert "not signed off by a clinician" in out
+
+
+def test_default_output_is_compact_and_counts_the_sources():
+    short = run("check", "cancer_history", "back_pain", "limb_weakness").stdout
+    assert run("check", "cancer_history", "back_pain", "limb_weakness", "-v").stdout != short
+    assert "Call 999 or go to A&E now" in short
+    assert "NG234" not in short and "https://" not in short
+    assert "its 15 sources: run again with --details" in short
+    assert "decision support, not a diagnosis" in short
 
 
 def test_json_from_stdin_has_level_and_could_escalate():
@@ -154,7 +163,7 @@ def test_real_process_human_output_when_piped_has_no_colour():
     proc = _subprocess("check", "cancer_history", "back_pain", "limb_weakness")
     assert proc.returncode == 0
     assert "\x1b[" not in proc.stdout
-    assert "EMERGENCY" in proc.stdout and "mscc_neuro" in proc.stdout
+    assert "EMERGENCY" in proc.stdout and "possible spinal cord compression" in proc.stdout
 
 
 def test_real_process_errors_have_no_traceback():
