@@ -11,7 +11,7 @@ import typer
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record
 from redflag.core.record import RecordId
-from redflag.errors import UsageError
+from redflag.errors import Location, UsageError
 
 RulesOption = Annotated[
     Path | None,
@@ -98,7 +98,24 @@ def read_record(
             f"give the flags to {command} as words, or '-' alone to read one JSON record on stdin",
             hint=f"e.g. redflag {command} back_pain age=67   (run 'redflag rules show' for flags)",
         )
+    files = [(i, w) for i, w in enumerate(words, start=1) if _looks_like_a_file(w)]
+    if files:
+        position, name = files[0]
+        raise UsageError(
+            f"{name!r} looks like a file, but {command} reads flags as words",
+            location=Location(f"argument {position} ({name!r})"),
+            hint=f"to read one JSON record from a file: redflag {command} - < {name}",
+        )
     if words == ["-"]:
         data = sys.stdin.buffer.read(MAX_RECORD_BYTES + 1)
         return record_from_json(decode_record_bytes(data, "<stdin>"), ruleset, "<stdin>")
     return record_from_words(words, ruleset)
+
+
+def _looks_like_a_file(word: str) -> bool:
+    """A word that names a file rather than a flag: a path, a record file's suffix, or an
+    existing file (a flag id has neither '/' nor '.', nor '=' before them)."""
+    if "=" in word:
+        return False
+    suffixes = (".json", ".ndjson", ".jsonl", ".csv", ".gz", ".txt")
+    return "/" in word or word.lower().endswith(suffixes) or Path(word).is_file()

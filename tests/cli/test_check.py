@@ -173,3 +173,60 @@ def test_real_process_errors_have_no_traceback():
     proc = _subprocess("check", "back_pain", "--rules", "/nonexistent.toml")
     assert proc.returncode == 3
     assert "no such rule file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_every_bad_word_is_reported_in_one_run():
+    result = run("check", "back_pain", "fevr", "age=300", "limb_weakness=maybe")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "argument 2 ('fevr'): error[unknown-flag]: 'fevr' is not a flag of rule set "
+        "'redflag-spinal'\n"
+        "  hint: did you mean 'fever'?\n"
+        "argument 3 ('age=300'): error[bad-value]: 'age' must be a whole number from 0 to 120 "
+        "years, got 300\n"
+        "  hint: write a number such as 60, or null if not known\n"
+        "argument 4 ('limb_weakness=maybe'): error[bad-value]: 'limb_weakness' is a yes/no "
+        "flag, got 'maybe'\n"
+        "  hint: write limb_weakness (yes), limb_weakness=no, or limb_weakness=unknown\n"
+    )
+
+
+@pytest.mark.parametrize("word", ["answers.json", "data/answers", "records.ndjson"])
+def test_a_file_name_among_the_flags_suggests_reading_it_from_stdin(word):
+    result = run("check", word)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"argument 1 ({word!r}): error[usage]: {word!r} looks like a file, but check reads "
+        "flags as words\n"
+        f"  hint: to read one JSON record from a file: redflag check - < {word}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--debug", "check", "back_pain"],
+        ["check", "--debug", "back_pain"],
+        ["check", "back_pain", "--debug"],
+    ],
+)
+def test_debug_is_accepted_anywhere_on_the_line(argv, monkeypatch):
+    from redflag.cli.handler import State
+
+    monkeypatch.setattr(State, "debug", False)
+    result = run(*argv)
+    assert result.exit_code == 0, result.output
+    assert State.debug is True
+
+
+def test_real_process_accepts_debug_after_the_subcommand(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "redflag", "check", "back_pain", "--debug", "--nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "REDFLAG_CACHE_DIR": str(tmp_path)},
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("redflag check: error[usage]: no such option '--nope'")
