@@ -17,9 +17,11 @@ import typer
 from redflag.cli.common import (
     DetailsOption,
     FailOnOption,
+    FailOnWorstOption,
     JsonOption,
     RulesOption,
     fail_on_rank,
+    fails,
     load,
 )
 from redflag.cli.handler import EXIT_INTERRUPTED, guarded
@@ -81,6 +83,7 @@ def ask(
             "--no-tty-check", help="Read answers from stdin even if it is not a terminal."
         ),
     ] = False,
+    fail_on_worst: FailOnWorstOption = None,
     details: DetailsOption = False,
 ) -> None:
     """Interview: ask only the questions that can still change the level, then print the result.
@@ -105,6 +108,7 @@ def ask(
         )
     ruleset = load(rules)
     threshold = fail_on_rank(ruleset, fail_on)
+    worst_threshold = fail_on_rank(ruleset, fail_on_worst, "--fail-on-worst")
     if save is not None:
         _check_writable(save)
 
@@ -141,7 +145,7 @@ def ask(
         console(stderr=True).print(
             f"Answers saved to {save} (see them again: redflag check - < {save})", markup=False
         )
-    if threshold is not None and result.rank <= threshold:
+    if fails(result, threshold, worst_threshold):
         raise typer.Exit(1)
 
 

@@ -7,10 +7,12 @@ import typer
 from redflag.cli.common import (
     DetailsOption,
     FailOnOption,
+    FailOnWorstOption,
     JsonOption,
     RecordWords,
     RulesOption,
     fail_on_rank,
+    fails,
     load,
     read_record,
 )
@@ -23,6 +25,7 @@ def check(
     rules: RulesOption = None,
     as_json: JsonOption = False,
     fail_on: FailOnOption = None,
+    fail_on_worst: FailOnWorstOption = None,
     details: DetailsOption = False,
 ) -> None:
     """Check one record and print its urgency level, the rules that matched and what to do.
@@ -33,12 +36,13 @@ def check(
 
         redflag check back_pain age=35 --details
 
-        echo '{"back_pain": true, "age": 70}' | redflag check - --json
+        echo '{"back_pain": true, "age": 70}' | redflag check - --json --fail-on-worst urgent
     """
     from redflag.core.evaluate import evaluate
 
     ruleset = load(rules)
     threshold = fail_on_rank(ruleset, fail_on)
+    worst_threshold = fail_on_rank(ruleset, fail_on_worst, "--fail-on-worst")
     record, record_id = read_record(words, ruleset, "check")
     result = evaluate(ruleset, record, record_id)
     if as_json:
@@ -50,5 +54,5 @@ def check(
         from redflag.cli.render import print_result
 
         print_result(result, ruleset, details=details)
-    if threshold is not None and result.rank <= threshold:
+    if fails(result, threshold, worst_threshold):
         raise typer.Exit(1)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from redflag.core.compile import CompiledRuleSet
-from redflag.core.evaluate import Record
+from redflag.core.evaluate import Record, Result
 from redflag.core.record import RecordId
 from redflag.errors import Location, UsageError
 
@@ -35,6 +35,15 @@ FailOnOption = Annotated[
         "--fail-on",
         metavar="LEVEL",
         help="Exit 1 when the result is at or above LEVEL (e.g. urgent).",
+    ),
+]
+FailOnWorstOption = Annotated[
+    str | None,
+    typer.Option(
+        "--fail-on-worst",
+        metavar="LEVEL",
+        help="Exit 1 when the worst case (what unanswered questions could still lead to) "
+        "is at or above LEVEL: for scripts that must not miss an emergency.",
     ),
 ]
 DetailsOption = Annotated[
@@ -66,14 +75,16 @@ def load(rules: Path | None) -> CompiledRuleSet:
     return load_ruleset(rules, cache_dir=cache_dir())
 
 
-def fail_on_rank(ruleset: CompiledRuleSet, level: str | None) -> int | None:
-    """The rank that --fail-on names, or None when not given."""
+def fail_on_rank(
+    ruleset: CompiledRuleSet, level: str | None, option: str = "--fail-on"
+) -> int | None:
+    """The rank that --fail-on (or `option`) names, or None when not given."""
     if level is None:
         return None
     ids = [lv.id for lv in ruleset.levels]
     if level not in ids:
         raise UsageError(
-            f"--fail-on {level!r} is not a level of rule set '{ruleset.meta.id}'",
+            f"{option} {level!r} is not a level of rule set '{ruleset.meta.id}'",
             hint="use one of: " + ", ".join(ids),
         )
     return ruleset.rank(level)
@@ -119,3 +130,10 @@ def _looks_like_a_file(word: str) -> bool:
         return False
     suffixes = (".json", ".ndjson", ".jsonl", ".csv", ".gz", ".txt")
     return "/" in word or word.lower().endswith(suffixes) or Path(word).is_file()
+
+
+def fails(result: Result, threshold: int | None, worst_threshold: int | None) -> bool:
+    """True when --fail-on is reached by the level, or --fail-on-worst by the worst case."""
+    if threshold is not None and result.rank <= threshold:
+        return True
+    return worst_threshold is not None and result.worst_rank <= worst_threshold

@@ -73,6 +73,12 @@ class _Signatures:
         order = sorted(range(len(rules)), key=lambda i: rules[i].rank)
         self.order = np.array(order, dtype=np.intp)
         self.ordered_ids = [rules[i].id for i in order]
+        self.ordered_ranks = [rules[i].rank for i in order]
+
+    def worst_rank(self, result: ChunkResult, i: int) -> int:
+        """The most urgent rank record i's could-escalate rules lead to, else its rank."""
+        could = np.flatnonzero(result.could_escalate[self.order, i])
+        return self.ordered_ranks[int(could[0])] if could.size else int(result.rank[i])
 
     def group(self, result: ChunkResult) -> tuple[list[int], list[bytes], list[int]]:
         """Per record the index of its signature; each signature's key and one record."""
@@ -89,9 +95,12 @@ class _Signatures:
         return orjson.dumps({"level": level, "matched": matched})[1:-1] + b',"could_escalate":'
 
     def tail(self, result: ChunkResult, i: int) -> bytes:
-        """`[...]}` and a newline: the rules that could escalate record i."""
+        """`[...],"worst_case":...}` and a newline: the rules that could escalate record i."""
         could = list(compress(self.ordered_ids, result.could_escalate[self.order, i].tolist()))
-        return orjson.dumps(could) + b"}\n"
+        # worst_case depends on the could-escalate rules only, so it belongs to the tail
+        # (heads are shared by records with the same level and matched rules)
+        worst = self.ruleset.levels[self.worst_rank(result, i)].id
+        return orjson.dumps(could) + b',"worst_case":' + orjson.dumps(worst) + b"}\n"
 
     def describe(
         self, result: ChunkResult, records: list[int]
@@ -109,10 +118,10 @@ class _Signatures:
 
 
 class NdjsonWriter:
-    """`{"line", "id", "level", "matched", "could_escalate"}` per record, one per line.
+    """`{"line", "id", "level", "matched", "could_escalate", "worst_case"}` per record.
 
     The text after the id is two cached pieces: one per matched set (with the level it
-    implies), one per could-escalate set.
+    implies), one per could-escalate set and level (with the worst case they give).
     """
 
     def __init__(
@@ -129,9 +138,10 @@ class NdjsonWriter:
         """Write every entry of the chunk, then flush."""
         sig = self.signatures
         heads = _cached(self._heads, _row_keys(result.matched), lambda i: sig.head(result, i))
-        tails = _cached(
-            self._tails, _row_keys(result.could_escalate), lambda i: sig.tail(result, i)
-        )
+        # A tail is the could-escalate set and the worst case, which is the level itself
+        # when that set is empty: keyed by both.
+        tail_keys = list(zip(_row_keys(result.could_escalate), result.rank.tolist(), strict=True))
+        tails = _cached(self._tails, tail_keys, lambda i: sig.tail(result, i))
         start = b'{"line":%d,'
         source = chunk.source if self.with_file else None
         if source is not None:  # several inputs: say which one
@@ -188,7 +198,8 @@ class FullWriter:
         self.out = out
         self.ruleset = ruleset
         self.flush_lines = flush_lines
-        self.order = _Signatures(ruleset).order  # most urgent first, as evaluate() sorts
+        self.signatures = _Signatures(ruleset)
+        self.order = self.signatures.order  # most urgent first, as evaluate() sorts
         rules = [ruleset.rules[i] for i in self.order]
         self.unknowns = [
             (compiled.rule, unknowns_function(compiled.condition, ruleset)) for compiled in rules
@@ -223,6 +234,7 @@ class FullWriter:
                 chunk.ids[i],
                 self.ruleset,
                 {k: v for k, v in closed.items() if k not in record},
+                levels[self.signatures.worst_rank(result, i)],
             )
             where = {"line": line} if source is None else {"line": line, "file": source}
             body = {**where, "id": chunk.ids[i], **full}

@@ -61,7 +61,8 @@ def test_ndjson_gives_one_result_per_record_in_order_with_check_levels():
         assert o["level"] == full["level"]
         assert o["matched"] == [m["id"] for m in full["matched"]]
         assert o["could_escalate"] == [c["id"] for c in full["could_escalate"]]
-        assert set(o) == {"line", "id", "level", "matched", "could_escalate"}
+        assert set(o) == {"line", "id", "level", "worst_case", "matched", "could_escalate"}
+        assert o["worst_case"] == full["worst_case"]
 
 
 BAD_LINES = [
@@ -313,7 +314,15 @@ def test_several_files_are_read_in_turn_and_named(tmp_path: Path):
         (2, "b.ndjson"),
     ]
     assert out[3]["error"]["code"] == "bad-json"
-    assert list(out[0]) == ["line", "file", "id", "level", "matched", "could_escalate"]
+    assert list(out[0]) == [
+        "line",
+        "file",
+        "id",
+        "level",
+        "matched",
+        "could_escalate",
+        "worst_case",
+    ]
 
 
 def test_crlf_lines_and_a_missing_final_newline_are_fine(tmp_path: Path):

@@ -230,3 +230,32 @@ def test_real_process_accepts_debug_after_the_subcommand(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("redflag check: error[usage]: no such option '--nope'")
+
+
+@pytest.mark.parametrize(
+    ("words", "level", "worst"),
+    [
+        (["back_pain", "age=35"], "routine", "emergency"),
+        (["cancer_history", "back_pain", "limb_weakness"], "emergency", "emergency"),
+    ],
+)
+def test_worst_case_is_the_same_in_check_json_batch_and_batch_full(words, level, worst):
+    from redflag.formats.records import record_from_words
+    from redflag.formats.rulefile import load_ruleset
+
+    record, _ = record_from_words(words, load_ruleset(None, cache_dir=None))
+    checked = json.loads(run("check", *words, "--json").stdout)
+    assert (checked["level"], checked["worst_case"]) == (level, worst)
+    line = json.dumps(record) + "\n"
+    short = json.loads(run("batch", input=line).stdout)
+    full = json.loads(run("batch", "--full", input=line).stdout)
+    assert (short["level"], short["worst_case"]) == (level, worst)
+    assert (full["level"], full["worst_case"]) == (level, worst)
+
+
+def test_fail_on_worst_acts_on_what_unanswered_questions_could_lead_to():
+    assert run("check", "back_pain", "--fail-on", "urgent").exit_code == 0
+    assert run("check", "back_pain", "--fail-on-worst", "urgent").exit_code == 1
+    bad = run("check", "back_pain", "--fail-on-worst", "high")
+    assert bad.exit_code == 2
+    assert "error[usage]: --fail-on-worst 'high' is not a level" in bad.stderr
