@@ -26,7 +26,16 @@ from redflag.errors import InputError
 from redflag.formats.batch_read import Chunk
 from redflag.formats.result_json import escalation_json, matched_json, outcome_json
 
-CSV_COLUMNS = ("line", "id", "level", "matched", "could_escalate", "error_code", "error_message")
+CSV_COLUMNS = (
+    "line",
+    "id",
+    "level",
+    "matched",
+    "could_escalate",
+    "worst_case",
+    "error_code",
+    "error_message",
+)
 _MAX_CACHED = 65_536  # distinct signatures kept; bounded so memory stays constant
 
 
@@ -104,16 +113,17 @@ class _Signatures:
 
     def describe(
         self, result: ChunkResult, records: list[int]
-    ) -> list[tuple[str, list[str], list[str]]]:
-        """Level id, matched rule ids and could-escalate rule ids of each record."""
+    ) -> list[tuple[str, list[str], list[str], str]]:
+        """Level id, matched rule ids, could-escalate rule ids and worst case of each record."""
         columns = np.array(records, dtype=np.intp)
         levels = [self.ruleset.levels[r].id for r in result.rank[columns].tolist()]
         matched = result.matched[self.order][:, columns].T.tolist()
         could = result.could_escalate[self.order][:, columns].T.tolist()
+        worst = [self.ruleset.levels[self.worst_rank(result, i)].id for i in records]
         ids = self.ordered_ids
         return [
-            (level, list(compress(ids, m)), list(compress(ids, c)))
-            for level, m, c in zip(levels, matched, could, strict=True)
+            (level, list(compress(ids, m)), list(compress(ids, c)), w)
+            for level, m, c, w in zip(levels, matched, could, worst, strict=True)
         ]
 
 
@@ -243,7 +253,8 @@ class FullWriter:
 
 
 class CsvWriter:
-    """One CSV row per record: line, id, level, matched, could_escalate, error_code/message.
+    """One CSV row per record: line, id, level, matched, could_escalate, worst_case, error_code
+    and error_message.
 
     Rule ids in `matched` and `could_escalate` are separated by spaces; a `file` column
     follows `line` when there are several inputs.
@@ -270,8 +281,8 @@ class CsvWriter:
         where = (lambda n: (n, chunk.source)) if self.with_file else (lambda n: (n,))
         inverse, _, firsts = self.signatures.group(result)
         cells = [
-            (level, " ".join(matched), " ".join(could), "", "")
-            for level, matched, could in self.signatures.describe(result, firsts)
+            (level, " ".join(matched), " ".join(could), worst, "", "")
+            for level, matched, could, worst in self.signatures.describe(result, firsts)
         ]
         for i, j in enumerate(inverse):
             record_id = "" if chunk.ids[i] is None else chunk.ids[i]
@@ -279,7 +290,7 @@ class CsvWriter:
             if err is None:
                 writer.writerow((*where(chunk.lines[i]), record_id, *cells[j]))
             else:
-                row = (*where(chunk.lines[i]), record_id, "", "", "", err.code, err.message)
+                row = (*where(chunk.lines[i]), record_id, "", "", "", "", err.code, err.message)
                 writer.writerow(row)
         _write(self.out, [text.getvalue().encode("utf-8")], self.flush_lines)
 

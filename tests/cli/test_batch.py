@@ -235,6 +235,7 @@ def test_csv_output_has_the_same_columns(tmp_path: Path):
     rows = list(csv.DictReader(io.StringIO(out_path.read_text())))
     expected = lines(batch(stdin=ndjson(GOOD)).stdout)
     assert [r["level"] for r in rows[:3]] == [e["level"] for e in expected]
+    assert [r["worst_case"] for r in rows[:3]] == [e["worst_case"] for e in expected]
     assert rows[0]["matched"] == " ".join(expected[0]["matched"])
     assert rows[3]["error_code"] == "bad-json"
     assert list(rows[0]) == [
@@ -243,6 +244,7 @@ def test_csv_output_has_the_same_columns(tmp_path: Path):
         "level",
         "matched",
         "could_escalate",
+        "worst_case",
         "error_code",
         "error_message",
     ]
