@@ -116,7 +116,8 @@ def print_result(
     result: Result, ruleset: CompiledRuleSet, *, details: bool = False, more: str = DETAILS_HINT
 ) -> None:
     """Print a result to stdout (see result_renderable)."""
-    console().print(result_renderable(result, ruleset, details=details, more=more))
+    # crop=False: a source URL longer than the screen is printed whole, never cut (issue 12)
+    console().print(result_renderable(result, ruleset, details=details, more=more), crop=False)
 
 
 def _level_action(result: Result, ruleset: CompiledRuleSet) -> str:
@@ -255,8 +256,9 @@ def _matched(outcome: RuleOutcome, ruleset: CompiledRuleSet) -> Group:
         cite = Text(f"[{key}] {src.organisation} ({src.year}). {src.title}.", style="muted")
         # The URL on a line of its own, never folded by us (a cut URL cannot be copied), and a
         # terminal hyperlink where the terminal supports them (issue 12).
-        url = Text(src.url, style=Style(dim=True, link=src.url), no_wrap=True, overflow="ignore")
-        lines.extend((Padding(cite, (0, 0, 0, 5)), Padding(url, (0, 0, 0, 7))))
+        url = Text(" " * 7, no_wrap=True, overflow="ignore")
+        url.append(src.url, style=Style(dim=True, link=src.url))
+        lines.extend((Padding(cite, (0, 0, 0, 5)), url))
     return Group(*lines)
 
 

@@ -259,3 +259,17 @@ def test_fail_on_worst_acts_on_what_unanswered_questions_could_lead_to():
     bad = run("check", "back_pain", "--fail-on-worst", "high")
     assert bad.exit_code == 2
     assert "error[usage]: --fail-on-worst 'high' is not a level" in bad.stderr
+
+
+def test_details_print_every_source_url_whole_at_80_columns():
+    from redflag.formats.rulefile import load_ruleset
+
+    ruleset = load_ruleset(None, cache_dir=None)
+    words = ["cancer_history", "back_pain", "limb_weakness"]
+    out = run("check", *words, "--details", env={"COLUMNS": "80"}).stdout
+    lines = [line.strip() for line in out.splitlines()]
+    mscc = next(r.rule for r in ruleset.rules if r.rule.id == "mscc_neuro")
+    urls = {ruleset.sources[k].url for k in mscc.sources}
+    assert any(len(url) > 80 for url in urls)  # the case that used to be folded
+    for url in urls:
+        assert url in lines, url
