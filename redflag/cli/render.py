@@ -81,7 +81,8 @@ def result_renderable(
     if result.is_complete:
         parts.append(_banner(result, ruleset))
     else:
-        parts.append(_worst_case_banner(result, ruleset, questions, more))
+        rest = "every one is listed below" if details else more
+        parts.append(_worst_case_banner(result, ruleset, questions, rest))
         parts.append(_so_far(result, ruleset))
     if details:
         if result.matched:
