@@ -273,3 +273,21 @@ def test_details_print_every_source_url_whole_at_80_columns():
     assert any(len(url) > 80 for url in urls)  # the case that used to be folded
     for url in urls:
         assert url in lines, url
+
+
+def test_source_urls_are_terminal_hyperlinks_on_a_terminal():
+    import io
+
+    from rich.console import Console
+
+    from redflag.cli.render import THEME, result_renderable
+    from redflag.core.evaluate import evaluate
+    from redflag.formats.rulefile import load_ruleset
+
+    ruleset = load_ruleset(None, cache_dir=None)
+    result = evaluate(ruleset, {"cancer_history": True, "limb_weakness": True})
+    buffer = io.StringIO()
+    term = Console(file=buffer, force_terminal=True, width=80, theme=THEME, color_system="standard")
+    term.print(result_renderable(result, ruleset, details=True), crop=False)
+    url = "https://www.nice.org.uk/guidance/ng234/chapter/Recommendations"
+    assert "\x1b]8;id=" in buffer.getvalue() and url in buffer.getvalue()
