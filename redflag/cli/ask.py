@@ -88,7 +88,9 @@ def ask(
 ) -> None:
     """Interview: ask only the questions that can still change the level, then print the result.
 
-    Answer y (yes), n (no) or d (don't know, also 'skip'); a number where one is asked.
+    It opens with a checklist of the symptoms that can make it an emergency: type the
+    numbers that apply (each is a yes), or n for none. Then answer y (yes), n (no) or d
+    (don't know, also 'skip'); a number where one is asked.
     '?' explains a question and why it is asked, 'b' goes back one question. The interview
     stops as soon as no answer can change the level, and prints what 'redflag check' would
     print for the answers. q (quit, exit), Ctrl-C or Ctrl-D stops it (exit 130).
@@ -167,8 +169,13 @@ class _Interview:
 
     def run(self) -> Plan:
         self._intro()
+        shown_rank = self.plan().result.rank
+        if not self.ask_all:
+            self._checklist()
         current = self.plan()
-        shown_rank = current.result.rank
+        if current.result.rank != shown_rank:
+            shown_rank = current.result.rank
+            self._show_level(current)
         while current.next_flag is not None:
             answer = self._ask(current.next_flag, current)
             if answer is _Reply.BACK:
@@ -193,6 +200,61 @@ class _Interview:
             f"{which}\nAnswer y (yes), n (no), d (don't know); ? explains, b goes back, q stops.",
             style="muted",
         )
+
+    def _checklist(self) -> None:
+        """Let the person say first what applies: each tick is a yes (issue 12).
+
+        Unticked flags stay unknown, so they are still asked when they matter: silence on a
+        list is not taken as "no".
+        """
+        from rich.text import Text
+
+        from redflag.core.interview import checklist
+
+        flags = checklist(self.ruleset)
+        if not flags:
+            return
+        self.talk.print(
+            Text("\nFirst: is any of these true for you now? ", style="heading"),
+        )
+        for number, flag in enumerate(flags, start=1):
+            self.talk.print(f"{number:>3}. {self.ruleset.flags[flag].question}")
+        prompt = Text.assemble(("  (numbers such as 2 5, or n for none; q quit)", "muted"), " > ")
+        while True:
+            ticked = self._ticks(self.talk.input(prompt).strip().lower(), flags)
+            if ticked is not None:
+                break
+        for flag in ticked:
+            self.record[flag] = True
+        if ticked:
+            self.talk.print("Noted as yes: " + ", ".join(ticked), style="muted")
+
+    def _ticks(self, text: str, flags: tuple[str, ...]) -> list[str] | None:
+        """The flags a checklist reply ticks, or None after saying what to type instead."""
+        if text in QUIT:
+            raise _QuitError
+        if text in NO or text in {"", "none", "0"}:
+            return []
+        ticked: list[str] = []
+        bad: list[str] = []
+        for word in text.replace(",", " ").split():
+            if word.isdigit() and 1 <= int(word) <= len(flags):
+                flag = flags[int(word) - 1]
+            elif word in flags:
+                flag = word
+            else:
+                bad.append(word)
+                continue
+            if flag not in ticked:
+                ticked.append(flag)
+        if bad:
+            self.talk.print(
+                f"Not on the list: {' '.join(bad)}. Type numbers from 1 to {len(flags)} "
+                "separated by spaces, or n for none.",
+                style="hint",
+            )
+            return None
+        return ticked
 
     def _outro(self, final: Plan) -> None:
         result = final.result

@@ -19,6 +19,7 @@ from redflag.formats.rulefile import load_ruleset
 RULES = load_ruleset(None, cache_dir=None)
 QUESTIONS = {" ".join(f.question.split()): f.id for f in RULES.flags.values()}
 PROMPT = r"\) > "
+CHECKLIST = r"or n for none; q quit\) > "
 STOPPED = "Interview stopped: no result, nothing saved."
 NO_CHANGE = "No further answer can change this result."
 EMERGENCY_ACTION = " ".join(RULES.levels[0].action.split())
@@ -32,7 +33,8 @@ def _flat(text: str) -> str:
 def spawn(tmp_path):
     children = []
 
-    def start(*args: str) -> pexpect.spawn:
+    def start(*args: str, checklist: str | None = "n") -> pexpect.spawn:
+        """Start `redflag ask`; answer its opening checklist with `checklist` (None: leave it)."""
         env = {
             **os.environ,
             "REDFLAG_CACHE_DIR": str(tmp_path / "cache"),
@@ -49,6 +51,9 @@ def spawn(tmp_path):
             dimensions=(50, 80),
         )
         children.append(child)
+        if checklist is not None and "--all" not in args:
+            child.expect(CHECKLIST)
+            child.sendline(checklist)
         return child
 
     yield start
@@ -275,7 +280,7 @@ def test_runner_refuses_without_tty_check():
 
 
 def test_piped_answers_reach_routine():
-    result = runner.invoke(app, ["ask", "--no-tty-check"], input="n\n" * 20)
+    result = runner.invoke(app, ["ask", "--no-tty-check"], input="n\n" * 21)
     assert result.exit_code == 0, result.output
     assert NO_CHANGE in result.stdout
     assert "No rule matched the answers given." in result.stdout
@@ -284,7 +289,7 @@ def test_piped_answers_reach_routine():
 
 def test_json_goes_alone_to_stdout_and_equals_check_for_the_saved_answers(tmp_path):
     saved = tmp_path / "a.json"
-    answers = "y\ny\nn\nn\nd\n" + "n\n" * 40
+    answers = "n\ny\ny\nn\nn\nd\n" + "n\n" * 40
     result = runner.invoke(
         app, ["ask", "--no-tty-check", "--json", "--save", str(saved)], input=answers
     )
@@ -300,14 +305,14 @@ def test_json_goes_alone_to_stdout_and_equals_check_for_the_saved_answers(tmp_pa
 def test_fail_on_exits_1_when_reached():
     # back pain, no cancer, then yes to everything: some emergency rule matches.
     result = runner.invoke(
-        app, ["ask", "--no-tty-check", "--fail-on", "urgent"], input="y\nn\n" + "y\n" * 40
+        app, ["ask", "--no-tty-check", "--fail-on", "urgent"], input="n\ny\nn\n" + "y\n" * 40
     )
     assert result.exit_code == 1, result.output
     assert "EMERGENCY" in result.stdout
 
 
 def test_answers_ending_early_exit_130():
-    result = runner.invoke(app, ["ask", "--no-tty-check"], input="y\n")
+    result = runner.invoke(app, ["ask", "--no-tty-check"], input="n\ny\n")
     assert result.exit_code == 130
     assert STOPPED in result.output
 
@@ -371,14 +376,14 @@ sources = ["S"]
 """,
         encoding="utf-8",
     )
-    no = runner.invoke(app, ["ask", "--no-tty-check", "--rules", str(rules)], input="n\n")
+    no = runner.invoke(app, ["ask", "--no-tty-check", "--rules", str(rules)], input="n\nn\n")
     assert no.exit_code == 0, no.output
     assert no.stdout.count("Question ") == 1  # a is no: b cannot matter
     assert "LOW" in no.stdout
     yes = runner.invoke(
         app,
         ["ask", "--no-tty-check", "--rules", str(rules), "--fail-on", "high"],
-        input="y\ny\n",
+        input="n\ny\ny\n",
     )
     assert yes.exit_code == 1, yes.output
     assert "Provisional level:  HIGH  now" in yes.stdout
@@ -491,3 +496,54 @@ def test_a_question_presupposing_a_no_answer_is_not_asked(spawn, tmp_path):
     child.close()
     assert child.exitstatus == 0
     assert asked == ["cancer"]
+
+
+def test_opening_checklist_lets_a_cancer_patient_say_numbness_first(spawn):
+    from redflag.core.interview import checklist
+
+    ticks = checklist(RULES)
+    child = spawn(checklist=None)
+    child.expect(CHECKLIST)
+    shown = _flat(child.before)
+    for number, flag in enumerate(ticks, start=1):
+        assert f"{number}. {' '.join(RULES.flags[flag].question.split())}" in shown
+    for flag in RULES.flags.values():  # a follow-up presupposing another answer is asked
+        if flag.implies:
+            assert " ".join(flag.question.split()) not in shown
+    child.sendline(f"{ticks.index('cancer_history') + 1}, sensory_change")
+    asked, out = _interview(child, _no)
+    assert child.exitstatus == 0
+    assert asked == []  # the emergency is known at once: nothing left to ask
+    flat = _flat(out)
+    assert "Noted as yes: cancer_history, sensory_change" in flat
+    assert flat.index("Provisional level: EMERGENCY Now") < flat.index(EMERGENCY_ACTION)
+
+
+def test_checklist_asks_again_for_words_not_on_it_and_q_stops(spawn):
+    from redflag.core.interview import checklist
+
+    child = spawn(checklist=None)
+    child.expect(CHECKLIST)
+    child.sendline("3 99 numbness")
+    child.expect(CHECKLIST)
+    n = len(checklist(RULES))
+    assert _flat(child.before) == (
+        f"3 99 numbness Not on the list: 99 numbness. Type numbers from 1 to {n} separated "
+        "by spaces, or n for none. (numbers such as 2 5,"
+    )
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    rest = _flat(child.before)
+    child.close()
+    assert child.exitstatus == 130
+    assert rest.endswith("Interview stopped (you typed q): no result, nothing saved.")
+
+
+def test_an_unticked_symptom_is_still_asked_not_taken_as_no(spawn):
+    from redflag.core.interview import checklist
+
+    child = spawn(checklist=str(checklist(RULES).index("back_pain") + 1))  # back pain only
+    asked, _ = _interview(child, _no)
+    assert child.exitstatus == 0
+    assert "back_pain" not in asked
+    assert "bladder_dysfunction" in asked  # left unticked: unknown, so asked
