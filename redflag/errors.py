@@ -107,6 +107,23 @@ class InputError(RedflagError):
     code = "bad-input"
 
 
+class InputErrors(InputError):
+    """Several input errors found in one go (every bad word of a command line, issue 12).
+
+    `code` and the message are those of the first; `errors` holds them all, in order.
+    """
+
+    def __init__(self, errors: list[InputError]) -> None:
+        first = errors[0]
+        super().__init__(first.message, location=first.location, hint=first.hint)
+        self.errors = tuple(errors)
+        self.code = first.code  # type: ignore[misc]  # the first error's stable id
+
+    def render(self) -> str:
+        """Every error, one after the other."""
+        return "\n".join(err.render() for err in self.errors)
+
+
 class BadJSONError(InputError):
     """Text that should be JSON is not (or uses NaN, Infinity or duplicate keys)."""
 

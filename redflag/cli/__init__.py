@@ -9,9 +9,11 @@ import typer
 from redflag import __version__
 from redflag.cli import ask, batch, check, diff, explain, rules, test
 from redflag.cli.handler import State
+from redflag.cli.usage import RedflagGroup
 
 app = typer.Typer(
     name="redflag",
+    cls=RedflagGroup,
     help=(
         "Red-flag checker for spinal cord compression and back pain. "
         "Decision support, not a diagnosis."
@@ -37,7 +39,8 @@ def _root(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
     debug: Annotated[
-        bool, typer.Option("--debug", help="Show a traceback on internal errors.")
+        bool,
+        typer.Option("--debug", help="Show a traceback on internal errors (anywhere on the line)."),
     ] = False,
 ) -> None:
     State.debug = State.debug or debug

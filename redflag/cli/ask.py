@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from redflag.cli.common import FailOnOption, JsonOption, RulesOption, fail_on_rank, load
+from redflag.cli.common import (
+    DetailsOption,
+    FailOnOption,
+    FailOnWorstOption,
+    JsonOption,
+    RulesOption,
+    fail_on_rank,
+    fails,
+    load,
+)
 from redflag.cli.handler import EXIT_INTERRUPTED, guarded
 from redflag.errors import BadValueError, UsageError
 
@@ -32,6 +41,7 @@ NO = frozenset({"n", "no"})
 DONT_KNOW = frozenset({"d", "don't know", "dont know", "don\u2019t know", "dk", "skip"})
 HELP = frozenset({"?", "help"})
 BACK = frozenset({"b", "back"})
+QUIT = frozenset({"q", "quit", "exit"})
 _HELP_RULES = 6  # rules listed by '?': most urgent first, the rest counted
 
 
@@ -41,6 +51,10 @@ class _Reply(Enum):
     BACK = "back"
     HELP = "help"
     DONT_KNOW = "don't know"
+
+
+class _QuitError(Exception):
+    """The person typed q, quit or exit: stop as Ctrl-C does (exit 130)."""
 
 
 @guarded
@@ -77,13 +91,17 @@ def ask(
             "results); by default only the questions a patient can answer are asked.",
         ),
     ] = False,
+    fail_on_worst: FailOnWorstOption = None,
+    details: DetailsOption = False,
 ) -> None:
     """Interview: ask only the questions that can still change the level, then print the result.
 
-    Answer y (yes), n (no) or d (don't know, also 'skip'); a number where one is asked.
+    It opens with a checklist of the symptoms that can make it an emergency: type the
+    numbers that apply (each is a yes), or n for none. Then answer y (yes), n (no) or d
+    (don't know, also 'skip'); a number where one is asked.
     '?' explains a question and why it is asked, 'b' goes back one question. The interview
     stops as soon as no answer can change the level, and prints what 'redflag check' would
-    print for the answers. Ctrl-C or Ctrl-D stops it (exit 130).
+    print for the answers. q (quit, exit), Ctrl-C or Ctrl-D stops it (exit 130).
 
     Example:
 
@@ -100,6 +118,7 @@ def ask(
         )
     ruleset = load(rules)
     threshold = fail_on_rank(ruleset, fail_on)
+    worst_threshold = fail_on_rank(ruleset, fail_on_worst, "--fail-on-worst")
     if save is not None:
         _check_writable(save)
 
@@ -113,9 +132,10 @@ def ask(
     interview = _Interview(ruleset, talk, ask_all=ask_all, clinician=clinician)
     try:
         final = interview.run()
-    except (KeyboardInterrupt, EOFError):
+    except (KeyboardInterrupt, EOFError, _QuitError) as stop:
+        why = " (you typed q)" if isinstance(stop, _QuitError) else ""
         console(stderr=True).print(
-            "\nInterview stopped: no result, nothing saved.", style="warning"
+            f"\nInterview stopped{why}: no result, nothing saved.", style="warning"
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
@@ -129,13 +149,13 @@ def ask(
         talk.print()
         from redflag.cli.render import print_result
 
-        print_result(result, ruleset)
+        print_result(result, ruleset, details=details)
     if save is not None:
         _save(save, interview)
         console(stderr=True).print(
             f"Answers saved to {save} (see them again: redflag check - < {save})", markup=False
         )
-    if threshold is not None and result.rank <= threshold:
+    if fails(result, threshold, worst_threshold):
         raise typer.Exit(1)
 
 
@@ -169,8 +189,13 @@ class _Interview:
 
     def run(self) -> Plan:
         self._intro()
+        shown_rank = self.plan().result.rank
+        if not self.ask_all:
+            self._checklist()
         current = self.plan()
-        shown_rank = current.result.rank
+        if current.result.rank != shown_rank:
+            shown_rank = current.result.rank
+            self._show_level(current)
         while current.next_flag is not None:
             answer = self._ask(current.next_flag, current)
             if answer is _Reply.BACK:
@@ -181,7 +206,7 @@ class _Interview:
             if current.result.rank != shown_rank:
                 shown_rank = current.result.rank
                 self._show_level(current)
-        self._outro()
+        self._outro(current)
         return current
 
     def _intro(self) -> None:
@@ -192,17 +217,106 @@ class _Interview:
             else f"Only the questions that can still change the result are asked ({n} at most)."
         )
         self.talk.print(
-            f"{which}\nAnswer y (yes), n (no), d (don't know); ? explains, b goes back, "
-            "Ctrl-C stops.",
+            f"{which}\nAnswer y (yes), n (no), d (don't know); ? explains, b goes back, q stops.",
             style="muted",
         )
 
-    def _outro(self) -> None:
-        asked = set(self.record) | self.dont_know | self.not_asked
-        if len(asked) < len(self.ruleset.flags):
+    def _checklist(self) -> None:
+        """Let the person say first what applies: each tick is a yes (issue 12).
+
+        Unticked flags stay unknown, so they are still asked when they matter: silence on a
+        list is not taken as "no".
+        """
+        from rich.text import Text
+
+        from redflag.core.interview import checklist
+
+        flags = checklist(self.ruleset)
+        if not flags:
+            return
+        self.talk.print(
+            Text("\nFirst: is any of these true for you now? ", style="heading"),
+        )
+        for number, flag in enumerate(flags, start=1):
+            self.talk.print(f"{number:>3}. {self.ruleset.flags[flag].question}")
+        prompt = Text.assemble(("  (numbers such as 2 5, or n for none; q quit)", "muted"), " > ")
+        while True:
+            ticked = self._ticks(self.talk.input(prompt).strip().lower(), flags)
+            if ticked is not None:
+                break
+        for flag in ticked:
+            self.record[flag] = True
+        if ticked:
+            self.talk.print("Noted as yes: " + ", ".join(ticked), style="muted")
+
+    def _ticks(self, text: str, flags: tuple[str, ...]) -> list[str] | None:
+        """The flags a checklist reply ticks, or None after saying what to type instead."""
+        if text in QUIT:
+            raise _QuitError
+        if text in NO or text in {"", "none", "0"}:
+            return []
+        ticked: list[str] = []
+        bad: list[str] = []
+        for word in text.replace(",", " ").split():
+            if word.isdigit() and 1 <= int(word) <= len(flags):
+                flag = flags[int(word) - 1]
+            elif word in flags:
+                flag = word
+            else:
+                bad.append(word)
+                continue
+            if flag not in ticked:
+                ticked.append(flag)
+        if bad:
+            self.talk.print(
+                f"Not on the list: {' '.join(bad)}. Type numbers from 1 to {len(flags)} "
+                "separated by spaces, or n for none.",
+                style="hint",
+            )
+            return None
+        return ticked
+
+    def _outro(self, final: Plan) -> None:
+        result = final.result
+        open_flags = {f for o in result.could_escalate for f in o.missing}
+        if open_flags & self.dont_know:
+            # Only "don't know" answers are left that could raise the level: never say that
+            # no answer can change the result, say what to do about not knowing (issue 12).
+            self._not_knowing(final)
+        elif open_flags & self.not_asked:
+            self.talk.print(
+                "\nNo further answer of yours can change this result; findings only a "
+                "clinician can give still could (redflag ask --clinician asks for them).",
+                style="label",
+            )
+        elif len(set(self.record) | self.dont_know | self.not_asked) < len(self.ruleset.flags):
             self.talk.print("\nNo further answer can change this result.", style="label")
         else:
             self.talk.print("\nAll questions answered.", style="label")
+
+    def _not_knowing(self, final: Plan) -> None:
+        from redflag.core.unanswered import open_questions
+        from redflag.formats.result_json import prose
+
+        result = final.result
+        worst = self.ruleset.levels[result.worst_rank]
+        questions = open_questions(self.ruleset, result)
+        unknown = [q.flag for q in questions if q.flag in self.dont_know]
+        at_worst = [q.flag for q in questions if q.flag in unknown and q.rank == result.worst_rank]
+        unknown = at_worst or unknown
+        article = "an" if worst.label[:1].lower() in "aeiou" else "a"
+        self.talk.print(
+            f"\nYou did not know the answer to a question that could make this "
+            f"{article} {worst.label.upper()}:",
+            style="label",
+        )
+        for flag in unknown:
+            self.talk.print(f"  - {self.ruleset.flags[flag].question}")
+        self.talk.print(
+            f"If you cannot tell, treat this as {article} {worst.label.upper()}: "
+            + prose(worst.action),
+            style="label",
+        )
 
     def _ask(self, flag_id: str, current: Plan) -> Value | _Reply:
         from rich.text import Text
@@ -233,13 +347,16 @@ class _Interview:
             return _Reply.BACK
         if text in DONT_KNOW:
             return _Reply.DONT_KNOW
+        if text in QUIT:
+            raise _QuitError
         if not flag.is_numeric:
             if text in YES:
                 return True
             if text in NO:
                 return False
             self.talk.print(
-                "Please answer y (yes), n (no) or d (don't know); ? for help, b to go back.",
+                "Please answer y (yes), n (no) or d (don't know); ? for help, b to go back, "
+                "q to stop.",
                 style="hint",
             )
             return None
@@ -320,8 +437,10 @@ def _choices(flag: Flag) -> Text:
     from rich.text import Text
 
     if flag.is_numeric:
-        return Text.assemble(("  (a number from " + _bounds(flag) + "; d, ?, b)", "muted"), " > ")
-    return Text.assemble(("  (y/n/d, ? help, b back)", "muted"), " > ")
+        return Text.assemble(
+            ("  (a number from " + _bounds(flag) + "; d, ?, b, q)", "muted"), " > "
+        )
+    return Text.assemble(("  (y/n/d, ? help, b back, q quit)", "muted"), " > ")
 
 
 def _bounds(flag: Flag) -> str:

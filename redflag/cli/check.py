@@ -5,11 +5,14 @@ from __future__ import annotations
 import typer
 
 from redflag.cli.common import (
+    DetailsOption,
     FailOnOption,
+    FailOnWorstOption,
     JsonOption,
     RecordWords,
     RulesOption,
     fail_on_rank,
+    fails,
     load,
     read_record,
 )
@@ -22,6 +25,8 @@ def check(
     rules: RulesOption = None,
     as_json: JsonOption = False,
     fail_on: FailOnOption = None,
+    fail_on_worst: FailOnWorstOption = None,
+    details: DetailsOption = False,
 ) -> None:
     """Check one record and print its urgency level, the rules that matched and what to do.
 
@@ -29,12 +34,15 @@ def check(
 
         redflag check cancer_history back_pain limb_weakness age=67
 
-        echo '{"back_pain": true, "age": 70}' | redflag check - --json
+        redflag check back_pain age=35 --details
+
+        echo '{"back_pain": true, "age": 70}' | redflag check - --json --fail-on-worst urgent
     """
     from redflag.core.evaluate import evaluate
 
     ruleset = load(rules)
     threshold = fail_on_rank(ruleset, fail_on)
+    worst_threshold = fail_on_rank(ruleset, fail_on_worst, "--fail-on-worst")
     record, record_id = read_record(words, ruleset, "check")
     result = evaluate(ruleset, record, record_id)
     if as_json:
@@ -45,6 +53,6 @@ def check(
     else:
         from redflag.cli.render import print_result
 
-        print_result(result, ruleset)
-    if threshold is not None and result.rank <= threshold:
+        print_result(result, ruleset, details=details)
+    if fails(result, threshold, worst_threshold):
         raise typer.Exit(1)

@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 
 from redflag.core.compile import CompiledRuleSet
-from redflag.core.evaluate import Record
+from redflag.core.evaluate import Record, Result
 from redflag.core.record import RecordId
-from redflag.errors import UsageError
+from redflag.errors import Location, UsageError
 
 RulesOption = Annotated[
     Path | None,
@@ -37,6 +37,23 @@ FailOnOption = Annotated[
         help="Exit 1 when the result is at or above LEVEL (e.g. urgent).",
     ),
 ]
+FailOnWorstOption = Annotated[
+    str | None,
+    typer.Option(
+        "--fail-on-worst",
+        metavar="LEVEL",
+        help="Exit 1 when the worst case (what unanswered questions could still lead to) "
+        "is at or above LEVEL: for scripts that must not miss an emergency.",
+    ),
+]
+DetailsOption = Annotated[
+    bool,
+    typer.Option(
+        "--details",
+        "-v",
+        help="Show every rule's rationale and sources, and every open question.",
+    ),
+]
 
 
 def cache_dir() -> Path | None:
@@ -58,14 +75,16 @@ def load(rules: Path | None) -> CompiledRuleSet:
     return load_ruleset(rules, cache_dir=cache_dir())
 
 
-def fail_on_rank(ruleset: CompiledRuleSet, level: str | None) -> int | None:
-    """The rank that --fail-on names, or None when not given."""
+def fail_on_rank(
+    ruleset: CompiledRuleSet, level: str | None, option: str = "--fail-on"
+) -> int | None:
+    """The rank that --fail-on (or `option`) names, or None when not given."""
     if level is None:
         return None
     ids = [lv.id for lv in ruleset.levels]
     if level not in ids:
         raise UsageError(
-            f"--fail-on {level!r} is not a level of rule set '{ruleset.meta.id}'",
+            f"{option} {level!r} is not a level of rule set '{ruleset.meta.id}'",
             hint="use one of: " + ", ".join(ids),
         )
     return ruleset.rank(level)
@@ -90,7 +109,31 @@ def read_record(
             f"give the flags to {command} as words, or '-' alone to read one JSON record on stdin",
             hint=f"e.g. redflag {command} back_pain age=67   (run 'redflag rules show' for flags)",
         )
+    files = [(i, w) for i, w in enumerate(words, start=1) if _looks_like_a_file(w)]
+    if files:
+        position, name = files[0]
+        raise UsageError(
+            f"{name!r} looks like a file, but {command} reads flags as words",
+            location=Location(f"argument {position} ({name!r})"),
+            hint=f"to read one JSON record from a file: redflag {command} - < {name}",
+        )
     if words == ["-"]:
         data = sys.stdin.buffer.read(MAX_RECORD_BYTES + 1)
         return record_from_json(decode_record_bytes(data, "<stdin>"), ruleset, "<stdin>")
     return record_from_words(words, ruleset)
+
+
+def _looks_like_a_file(word: str) -> bool:
+    """A word that names a file rather than a flag: a path, a record file's suffix, or an
+    existing file (a flag id has neither '/' nor '.', nor '=' before them)."""
+    if "=" in word:
+        return False
+    suffixes = (".json", ".ndjson", ".jsonl", ".csv", ".gz", ".txt")
+    return "/" in word or word.lower().endswith(suffixes) or Path(word).is_file()
+
+
+def fails(result: Result, threshold: int | None, worst_threshold: int | None) -> bool:
+    """True when --fail-on is reached by the level, or --fail-on-worst by the worst case."""
+    if threshold is not None and result.rank <= threshold:
+        return True
+    return worst_threshold is not None and result.worst_rank <= worst_threshold

@@ -47,11 +47,14 @@ def explain(
     from rich.text import Text
     from rich.tree import Tree
 
-    from redflag.cli.render import console, level_badge
+    from redflag.cli.render import console, level_badge, result_renderable
 
     head = Text()
     head.append_text(level_badge(result.level.id, ruleset))
     head.append(f" {len(result.matched)} of {len(ruleset.rules)} rules fired")
+    if not result.is_complete:  # never a bare reassuring level while worse is possible
+        worst = ruleset.levels[result.worst_rank].label.upper()
+        head.append(f"; {worst} not ruled out ({len(result.could_escalate)} rules undecided)")
     root = Tree(head)
     for item in explanations:
         root.children.append(explanation_tree(item, ruleset))
@@ -60,6 +63,11 @@ def explain(
     out.print(
         "Legend: FIRED = condition definitely true; unknown = depends on unanswered flags.",
         style="muted",
+    )
+    # The result as check shows it, so the last screen is the summary (issue 12).
+    out.print()
+    out.print(
+        result_renderable(result, ruleset, more="run redflag check with --details"), crop=False
     )
 
 

@@ -6,14 +6,17 @@ owns the vocabulary. Colour is never the only signal: the level word is always p
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
+from rich.style import Style
+from rich.table import Table
 from rich.text import Text
 from rich.theme import Theme
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Result, RuleOutcome
+from redflag.core.unanswered import OpenQuestion, open_questions
 from redflag.formats.result_json import NOTICE, prose
 
 THEME = Theme(
@@ -57,36 +60,182 @@ def level_badge(level_id: str, ruleset: CompiledRuleSet) -> Text:
     return Text(f" {level_id.upper()} ", style=level_style(ruleset.rank(level_id), ruleset))
 
 
-def result_renderable(result: Result, ruleset: CompiledRuleSet) -> Group:
-    """The whole human-readable result: banner, matched rules, could escalate, notice."""
-    parts: list[Text | Panel | Group] = [_banner(result, ruleset)]
-    if result.matched:
-        parts.append(Text("\nMatched rules", style="heading"))
-        parts.extend(_matched(o, ruleset) for o in result.matched)
+# How many unanswered questions the headline of an incomplete result names (issue 12).
+HEADLINE_QUESTIONS = 3
+DETAILS_HINT = "run again with --details to see them"
+
+
+def result_renderable(
+    result: Result, ruleset: CompiledRuleSet, *, details: bool = False, more: str = DETAILS_HINT
+) -> Group:
+    """The human-readable result: headline, matched rules, open questions, notice.
+
+    By default it fits one 80x24 screen (issue 12): the level and its action, or, while
+    unanswered questions could still raise it, the worst case they could lead to and the
+    most urgent of them; one entry per matched rule; a line naming `more` (how to get the
+    details); the notice. With `details`, every rule's rationale and sources and every
+    open question.
+    """
+    questions = open_questions(ruleset, result)
+    parts: list[RenderableType] = []
+    if result.is_complete:
+        parts.append(_banner(result, ruleset))
     else:
-        parts.append(Text("\nNo rule matched the answers given.", style="label"))
-    if result.could_escalate:
-        parts.append(
-            Text(
-                "\nCould escalate: unanswered questions that could raise the level", style="heading"
+        rest = "every one is listed below" if details else more
+        parts.append(_worst_case_banner(result, ruleset, questions, rest))
+        parts.append(_so_far(result, ruleset))
+    if details:
+        if result.matched:
+            parts.append(Text(f"\nMatched rules ({len(result.matched)})", style="heading"))
+            parts.extend(_matched(o, ruleset) for o in result.matched)
+        else:
+            parts.append(Text("\nNo rule matched the answers given.", style="label"))
+        if questions:
+            parts.append(
+                Text(
+                    f"\nCould escalate: {len(questions)} unanswered questions could raise "
+                    "the level",
+                    style="heading",
+                )
             )
-        )
-        parts.append(_escalations(result, ruleset))
+            parts.append(_escalations(questions, ruleset))
+    elif result.is_complete:
+        if result.matched:
+            parts.append(Text(f"\nMatched rules ({len(result.matched)})", style="heading"))
+            parts.append(_matched_compact(result, ruleset))
+        else:
+            parts.append(Text("\nNo rule matched the answers given.", style="label"))
+        parts.extend(_sources_line(result, more))
+    elif result.matched:
+        parts.append(_matched_titles(result, ruleset))
+        parts.extend(_sources_line(result, more))
     parts.append(_footer(ruleset))
     return Group(*parts)
 
 
-def print_result(result: Result, ruleset: CompiledRuleSet) -> None:
-    """Print a result to stdout."""
-    console().print(result_renderable(result, ruleset))
+def print_result(
+    result: Result, ruleset: CompiledRuleSet, *, details: bool = False, more: str = DETAILS_HINT
+) -> None:
+    """Print a result to stdout (see result_renderable)."""
+    # crop=False: a source URL longer than the screen is printed whole, never cut (issue 12)
+    console().print(result_renderable(result, ruleset, details=details, more=more), crop=False)
+
+
+def _level_action(result: Result, ruleset: CompiledRuleSet) -> str:
+    """The level's action, unless it would speak of symptoms the person said they lack.
+
+    The last level's action is written for someone with the complaint the rules are about
+    ("use simple pain relief... if the pain is not improving"). When nothing matched and the
+    person answered yes to nothing, that text would talk about a pain they said they do not
+    have (issue 12), so a neutral sentence is shown instead.
+    """
+    level = result.level
+    reported = any(v is True for v in (*result.record.values(), *result.implied.values()))
+    if not result.matched and not reported and result.rank == len(ruleset.levels) - 1:
+        return (
+            "No red flag was found in the answers given, and no symptom was reported. "
+            "If a symptom appears, check again or ask a GP or NHS 111."
+        )
+    return prose(level.action)
 
 
 def _banner(result: Result, ruleset: CompiledRuleSet) -> Panel:
     level = result.level
     style = level_style(result.rank, ruleset)
     title = Text.assemble((f" {level.label.upper()} ", style), f"  {level.timeframe}")
-    body = Text(level.action)
+    body = Text(_level_action(result, ruleset))
     return Panel(body, title=title, title_align="left", border_style=style.replace(" on red", ""))
+
+
+def _worst_case_banner(
+    result: Result, ruleset: CompiledRuleSet, questions: tuple[OpenQuestion, ...], more: str
+) -> Panel:
+    """The headline while unanswered questions could still raise the level: the worst case.
+
+    Never the reassuring action of the level proven so far (issue 12): the worst level the
+    unanswered questions could lead to, the most decisive of them, and what to do.
+    """
+    worst = ruleset.levels[result.worst_rank]
+    style = level_style(result.worst_rank, ruleset)
+    title = Text.assemble((f" {worst.label.upper()} NOT RULED OUT ", style), f"  {worst.timeframe}")
+    shown = questions[:HEADLINE_QUESTIONS]
+    worst_word = f"{_article(worst.label)} {worst.label.upper()}"
+    if all(q.if_yes == result.worst_rank for q in shown):
+        lead = f"A yes to any question below makes it {worst_word}."
+        when = "If any is yes, or you cannot tell:"
+    else:  # only together with other answers: say so, and do not claim one yes is enough
+        lead = f"With other answers, the questions below could make it {worst_word}."
+        when = "Until they are answered, if any is yes or you are unsure:"
+    listing = Table.grid(padding=(0, 1))
+    listing.add_column(width=3, justify="right")
+    listing.add_column()
+    for q in shown:
+        line = Text(ruleset.flags[q.flag].question)
+        line.append(f"  ({q.flag})", style="muted")
+        listing.add_row("-", line)
+    if len(questions) > len(shown):
+        rest = len(questions) - len(shown)
+        listing.add_row("", Text(f"and {rest} more: {more}", style="muted"))
+    head = Text(lead + " ")
+    head.append(when, style="label")
+    head.append(" " + prose(worst.action))
+    how = Text("To rule it out, answer them: redflag ask, or add NAME=no to the command.")
+    return Panel(
+        Group(head, listing, how),
+        title=title,
+        title_align="left",
+        border_style=style.replace(" on red", ""),
+    )
+
+
+def _so_far(result: Result, ruleset: CompiledRuleSet) -> Text:
+    """The level the answers given prove, for when every open question is answered no."""
+    lead = "So far" if result.matched else "If every answer is no"
+    text = Text(f"{lead}: ", style="label")
+    text.append_text(level_badge(result.level.id, ruleset))
+    text.append(f" {result.level.timeframe}. ")
+    text.append(_level_action(result, ruleset))
+    return text
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def _matched_compact(result: Result, ruleset: CompiledRuleSet) -> Group:
+    """One entry per matched rule: its title, and the advice of the most urgent ones."""
+    lines: list[RenderableType] = []
+    hidden = 0
+    for outcome in result.matched:
+        head = level_badge(outcome.rule.level, ruleset)
+        head.append(f" {outcome.rule.title}", style="label")
+        lines.append(head)
+        if outcome.compiled.rank == result.rank:
+            lines.append(Padding(Text(prose(outcome.rule.advice)), (0, 0, 0, 3)))
+        else:
+            hidden += 1
+    if hidden:
+        note = f"({hidden} less urgent: the action above comes first)"
+        lines.append(Padding(Text(note, style="muted"), (0, 0, 0, 3)))
+    return Group(*lines)
+
+
+def _matched_titles(result: Result, ruleset: CompiledRuleSet) -> Text:
+    """The matched rules on as few lines as they take: below a worst-case headline."""
+    text = Text("Matched: ", style="label")
+    for i, outcome in enumerate(result.matched):
+        if i:
+            text.append("; ")
+        text.append_text(level_badge(outcome.rule.level, ruleset))
+        text.append(f" {outcome.rule.title}")
+    return text
+
+
+def _sources_line(result: Result, more: str) -> list[Text]:
+    sources = {key for o in result.matched for key in o.rule.sources}
+    if not sources:
+        return []
+    return [Text(f"\nWhy each rule matched, and its {len(sources)} sources: {more}.", style="hint")]
 
 
 def _matched(outcome: RuleOutcome, ruleset: CompiledRuleSet) -> Group:
@@ -102,31 +251,26 @@ def _matched(outcome: RuleOutcome, ruleset: CompiledRuleSet) -> Group:
     body.append("Why: ", style="label")
     body.append(prose(rule.rationale) + "\n")
     body.append("Sources:", style="label")
+    lines: list[RenderableType] = [head, Padding(body, (0, 0, 0, 3))]
     for key in rule.sources:
         src = ruleset.sources[key]
-        body.append(
-            f"\n  [{key}] {src.organisation} ({src.year}). {src.title}. {src.url}", style="muted"
-        )
-    return Group(head, Padding(body, (0, 0, 0, 3)))
+        cite = Text(f"[{key}] {src.organisation} ({src.year}). {src.title}.", style="muted")
+        # The URL on a line of its own, never folded by us (a cut URL cannot be copied), and a
+        # terminal hyperlink where the terminal supports them (issue 12).
+        url = Text(" " * 7, no_wrap=True, overflow="ignore")
+        url.append(src.url, style=Style(dim=True, link=src.url))
+        lines.extend((Padding(cite, (0, 0, 0, 5)), url))
+    return Group(*lines)
 
 
-def _escalations(result: Result, ruleset: CompiledRuleSet) -> Text:
+def _escalations(questions: tuple[OpenQuestion, ...], ruleset: CompiledRuleSet) -> Text:
     """Each unanswered question once, with the most urgent level it could lead to."""
-    needed: dict[str, list[RuleOutcome]] = {}
-    for outcome in result.could_escalate:
-        for flag in outcome.missing:
-            needed.setdefault(flag, []).append(outcome)
-    order = list(ruleset.flags)
-    ranked = sorted(
-        needed.items(), key=lambda kv: (min(o.compiled.rank for o in kv[1]), order.index(kv[0]))
-    )
     text = Text()
-    for flag, outcomes in ranked:
-        top = min(outcomes, key=lambda o: o.compiled.rank)
+    for q in questions:
         text.append("\n")
-        text.append_text(level_badge(top.rule.level, ruleset))
-        text.append(f" {ruleset.flags[flag].question}")
-        text.append(f"  ({flag})", style="muted")
+        text.append_text(level_badge(ruleset.levels[q.rank].id, ruleset))
+        text.append(f" {ruleset.flags[q.flag].question}")
+        text.append(f"  ({q.flag})", style="muted")
     return text
 
 

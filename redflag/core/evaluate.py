@@ -71,6 +71,16 @@ class Result:
     record_id: str | int | None = None
     implied: Mapping[str, Value] = field(default_factory=dict)
 
+    @property
+    def worst_rank(self) -> int:
+        """The most urgent rank unanswered questions could still lead to (`rank` when none)."""
+        return min((o.compiled.rank for o in self.could_escalate), default=self.rank)
+
+    @property
+    def is_complete(self) -> bool:
+        """True when no unanswered question can raise the level (worst case == level)."""
+        return not self.could_escalate
+
 
 def evaluate(
     ruleset: CompiledRuleSet, record: Record, record_id: str | int | None = None

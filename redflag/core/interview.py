@@ -263,3 +263,26 @@ def _compared_constants(node: Node) -> dict[str, set[float]] | None:
             case _:
                 assert_never(current)
     return found
+
+
+def checklist(ruleset: CompiledRuleSet) -> tuple[str, ...]:
+    """The flags an interview offers to tick at the start: what a person may say first.
+
+    Yes/no flags a patient can answer that a rule at the most urgent level uses, in
+    rule-file order, leaving out flags that imply another (a follow-up such as "has your
+    cancer spread?" presupposes its answer, so it is asked, not ticked). A tick is a yes;
+    a flag left unticked stays unknown and is asked later if it matters (issue 12).
+    """
+    from redflag.core.expr.walk import flags_used
+
+    urgent = {
+        flag for rule in ruleset.rules if rule.rank == 0 for flag in flags_used(rule.condition)
+    }
+    return tuple(
+        flag.id
+        for flag in ruleset.flags.values()
+        if flag.id in urgent
+        and not flag.is_numeric
+        and flag.audience == "patient"
+        and not flag.implies
+    )

@@ -26,7 +26,16 @@ from redflag.errors import InputError
 from redflag.formats.batch_read import Chunk
 from redflag.formats.result_json import escalation_json, matched_json, outcome_json
 
-CSV_COLUMNS = ("line", "id", "level", "matched", "could_escalate", "error_code", "error_message")
+CSV_COLUMNS = (
+    "line",
+    "id",
+    "level",
+    "matched",
+    "could_escalate",
+    "worst_case",
+    "error_code",
+    "error_message",
+)
 _MAX_CACHED = 65_536  # distinct signatures kept; bounded so memory stays constant
 
 
@@ -73,6 +82,12 @@ class _Signatures:
         order = sorted(range(len(rules)), key=lambda i: rules[i].rank)
         self.order = np.array(order, dtype=np.intp)
         self.ordered_ids = [rules[i].id for i in order]
+        self.ordered_ranks = [rules[i].rank for i in order]
+
+    def worst_rank(self, result: ChunkResult, i: int) -> int:
+        """The most urgent rank record i's could-escalate rules lead to, else its rank."""
+        could = np.flatnonzero(result.could_escalate[self.order, i])
+        return self.ordered_ranks[int(could[0])] if could.size else int(result.rank[i])
 
     def group(self, result: ChunkResult) -> tuple[list[int], list[bytes], list[int]]:
         """Per record the index of its signature; each signature's key and one record."""
@@ -89,30 +104,34 @@ class _Signatures:
         return orjson.dumps({"level": level, "matched": matched})[1:-1] + b',"could_escalate":'
 
     def tail(self, result: ChunkResult, i: int) -> bytes:
-        """`[...]}` and a newline: the rules that could escalate record i."""
+        """`[...],"worst_case":...}` and a newline: the rules that could escalate record i."""
         could = list(compress(self.ordered_ids, result.could_escalate[self.order, i].tolist()))
-        return orjson.dumps(could) + b"}\n"
+        # worst_case depends on the could-escalate rules only, so it belongs to the tail
+        # (heads are shared by records with the same level and matched rules)
+        worst = self.ruleset.levels[self.worst_rank(result, i)].id
+        return orjson.dumps(could) + b',"worst_case":' + orjson.dumps(worst) + b"}\n"
 
     def describe(
         self, result: ChunkResult, records: list[int]
-    ) -> list[tuple[str, list[str], list[str]]]:
-        """Level id, matched rule ids and could-escalate rule ids of each record."""
+    ) -> list[tuple[str, list[str], list[str], str]]:
+        """Level id, matched rule ids, could-escalate rule ids and worst case of each record."""
         columns = np.array(records, dtype=np.intp)
         levels = [self.ruleset.levels[r].id for r in result.rank[columns].tolist()]
         matched = result.matched[self.order][:, columns].T.tolist()
         could = result.could_escalate[self.order][:, columns].T.tolist()
+        worst = [self.ruleset.levels[self.worst_rank(result, i)].id for i in records]
         ids = self.ordered_ids
         return [
-            (level, list(compress(ids, m)), list(compress(ids, c)))
-            for level, m, c in zip(levels, matched, could, strict=True)
+            (level, list(compress(ids, m)), list(compress(ids, c)), w)
+            for level, m, c, w in zip(levels, matched, could, worst, strict=True)
         ]
 
 
 class NdjsonWriter:
-    """`{"line", "id", "level", "matched", "could_escalate"}` per record, one per line.
+    """`{"line", "id", "level", "matched", "could_escalate", "worst_case"}` per record.
 
     The text after the id is two cached pieces: one per matched set (with the level it
-    implies), one per could-escalate set.
+    implies), one per could-escalate set and level (with the worst case they give).
     """
 
     def __init__(
@@ -129,9 +148,10 @@ class NdjsonWriter:
         """Write every entry of the chunk, then flush."""
         sig = self.signatures
         heads = _cached(self._heads, _row_keys(result.matched), lambda i: sig.head(result, i))
-        tails = _cached(
-            self._tails, _row_keys(result.could_escalate), lambda i: sig.tail(result, i)
-        )
+        # A tail is the could-escalate set and the worst case, which is the level itself
+        # when that set is empty: keyed by both.
+        tail_keys = list(zip(_row_keys(result.could_escalate), result.rank.tolist(), strict=True))
+        tails = _cached(self._tails, tail_keys, lambda i: sig.tail(result, i))
         start = b'{"line":%d,'
         source = chunk.source if self.with_file else None
         if source is not None:  # several inputs: say which one
@@ -188,7 +208,8 @@ class FullWriter:
         self.out = out
         self.ruleset = ruleset
         self.flush_lines = flush_lines
-        self.order = _Signatures(ruleset).order  # most urgent first, as evaluate() sorts
+        self.signatures = _Signatures(ruleset)
+        self.order = self.signatures.order  # most urgent first, as evaluate() sorts
         rules = [ruleset.rules[i] for i in self.order]
         self.unknowns = [
             (compiled.rule, unknowns_function(compiled.condition, ruleset)) for compiled in rules
@@ -223,6 +244,7 @@ class FullWriter:
                 chunk.ids[i],
                 self.ruleset,
                 {k: v for k, v in closed.items() if k not in record},
+                levels[self.signatures.worst_rank(result, i)],
             )
             where = {"line": line} if source is None else {"line": line, "file": source}
             body = {**where, "id": chunk.ids[i], **full}
@@ -231,7 +253,8 @@ class FullWriter:
 
 
 class CsvWriter:
-    """One CSV row per record: line, id, level, matched, could_escalate, error_code/message.
+    """One CSV row per record: line, id, level, matched, could_escalate, worst_case, error_code
+    and error_message.
 
     Rule ids in `matched` and `could_escalate` are separated by spaces; a `file` column
     follows `line` when there are several inputs.
@@ -258,8 +281,8 @@ class CsvWriter:
         where = (lambda n: (n, chunk.source)) if self.with_file else (lambda n: (n,))
         inverse, _, firsts = self.signatures.group(result)
         cells = [
-            (level, " ".join(matched), " ".join(could), "", "")
-            for level, matched, could in self.signatures.describe(result, firsts)
+            (level, " ".join(matched), " ".join(could), worst, "", "")
+            for level, matched, could, worst in self.signatures.describe(result, firsts)
         ]
         for i, j in enumerate(inverse):
             record_id = "" if chunk.ids[i] is None else chunk.ids[i]
@@ -267,7 +290,7 @@ class CsvWriter:
             if err is None:
                 writer.writerow((*where(chunk.lines[i]), record_id, *cells[j]))
             else:
-                row = (*where(chunk.lines[i]), record_id, "", "", "", err.code, err.message)
+                row = (*where(chunk.lines[i]), record_id, "", "", "", "", err.code, err.message)
                 writer.writerow(row)
         _write(self.out, [text.getvalue().encode("utf-8")], self.flush_lines)
 

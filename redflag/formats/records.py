@@ -26,6 +26,7 @@ from redflag.errors import (
     BadJSONError,
     BadValueError,
     InputError,
+    InputErrors,
     Location,
     NotAnObjectError,
     TooLargeError,
@@ -49,22 +50,32 @@ def record_from_words(
     record: dict[str, Value] = {}
     record_id: RecordId | None = None
     seen: set[str] = set()
+    errors: list[InputError] = []  # every bad word is reported, not only the first (issue 12)
     for position, word in enumerate(words, start=1):
         where = Location(f"argument {position} ({word!r})")
         name, has_value, text = word.partition("=")
         name = name.strip()
-        if name in seen:
-            raise InputError(f"'{name}' is given twice", location=where, hint="give each flag once")
-        seen.add(name)
-        if name == "id":
-            record_id = text
-            continue
-        flag = ruleset.flags.get(name)
-        if flag is None:
-            raise unknown_flag(name, ruleset, where)
-        value = _word_value(name, flag.type, has_value == "=", text.strip(), where)
-        if value is not None:
-            record[name] = check_value(flag, value, where)
+        try:
+            if name in seen:
+                raise InputError(
+                    f"'{name}' is given twice", location=where, hint="give each flag once"
+                )
+            seen.add(name)
+            if name == "id":
+                record_id = text
+                continue
+            flag = ruleset.flags.get(name)
+            if flag is None:
+                raise unknown_flag(name, ruleset, where)
+            value = _word_value(name, flag.type, has_value == "=", text.strip(), where)
+            if value is not None:
+                record[name] = check_value(flag, value, where)
+        except InputError as err:
+            errors.append(err)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise InputErrors(errors)
     clash = contradiction(record, ruleset.implications)
     if clash is not None:
         raise contradiction_error(*clash, where=Location("arguments"))

@@ -60,6 +60,7 @@ def result_json(result: Result, ruleset: CompiledRuleSet) -> dict[str, Any]:
         result.record_id,
         ruleset,
         result.implied,
+        ruleset.levels[result.worst_rank],
     )
 
 
@@ -71,15 +72,20 @@ def outcome_json(
     record_id: RecordId | None,
     ruleset: CompiledRuleSet,
     implied: Mapping[str, Value],
+    worst_case: Level,
 ) -> dict[str, Any]:
     """`check --json`'s document from its parts (matched_json and escalation_json for the
-    rules); `batch --full` builds them from its column-wise evaluation."""
+    rules); `batch --full` builds them from its column-wise evaluation.
+
+    `worst_case` is the most urgent level unanswered questions could still lead to (`level`
+    when nothing can escalate; issue 12)."""
     out: dict[str, Any] = {}
     if record_id is not None:
         out["id"] = record_id
     out.update(
         {
             "level": level.id,
+            "worst_case": worst_case.id,
             "label": level.label,
             "timeframe": level.timeframe,
             "action": level.action,

@@ -19,6 +19,7 @@ from redflag.formats.rulefile import load_ruleset
 RULES = load_ruleset(None, cache_dir=None)
 QUESTIONS = {" ".join(f.question.split()): f.id for f in RULES.flags.values()}
 PROMPT = r"\) > "
+CHECKLIST = r"or n for none; q quit\) > "
 STOPPED = "Interview stopped: no result, nothing saved."
 NO_CHANGE = "No further answer can change this result."
 EMERGENCY_ACTION = " ".join(RULES.levels[0].action.split())
@@ -32,7 +33,8 @@ def _flat(text: str) -> str:
 def spawn(tmp_path):
     children = []
 
-    def start(*args: str) -> pexpect.spawn:
+    def start(*args: str, checklist: str | None = "n") -> pexpect.spawn:
+        """Start `redflag ask`; answer its opening checklist with `checklist` (None: leave it)."""
         env = {
             **os.environ,
             "REDFLAG_CACHE_DIR": str(tmp_path / "cache"),
@@ -49,6 +51,9 @@ def spawn(tmp_path):
             dimensions=(50, 80),
         )
         children.append(child)
+        if checklist is not None and "--all" not in args:
+            child.expect(CHECKLIST)
+            child.sendline(checklist)
         return child
 
     yield start
@@ -97,7 +102,7 @@ def test_mscc_interview_shows_emergency_and_its_action_before_it_ends(spawn):
     found = flat.index("Provisional level: EMERGENCY Now")
     assert flat.index(EMERGENCY_ACTION, found) < flat.index(NO_CHANGE) < flat.index("Matched rules")
     assert "because: Cancer with nerve symptoms: possible spinal cord compression" in flat
-    assert "[mscc_neuro]" in flat
+    assert "EMERGENCY Cancer with nerve symptoms: possible spinal cord compression" in flat
 
 
 def test_emergency_is_shown_at_once_even_when_asking_everything(spawn):
@@ -180,7 +185,7 @@ def test_out_of_range_and_non_numbers_are_asked_again(spawn):
     assert _flat(child.before) == (
         "130 'age' must be a whole number from 0 to 120 years, got 130. "
         "Type a number from 0 to 120 years, or d if you don't know. "
-        "(a number from 0 to 120 years; d, ?, b"
+        "(a number from 0 to 120 years; d, ?, b, q"
     )
     child.sendline("sixty")
     child.expect(PROMPT)
@@ -202,8 +207,8 @@ def test_unclear_yes_no_answer_is_asked_again(spawn):
     child.sendline("maybe")
     child.expect(PROMPT)
     assert _flat(child.before) == (
-        "maybe Please answer y (yes), n (no) or d (don't know); ? for help, b to go back. "
-        "(y/n/d, ? help, b back"
+        "maybe Please answer y (yes), n (no) or d (don't know); ? for help, b to go back, "
+        "q to stop. (y/n/d, ? help, b back, q quit"
     )
     child.sendintr()
     child.expect(pexpect.EOF)
@@ -221,7 +226,7 @@ def test_help_says_why_the_question_is_asked(spawn):
     assert shown == (
         f"? Asked because the answer can decide: {rules} "
         f"and {len(needed) - 6} less urgent or similar rules "
-        "Do you have pain anywhere in your back or neck (spine)? (y/n/d, ? help, b back"
+        "Do you have pain anywhere in your back or neck (spine)? (y/n/d, ? help, b back, q quit"
     )
     assert shown.index("EMERGENCY") < shown.index("less urgent")
     child.sendintr()
@@ -275,7 +280,7 @@ def test_runner_refuses_without_tty_check():
 
 
 def test_piped_answers_reach_routine():
-    result = runner.invoke(app, ["ask", "--no-tty-check"], input="n\n" * 20)
+    result = runner.invoke(app, ["ask", "--no-tty-check"], input="n\n" * 21)
     assert result.exit_code == 0, result.output
     assert NO_CHANGE in result.stdout
     assert "No rule matched the answers given." in result.stdout
@@ -284,7 +289,7 @@ def test_piped_answers_reach_routine():
 
 def test_json_goes_alone_to_stdout_and_equals_check_for_the_saved_answers(tmp_path):
     saved = tmp_path / "a.json"
-    answers = "y\ny\nn\nn\nd\n" + "n\n" * 40
+    answers = "n\ny\ny\nn\nn\nd\n" + "n\n" * 40
     result = runner.invoke(
         app, ["ask", "--no-tty-check", "--json", "--save", str(saved)], input=answers
     )
@@ -300,14 +305,14 @@ def test_json_goes_alone_to_stdout_and_equals_check_for_the_saved_answers(tmp_pa
 def test_fail_on_exits_1_when_reached():
     # back pain, no cancer, then yes to everything: some emergency rule matches.
     result = runner.invoke(
-        app, ["ask", "--no-tty-check", "--fail-on", "urgent"], input="y\nn\n" + "y\n" * 40
+        app, ["ask", "--no-tty-check", "--fail-on", "urgent"], input="n\ny\nn\n" + "y\n" * 40
     )
     assert result.exit_code == 1, result.output
     assert "EMERGENCY" in result.stdout
 
 
 def test_answers_ending_early_exit_130():
-    result = runner.invoke(app, ["ask", "--no-tty-check"], input="y\n")
+    result = runner.invoke(app, ["ask", "--no-tty-check"], input="n\ny\n")
     assert result.exit_code == 130
     assert STOPPED in result.output
 
@@ -371,14 +376,14 @@ sources = ["S"]
 """,
         encoding="utf-8",
     )
-    no = runner.invoke(app, ["ask", "--no-tty-check", "--rules", str(rules)], input="n\n")
+    no = runner.invoke(app, ["ask", "--no-tty-check", "--rules", str(rules)], input="n\nn\n")
     assert no.exit_code == 0, no.output
     assert no.stdout.count("Question ") == 1  # a is no: b cannot matter
     assert "LOW" in no.stdout
     yes = runner.invoke(
         app,
         ["ask", "--no-tty-check", "--rules", str(rules), "--fail-on", "high"],
-        input="y\ny\n",
+        input="n\ny\ny\n",
     )
     assert yes.exit_code == 1, yes.output
     assert "Provisional level:  HIGH  now" in yes.stdout
@@ -392,3 +397,153 @@ def test_typed_brackets_are_shown_as_typed_not_as_styles():
         "'age' must be a whole number from 0 to 120 years, got \"[bold]x[/]\". "
         "Type a number from 0 to 120 years, or d if you don't know." in _flat(result.stdout)
     )
+
+
+@pytest.mark.parametrize("word", ["q", "quit", "exit", "Q"])
+def test_q_quit_and_exit_stop_with_exit_130_and_say_so(spawn, word):
+    child = spawn()
+    child.expect(PROMPT)
+    assert "q quit" in child.before + child.after
+    child.sendline(word)
+    child.expect(pexpect.EOF)
+    rest = _flat(child.before)
+    child.close()
+    assert child.exitstatus == 130
+    assert rest.endswith("Interview stopped (you typed q): no result, nothing saved.")
+
+
+def test_dont_know_to_an_emergency_question_ends_with_what_to_do_not_with_no_change(spawn):
+    child = spawn()
+    answers = {"back_pain": "y", "bladder_dysfunction": "d"}
+    asked, out = _interview(child, lambda f: answers.get(f) or _no(f))
+    assert child.exitstatus == 0
+    assert "bladder_dysfunction" in asked
+    flat = _flat(out)
+    assert NO_CHANGE not in flat
+    bladder = " ".join(RULES.flags["bladder_dysfunction"].question.split())
+    assert (
+        "You did not know the answer to a question that could make this an EMERGENCY: "
+        f"- {bladder} If you cannot tell, treat this as an EMERGENCY: {EMERGENCY_ACTION}"
+    ) in flat
+    assert "EMERGENCY NOT RULED OUT" in flat
+    assert "If every answer is no: ROUTINE" in flat
+
+
+PRESUPPOSING_RULES = """
+[ruleset]
+id = "presuppose"
+name = "presuppose"
+version = "1"
+status = "draft"
+description = "a follow-up question that presupposes a yes"
+
+[sources.S]
+title = "t"
+organisation = "t"
+year = "2024"
+url = "https://example.org"
+
+[[levels]]
+id = "high"
+label = "High"
+timeframe = "now"
+action = "Act now."
+
+[[levels]]
+id = "low"
+label = "Low"
+timeframe = "later"
+action = "Wait."
+
+[flags.cancer]
+type = "bool"
+question = "Have you ever had cancer?"
+
+[flags.spread]
+type = "bool"
+implies = ["cancer"]
+question = "Has your cancer spread to your bones?"
+
+[flags.weak]
+type = "bool"
+question = "Are your legs weak?"
+
+[[rules]]
+id = "cancer_weak"
+level = "high"
+title = "cancer and weakness"
+when = "(cancer or spread) and weak"
+rationale = "t"
+advice = "t"
+sources = ["S"]
+"""
+
+
+def test_a_question_presupposing_a_no_answer_is_not_asked(spawn, tmp_path):
+    # Generic, from the rule file: `spread` implies `cancer`, so a no to cancer answers it.
+    rules = tmp_path / "rules.toml"
+    rules.write_text(PRESUPPOSING_RULES, encoding="utf-8")
+    child = spawn("--rules", str(rules))
+    questions = {
+        "Have you ever had cancer?": "cancer",
+        "Has your cancer spread to your bones?": "spread",
+    }
+    asked = []
+    while child.expect([PROMPT, pexpect.EOF]) == 0:
+        text = _flat(child.before)
+        asked.append(next(flag for q, flag in questions.items() if q in text))
+        child.sendline("n")
+    child.close()
+    assert child.exitstatus == 0
+    assert asked == ["cancer"]
+
+
+def test_opening_checklist_lets_a_cancer_patient_say_numbness_first(spawn):
+    from redflag.core.interview import checklist
+
+    ticks = checklist(RULES)
+    child = spawn(checklist=None)
+    child.expect(CHECKLIST)
+    shown = _flat(child.before)
+    for number, flag in enumerate(ticks, start=1):
+        assert f"{number}. {' '.join(RULES.flags[flag].question.split())}" in shown
+    for flag in RULES.flags.values():  # a follow-up presupposing another answer is asked
+        if flag.implies:
+            assert " ".join(flag.question.split()) not in shown
+    child.sendline(f"{ticks.index('cancer_history') + 1}, sensory_change")
+    asked, out = _interview(child, _no)
+    assert child.exitstatus == 0
+    assert asked == []  # the emergency is known at once: nothing left to ask
+    flat = _flat(out)
+    assert "Noted as yes: cancer_history, sensory_change" in flat
+    assert flat.index("Provisional level: EMERGENCY Now") < flat.index(EMERGENCY_ACTION)
+
+
+def test_checklist_asks_again_for_words_not_on_it_and_q_stops(spawn):
+    from redflag.core.interview import checklist
+
+    child = spawn(checklist=None)
+    child.expect(CHECKLIST)
+    child.sendline("3 99 numbness")
+    child.expect(CHECKLIST)
+    n = len(checklist(RULES))
+    assert _flat(child.before) == (
+        f"3 99 numbness Not on the list: 99 numbness. Type numbers from 1 to {n} separated "
+        "by spaces, or n for none. (numbers such as 2 5,"
+    )
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    rest = _flat(child.before)
+    child.close()
+    assert child.exitstatus == 130
+    assert rest.endswith("Interview stopped (you typed q): no result, nothing saved.")
+
+
+def test_an_unticked_symptom_is_still_asked_not_taken_as_no(spawn):
+    from redflag.core.interview import checklist
+
+    child = spawn(checklist=str(checklist(RULES).index("back_pain") + 1))  # back pain only
+    asked, _ = _interview(child, _no)
+    assert child.exitstatus == 0
+    assert "back_pain" not in asked
+    assert "bladder_dysfunction" in asked  # left unticked: unknown, so asked

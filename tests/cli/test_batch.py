@@ -61,7 +61,8 @@ def test_ndjson_gives_one_result_per_record_in_order_with_check_levels():
         assert o["level"] == full["level"]
         assert o["matched"] == [m["id"] for m in full["matched"]]
         assert o["could_escalate"] == [c["id"] for c in full["could_escalate"]]
-        assert set(o) == {"line", "id", "level", "matched", "could_escalate"}
+        assert set(o) == {"line", "id", "level", "worst_case", "matched", "could_escalate"}
+        assert o["worst_case"] == full["worst_case"]
 
 
 BAD_LINES = [
@@ -234,6 +235,7 @@ def test_csv_output_has_the_same_columns(tmp_path: Path):
     rows = list(csv.DictReader(io.StringIO(out_path.read_text())))
     expected = lines(batch(stdin=ndjson(GOOD)).stdout)
     assert [r["level"] for r in rows[:3]] == [e["level"] for e in expected]
+    assert [r["worst_case"] for r in rows[:3]] == [e["worst_case"] for e in expected]
     assert rows[0]["matched"] == " ".join(expected[0]["matched"])
     assert rows[3]["error_code"] == "bad-json"
     assert list(rows[0]) == [
@@ -242,6 +244,7 @@ def test_csv_output_has_the_same_columns(tmp_path: Path):
         "level",
         "matched",
         "could_escalate",
+        "worst_case",
         "error_code",
         "error_message",
     ]
@@ -313,7 +316,15 @@ def test_several_files_are_read_in_turn_and_named(tmp_path: Path):
         (2, "b.ndjson"),
     ]
     assert out[3]["error"]["code"] == "bad-json"
-    assert list(out[0]) == ["line", "file", "id", "level", "matched", "could_escalate"]
+    assert list(out[0]) == [
+        "line",
+        "file",
+        "id",
+        "level",
+        "matched",
+        "could_escalate",
+        "worst_case",
+    ]
 
 
 def test_crlf_lines_and_a_missing_final_newline_are_fine(tmp_path: Path):

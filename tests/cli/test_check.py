@@ -20,8 +20,8 @@ def run(*args, input=None, env=None):
     return runner.invoke(app, list(args), input=input, env=env)
 
 
-def test_mscc_words_give_emergency_with_nice_source():
-    result = run("check", "cancer_history", "back_pain", "limb_weakness")
+def test_mscc_words_give_emergency_with_nice_source_under_details():
+    result = run("check", "cancer_history", "back_pain", "limb_weakness", "--details")
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "EMERGENCY" in out
@@ -30,6 +30,15 @@ def test_mscc_words_give_emergency_with_nice_source():
     assert "Call 999 or go to A&E now" in out
     assert "decision support, not a diagnosis" in out
     assert "not signed off by a clinician" in out
+
+
+def test_default_output_is_compact_and_counts_the_sources():
+    short = run("check", "cancer_history", "back_pain", "limb_weakness").stdout
+    assert run("check", "cancer_history", "back_pain", "limb_weakness", "-v").stdout != short
+    assert "Call 999 or go to A&E now" in short
+    assert "NG234" not in short and "https://" not in short
+    assert "its 15 sources: run again with --details" in short
+    assert "decision support, not a diagnosis" in short
 
 
 def test_json_from_stdin_has_level_and_could_escalate():
@@ -158,7 +167,7 @@ def test_real_process_human_output_when_piped_has_no_colour():
     proc = _subprocess("check", "cancer_history", "back_pain", "limb_weakness")
     assert proc.returncode == 0
     assert "\x1b[" not in proc.stdout
-    assert "EMERGENCY" in proc.stdout and "mscc_neuro" in proc.stdout
+    assert "EMERGENCY" in proc.stdout and "possible spinal cord compression" in proc.stdout
 
 
 def test_real_process_errors_have_no_traceback():
@@ -168,3 +177,121 @@ def test_real_process_errors_have_no_traceback():
     proc = _subprocess("check", "back_pain", "--rules", "/nonexistent.toml")
     assert proc.returncode == 3
     assert "no such rule file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_every_bad_word_is_reported_in_one_run():
+    result = run("check", "back_pain", "fevr", "age=300", "limb_weakness=maybe")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "argument 2 ('fevr'): error[unknown-flag]: 'fevr' is not a flag of rule set "
+        "'redflag-spinal'\n"
+        "  hint: did you mean 'fever'?\n"
+        "argument 3 ('age=300'): error[bad-value]: 'age' must be a whole number from 0 to 120 "
+        "years, got 300\n"
+        "  hint: write a number such as 60, or null if not known\n"
+        "argument 4 ('limb_weakness=maybe'): error[bad-value]: 'limb_weakness' is a yes/no "
+        "flag, got 'maybe'\n"
+        "  hint: write limb_weakness (yes), limb_weakness=no, or limb_weakness=unknown\n"
+    )
+
+
+@pytest.mark.parametrize("word", ["answers.json", "data/answers", "records.ndjson"])
+def test_a_file_name_among_the_flags_suggests_reading_it_from_stdin(word):
+    result = run("check", word)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"argument 1 ({word!r}): error[usage]: {word!r} looks like a file, but check reads "
+        "flags as words\n"
+        f"  hint: to read one JSON record from a file: redflag check - < {word}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--debug", "check", "back_pain"],
+        ["check", "--debug", "back_pain"],
+        ["check", "back_pain", "--debug"],
+    ],
+)
+def test_debug_is_accepted_anywhere_on_the_line(argv, monkeypatch):
+    from redflag.cli.handler import State
+
+    monkeypatch.setattr(State, "debug", False)
+    result = run(*argv)
+    assert result.exit_code == 0, result.output
+    assert State.debug is True
+
+
+def test_real_process_accepts_debug_after_the_subcommand(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "redflag", "check", "back_pain", "--debug", "--nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "REDFLAG_CACHE_DIR": str(tmp_path)},
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("redflag check: error[usage]: no such option '--nope'")
+
+
+@pytest.mark.parametrize(
+    ("words", "level", "worst"),
+    [
+        (["back_pain", "age=35"], "routine", "emergency"),
+        (["cancer_history", "back_pain", "limb_weakness"], "emergency", "emergency"),
+    ],
+)
+def test_worst_case_is_the_same_in_check_json_batch_and_batch_full(words, level, worst):
+    from redflag.formats.records import record_from_words
+    from redflag.formats.rulefile import load_ruleset
+
+    record, _ = record_from_words(words, load_ruleset(None, cache_dir=None))
+    checked = json.loads(run("check", *words, "--json").stdout)
+    assert (checked["level"], checked["worst_case"]) == (level, worst)
+    line = json.dumps(record) + "\n"
+    short = json.loads(run("batch", input=line).stdout)
+    full = json.loads(run("batch", "--full", input=line).stdout)
+    assert (short["level"], short["worst_case"]) == (level, worst)
+    assert (full["level"], full["worst_case"]) == (level, worst)
+
+
+def test_fail_on_worst_acts_on_what_unanswered_questions_could_lead_to():
+    assert run("check", "back_pain", "--fail-on", "urgent").exit_code == 0
+    assert run("check", "back_pain", "--fail-on-worst", "urgent").exit_code == 1
+    bad = run("check", "back_pain", "--fail-on-worst", "high")
+    assert bad.exit_code == 2
+    assert "error[usage]: --fail-on-worst 'high' is not a level" in bad.stderr
+
+
+def test_details_print_every_source_url_whole_at_80_columns():
+    from redflag.formats.rulefile import load_ruleset
+
+    ruleset = load_ruleset(None, cache_dir=None)
+    words = ["cancer_history", "back_pain", "limb_weakness"]
+    out = run("check", *words, "--details", env={"COLUMNS": "80"}).stdout
+    lines = [line.strip() for line in out.splitlines()]
+    mscc = next(r.rule for r in ruleset.rules if r.rule.id == "mscc_neuro")
+    urls = {ruleset.sources[k].url for k in mscc.sources}
+    assert any(len(url) > 80 for url in urls)  # the case that used to be folded
+    for url in urls:
+        assert url in lines, url
+
+
+def test_source_urls_are_terminal_hyperlinks_on_a_terminal():
+    import io
+
+    from rich.console import Console
+
+    from redflag.cli.render import THEME, result_renderable
+    from redflag.core.evaluate import evaluate
+    from redflag.formats.rulefile import load_ruleset
+
+    ruleset = load_ruleset(None, cache_dir=None)
+    result = evaluate(ruleset, {"cancer_history": True, "limb_weakness": True})
+    buffer = io.StringIO()
+    term = Console(file=buffer, force_terminal=True, width=80, theme=THEME, color_system="standard")
+    term.print(result_renderable(result, ruleset, details=True), crop=False)
+    url = "https://www.nice.org.uk/guidance/ng234/chapter/Recommendations"
+    assert "\x1b]8;id=" in buffer.getvalue() and url in buffer.getvalue()

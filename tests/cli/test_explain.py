@@ -7,11 +7,19 @@ def test_explain_tree_shows_each_rule_and_each_part():
     result = run("explain", "back_pain", "fever")
     assert result.exit_code == 0
     out = result.stdout
-    assert out.startswith(" URGENT  1 of 33 rules fired\n")
+    undecided = out.split("EMERGENCY not ruled out (", 1)[1].split(" ", 1)[0]
+    assert out.startswith(
+        f" URGENT  1 of 33 rules fired; EMERGENCY not ruled out ({undecided} rules undecided)\n"
+    )
+    assert int(undecided) > 0
     assert "FIRED      URGENT  spinal_infection" in out
     assert "TRUE  back_pain and fever" in out
     assert "unknown    EMERGENCY  ces_bilateral" in out
     assert "UNKNOWN  bilateral_leg_symptoms" in out
+    # the last screen is the result as check shows it, worst case first
+    tail = out.split("Legend: ", 1)[1]
+    assert "EMERGENCY NOT RULED OUT" in tail and "So far:  URGENT " in tail
+    assert tail.rstrip().endswith("seek help sooner.")
 
 
 def test_explain_json_has_status_and_trace_for_every_rule():

@@ -81,6 +81,7 @@ def expected(line: str, n: int, ruleset: CompiledRuleSet) -> dict[str, object]:
         "line": n,
         "id": record_id,
         "level": ref.level.id,
+        "worst_case": ruleset.levels[ref.worst_rank].id,
         "matched": [o.rule.id for o in ref.matched],
         "could_escalate": [o.rule.id for o in ref.could_escalate],
     }
