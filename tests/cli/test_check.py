@@ -295,3 +295,12 @@ def test_source_urls_are_terminal_hyperlinks_on_a_terminal():
     term.print(result_renderable(result, ruleset, details=True), crop=False)
     url = "https://www.nice.org.uk/guidance/ng234/chapter/Recommendations"
     assert "\x1b]8;id=" in buffer.getvalue() and url in buffer.getvalue()
+
+
+def test_spread_to_the_bones_with_no_cancer_is_a_bad_value_not_a_silent_answer():
+    result = run("check", "bone_metastases", "cancer_history=no")
+    assert result.exit_code == 2
+    assert (
+        "error[bad-value]: 'bone_metastases' is yes, which implies 'cancer_history', "
+        "but 'cancer_history' is no" in result.stderr
+    )
