@@ -6,6 +6,8 @@ owns the vocabulary. Colour is never the only signal: the level word is always p
 
 from __future__ import annotations
 
+import dataclasses
+
 from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
@@ -76,6 +78,7 @@ def result_renderable(
     details); the notice. With `details`, every rule's rationale and sources and every
     open question.
     """
+    result, clinical = _patient_view(result, ruleset, details)
     questions = open_questions(ruleset, result)
     parts: list[RenderableType] = []
     if result.is_complete:
@@ -109,8 +112,59 @@ def result_renderable(
     elif result.matched:
         parts.append(_matched_titles(result, ruleset))
         parts.extend(_sources_line(result, more))
+    if clinical:
+        names = ", ".join(ruleset.flags[f].id for f in clinical[:4])
+        parts.append(
+            Text(
+                f"\nFindings only a clinician can give could still raise it ({names}"
+                + (", ..." if len(clinical) > 4 else "")
+                + f"): {DETAILS_HINT}.",
+                style="muted",
+            )
+        )
     parts.append(_footer(ruleset))
     return Group(*parts)
+
+
+def _patient_can_decide(outcome: RuleOutcome, result: Result, ruleset: CompiledRuleSet) -> bool:
+    """Can answers of the person alone make this could-escalate rule match? Yes to every
+    unanswered yes/no patient question, clinician findings left unknown; a numeric patient
+    question left open counts as able to (erring towards showing the rule)."""
+    from redflag.core.closures import truth_function
+    from redflag.core.implication import close, contradiction
+    from redflag.core.logic import Truth
+
+    mine = [f for f in outcome.missing if ruleset.flags[f].audience == "patient"]
+    if any(ruleset.flags[f].is_numeric for f in mine):
+        return True
+    record = {**result.record, **dict.fromkeys(mine, True)}
+    if contradiction(record, ruleset.implications) is not None:
+        return True  # cannot tell cheaply: show it
+    closed = close(record, ruleset.implications)
+    return truth_function(outcome.compiled.condition, ruleset)(closed) is Truth.TRUE
+
+
+def _patient_view(
+    result: Result, ruleset: CompiledRuleSet, details: bool
+) -> tuple[Result, tuple[str, ...]]:
+    """The result as a person at a terminal reads it, and the clinician-only open flags.
+
+    A could-escalate rule whose unanswered flags are all clinician findings (a heart rate,
+    a sensory level) cannot be decided by the person: its level is not the headline's
+    'not ruled out' (that would send everyone who answered 'no' throughout to A&E over an
+    examination they cannot do); it is named in one line instead, and shown in full with
+    --details and in the JSON result, which keep every could-escalate rule.
+    """
+    if details:
+        return result, ()
+    mine = tuple(o for o in result.could_escalate if _patient_can_decide(o, result, ruleset))
+    if len(mine) == len(result.could_escalate):
+        return result, ()
+    theirs = {f for o in result.could_escalate if o not in mine for f in o.missing}
+    clinical = tuple(
+        f for f in ruleset.flags if f in theirs and ruleset.flags[f].audience != "patient"
+    )
+    return dataclasses.replace(result, could_escalate=mine), clinical
 
 
 def print_result(

@@ -95,8 +95,9 @@ def test_mscc_interview_shows_emergency_and_its_action_before_it_ends(spawn):
     yes = {"cancer_history", "limb_weakness"}
     asked, out = _interview(child, lambda f: "y" if f in yes else _no(f))
     assert child.exitstatus == 0
-    assert asked[:2] == ["back_pain", "cancer_history"]
-    assert asked[-1] == "limb_weakness"  # the emergency ends the interview at once
+    assert asked[0] == "back_pain"
+    assert yes <= set(asked)
+    assert asked[-1] in yes  # the emergency ends the interview at once
     assert len(asked) < 15
     flat = _flat(out)
     found = flat.index("Provisional level: EMERGENCY Now")
