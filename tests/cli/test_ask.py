@@ -21,7 +21,7 @@ QUESTIONS = {" ".join(f.question.split()): f.id for f in RULES.flags.values()}
 PROMPT = r"\) > "
 CHECKLIST = r"or n for none; q quit\) > "
 STOPPED = "Interview stopped: no result, nothing saved."
-NO_CHANGE = "No further answer can change this result."
+NO_CHANGE = "No further answer"  # "... can change this result", or "... of yours ..."
 EMERGENCY_ACTION = " ".join(RULES.levels[0].action.split())
 
 
@@ -141,7 +141,7 @@ def test_no_symptoms_stops_early_with_routine(spawn):
     assert NO_CHANGE in flat
     assert "ROUTINE Self-care; review if not improving" in flat
     assert "No rule matched the answers given." in flat
-    assert "Question 1 (at most 42 more)" in flat  # spa_criteria_count never matters (masked)
+    assert "Question 1 (at most " in flat
 
 
 def test_back_undoes_an_answer_and_dont_know_is_saved_as_null(spawn, tmp_path):
@@ -281,7 +281,9 @@ def test_runner_refuses_without_tty_check():
 
 
 def test_piped_answers_reach_routine():
-    result = runner.invoke(app, ["ask", "--no-tty-check"], input="n\n" * 21)
+    result = runner.invoke(
+        app, ["ask", "--no-tty-check"], input="n\n30\n" * 80
+    )  # "30" is refused by yes/no questions, "n" by numbers
     assert result.exit_code == 0, result.output
     assert NO_CHANGE in result.stdout
     assert "No rule matched the answers given." in result.stdout
@@ -290,7 +292,7 @@ def test_piped_answers_reach_routine():
 
 def test_json_goes_alone_to_stdout_and_equals_check_for_the_saved_answers(tmp_path):
     saved = tmp_path / "a.json"
-    answers = "n\ny\ny\nn\nn\nd\n" + "n\n" * 40
+    answers = "n\ny\ny\nn\nn\nd\n" + "n\n30\n" * 80
     result = runner.invoke(
         app, ["ask", "--no-tty-check", "--json", "--save", str(saved)], input=answers
     )
