@@ -16,7 +16,7 @@ from redflag.cli import app
 from redflag.core.interview import plan
 from redflag.formats.rulefile import load_ruleset
 
-RULES = load_ruleset(None, cache_dir=None)
+RULES = load_ruleset(None)
 QUESTIONS = {" ".join(f.question.split()): f.id for f in RULES.flags.values()}
 PROMPT = r"\) > "
 STOPPED = "Interview stopped: no result, nothing saved."
@@ -35,7 +35,6 @@ def spawn(tmp_path):
     def start(*args: str) -> pexpect.spawn:
         env = {
             **os.environ,
-            "REDFLAG_CACHE_DIR": str(tmp_path / "cache"),
             "NO_COLOR": "1",
             "TERM": "dumb",  # plain text, 80 columns
             "COLUMNS": "80",
@@ -252,7 +251,6 @@ def test_refuses_a_stdin_that_is_not_a_terminal(tmp_path):
         input="y\n",
         capture_output=True,
         text=True,
-        env={**os.environ, "REDFLAG_CACHE_DIR": str(tmp_path)},
         check=False,
     )
     assert proc.returncode == 2

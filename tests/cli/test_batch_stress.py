@@ -23,7 +23,7 @@ from redflag.formats.records import record_from_json
 from redflag.formats.rulefile import load_ruleset
 from tests.cli.test_hostile_records import CATALOGUE, entry_bytes
 
-RULESET = load_ruleset(None, cache_dir=None)
+RULESET = load_ruleset(None)
 GOOD = b'{"id": "good", "cancer_history": true, "limb_weakness": true}'
 
 

@@ -211,3 +211,59 @@ def test_a_line_nested_too_deeply_is_an_error_line_between_good_ones():
     out = result.stdout.decode().splitlines()
     assert len(out) == 3 and '"code":"bad-json"' in out[1] and '"level"' in out[2]
     assert "nested too deeply" in out[1]
+
+
+def _run_home(home: Path, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k != "XDG_CACHE_HOME"}
+    return subprocess.run(
+        [sys.executable, "-m", "redflag", *argv],
+        capture_output=True,
+        text=True,
+        env={**clean, "HOME": str(home), "NO_COLOR": "1", **env},
+        check=False,
+        timeout=60,
+    )
+
+
+def test_nothing_in_a_cache_directory_can_change_a_result(tmp_path):
+    # issue 13: an edited load cache once turned an emergency into 'soon', "approved"
+    import dataclasses
+    import hashlib
+    import json
+
+    from redflag import __version__
+    from redflag.formats import rulefile
+
+    data = rulefile.bundled_rules_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    doc = dataclasses.asdict(rulefile._parse(data, "x")[0])
+    doc["ruleset"]["status"] = "approved"
+    for rule in doc["rules"]:
+        rule["level"] = "soon"
+    forged = {"format": 1, "sha256": sha, "ruleset": doc}
+    for cache in (tmp_path / ".cache" / "redflag", tmp_path / "xdg" / "redflag"):
+        cache.mkdir(parents=True)
+        (cache / f"{sha}-{__version__}.json").write_text(json.dumps(forged))
+        os.mkfifo(cache / "fifo")  # a FIFO once hung `check`
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    for env in ({}, {"XDG_CACHE_HOME": str(tmp_path / "xdg")}, {"XDG_CACHE_HOME": "rel"}):
+        proc = _run_home(tmp_path, "check", "--json", "cancer_history", "limb_weakness", **env)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["level"] == "emergency"
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_check_writes_no_file_anywhere(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "redflag", "check", "back_pain"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "HOME": "", "XDG_CACHE_HOME": "rel", "PYTHONDONTWRITEBYTECODE": "1"},
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert list(tmp_path.rglob("*")) == [home]
