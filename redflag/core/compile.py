@@ -192,6 +192,9 @@ def _check_levels(doc: RuleSet, out: _Collector) -> None:
         )
 
 
+MAX_EXACT = 2**53 - 1  # the largest bound: every whole number up to it is exact as a float
+
+
 def _check_flags(doc: RuleSet, out: _Collector) -> None:
     for flag in doc.flags:
         path: tuple[PathPart, ...] = ("flags", flag.id)
@@ -221,6 +224,15 @@ def _check_flags(doc: RuleSet, out: _Collector) -> None:
                 f"flag '{flag.id}' has min {flag.min:g} and max {flag.max:g}",
                 (*path, "min"),
                 "min and max must be finite numbers with min <= max",
+            )
+        elif max(-flag.min, flag.max) > MAX_EXACT:
+            # issue 13: past 2^53 a float cannot hold every whole number, and `check` (exact)
+            # and `batch` (floats) would disagree on the values near a bound
+            out.add(
+                "bad-bounds",
+                f"flag '{flag.id}' has a bound beyond +-{MAX_EXACT} (2^53 - 1)",
+                (*path, "min" if -flag.min > MAX_EXACT else "max"),
+                "numbers that large are not exact; keep min and max within +-9007199254740991",
             )
         if flag.type == "int" and not (flag.min.is_integer() and flag.max.is_integer()):
             out.add(

@@ -25,6 +25,7 @@ from redflag.formats.records import (
     TRUE_WORDS,
     UNKNOWN_WORDS,
     Flaw,
+    json_int,
     may_hold_surrogates,
     pair_flaw,
 )
@@ -179,6 +180,7 @@ def json_array_chunks(
             text,
             object_pairs_hook=lambda pairs: _Flawed.of(pairs, in_text),
             parse_constant=_no_constant,
+            parse_int=json_int,
         )
     except json.JSONDecodeError as err:
         raise BadJSONError(

@@ -88,6 +88,12 @@ def _toml_cases(text: str, source: str, ruleset: CompiledRuleSet) -> list[Case]:
         raise CaseFileError(
             f"not valid TOML: {err}", location=Location(source), hint="fix the TOML syntax"
         ) from None
+    except ValueError:  # tomllib's int() past 4,300 digits (issue 13)
+        raise CaseFileError(
+            "not valid TOML for a case file: a number is too long (over 4,300 digits)",
+            location=Location(source),
+            hint="write a number such as 67",
+        ) from None
     except RecursionError:
         raise CaseFileError(
             "not valid TOML for a case file: arrays or tables nested too deeply",

@@ -156,6 +156,13 @@ def _parse(data: bytes, source: str) -> tuple[RuleSet, str]:
             "toml", f"not valid TOML: {message}", location, "see https://toml.io for the syntax"
         )
         raise RuleFileError([diag], source=source) from None
+    except ValueError:  # tomllib's int() past 4,300 digits (issue 13)
+        raise _fail(
+            source,
+            "toml",
+            "not valid TOML for a rule file: a number is too long (over 4,300 digits)",
+            "a bound is a number such as 120",
+        ) from None
     except RecursionError:
         raise _fail(
             source,

@@ -267,3 +267,71 @@ def test_check_writes_no_file_anywhere(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert list(tmp_path.rglob("*")) == [home]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_check_and_batch_agree_on_numbers_near_2_53(tmp_path, jobs):
+    import json
+
+    rules = tmp_path / "big.toml"
+    text = (DATA / "good_mini.toml").read_text()
+    rules.write_text(text.replace("max = 120", "max = 9007199254740991"))
+    ages = ["9007199254740991", "9007199254740992", "9007199254740993", "9007199254740991.0"]
+    lines = [f'{{"back_pain": true, "limb_weakness": true, "age": {a}}}' for a in ages]
+    batch = runner.invoke(
+        app, ["batch", "--rules", str(rules), "--jobs", jobs], input="\n".join(lines) + "\n"
+    )
+    got = [json.loads(line) for line in batch.stdout.splitlines()]
+    for line, out in zip(lines, got, strict=True):
+        alone = runner.invoke(app, ["check", "-", "--json", "--rules", str(rules)], input=line)
+        if alone.exit_code == 0:
+            assert out.get("level") == json.loads(alone.stdout)["level"], line
+        else:
+            assert out["error"]["code"] == "bad-value", line
+    assert [("error" in out) for out in got] == [False, True, True, False]
+
+
+BIG = "1" + "0" * 4400  # past Python's 4,300-digit int() limit: once exit 70 everywhere
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "argv", "code", "message"),
+    [
+        (
+            "rules.toml",
+            (DATA / "good_mini.toml").read_text().replace("max = 120", f"max = {BIG}"),
+            ["rules", "validate"],
+            3,
+            "error[toml]: not valid TOML for a rule file: a number is too long",
+        ),
+        (
+            "rules.toml",
+            (DATA / "good_mini.toml").read_text().replace("max = 120", f"max = {BIG}"),
+            ["check", "back_pain", "--rules"],
+            3,
+            "error[toml]: not valid TOML for a rule file: a number is too long",
+        ),
+        (
+            "cases.toml",
+            f'[[case]]\nname = "x"\nexpect = "routine"\nrecord = {{age = {BIG}}}\n',
+            ["test"],
+            2,
+            "error[bad-case-file]: not valid TOML for a case file: a number is too long",
+        ),
+        (
+            "cases.ndjson",
+            f'{{"name": "x", "expect": "routine", "record": {{"age": {BIG}}}}}\n',
+            ["test"],
+            2,
+            "error[bad-case-file]: a number of 4,401 digits is too long",
+        ),
+    ],
+)
+def test_an_integer_past_4300_digits_in_a_file_is_an_error(
+    tmp_path, name, text, argv, code, message
+):
+    path = tmp_path / name
+    path.write_text(text)
+    result = runner.invoke(app, [*argv, str(path)])
+    assert result.exit_code == code, result.output
+    assert message in result.stderr
