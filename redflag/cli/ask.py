@@ -95,13 +95,11 @@ def ask(
     if save is not None:
         _check_writable(save)
 
-    from rich.console import Console
+    from redflag.cli.render import THEME, SafeConsole, console
 
-    from redflag.cli.render import THEME, console
-
-    # With --json, stdout carries the JSON only. No markup: rule-file text and typed answers
-    # are shown as they are ("[x]" is not a style).
-    talk = Console(theme=THEME, stderr=as_json, highlight=False, markup=False)
+    # With --json, stdout carries the JSON only. A SafeConsole: rule-file text and typed
+    # answers are shown as they are ("[x]" is not a style, an escape is not obeyed).
+    talk = SafeConsole(theme=THEME, stderr=as_json)
     interview = _Interview(ruleset, talk, ask_all=ask_all)
     try:
         final = interview.run()

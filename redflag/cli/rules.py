@@ -66,13 +66,16 @@ def show(path: PathArgument = None) -> None:
         redflag rules show
     """
     from rich.table import Table
+    from rich.text import Text
 
     from redflag.cli.render import console, level_badge
 
     ruleset = load(path)
     out = console()
     meta = ruleset.meta
-    out.print(f"[label]{meta.name}[/] ({meta.id} {meta.version}, status: {meta.status})")
+    out.print(
+        Text.assemble((meta.name, "label"), f" ({meta.id} {meta.version}, status: {meta.status})")
+    )
     levels = Table(title="Levels", title_justify="left")
     for column in ("level", "timeframe", "action"):
         levels.add_column(column)

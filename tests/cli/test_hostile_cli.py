@@ -335,3 +335,88 @@ def test_an_integer_past_4300_digits_in_a_file_is_an_error(
     result = runner.invoke(app, [*argv, str(path)])
     assert result.exit_code == code, result.output
     assert message in result.stderr
+
+
+def _hostile_rules(tmp_path: Path) -> Path:
+    """good_mini.toml with escape sequences, a bidi override and rich markup in its text."""
+    text = (DATA / "good_mini.toml").read_text()
+    evil = r"\u001b]0;pwned\u0007\u001b[2J \u202eevil \u009b"
+    text = text.replace(
+        'title = "Rule one"', f'title = "Rule [/] [link=https://x.example]l[/link] {evil}"'
+    )
+    text = text.replace('question = "Back pain?"', f'question = "Back [/bold] pain? {evil}"')
+    text = text.replace('name = "Mini"', 'name = "Mini [/bold] [red on red]hidden[/]"')
+    text = text.replace('timeframe = "Now"', f'timeframe = "Now [/] {evil}"')
+    text = text.replace('action = "Call 999"', f'action = "Call 999 [see note] {evil}"')
+    path = tmp_path / "hostile.toml"
+    path.write_text(text)
+    return path
+
+
+RECORD = ["back_pain", "limb_weakness", "age=60"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["rules", "show"],
+        ["rules", "validate"],
+        ["rules", "analyze"],
+        ["check", *RECORD, "--rules"],
+        ["check", "age=60", "--rules"],
+        ["explain", *RECORD, "--rules"],
+        ["diff", str(DATA / "good_mini.toml")],
+    ],
+    ids=lambda argv: " ".join(a for a in argv if "/" not in a),
+)
+def test_rule_text_is_shown_never_obeyed(tmp_path, argv):
+    # issue 13: escapes set the window title and cleared the screen; `[/]` made rules show
+    # exit 70; `[see note]` vanished; `[link=...]` made a hyperlink
+    result = runner.invoke(app, [*argv, str(_hostile_rules(tmp_path))])
+    assert result.exit_code in (0, 1), result.output
+    out = result.stdout + result.stderr
+    for hidden in ("\x1b", "\u202e", "\x9b", "\x07"):
+        assert hidden not in out
+    if argv[0] in ("check", "explain") or argv[:2] == ["rules", "show"]:
+        assert "<U+202E>evil" in out and "\u241b[2J" in out
+    if argv[:2] == ["rules", "show"]:
+        assert "Mini [/bold] [red on red]hidden[/]" in out and "[link=https://x.example]" in out
+    if argv[0] == "check" and "back_pain" in argv:
+        assert "[see note]" in out and "Now [/]" in out
+
+
+def test_case_names_and_csv_headers_are_shown_never_obeyed(tmp_path):
+    cases = tmp_path / "cases.toml"
+    cases.write_text(
+        '[[case]]\nname = "evil \\u001b[2J \\u202e"\nexpect = "emergency"\nrecord = {}\n'
+    )
+    result = runner.invoke(app, ["test", str(cases)])
+    assert result.exit_code == 1
+    assert "evil \u241b[2J <U+202E>" in result.stdout and "\x1b" not in result.stdout
+    result = runner.invoke(app, ["batch", "--format", "csv"], input="id,x\x1b[2J\n1,yes\n")
+    assert "column 'x\u241b[2J' is not a flag" in result.stderr and "\x1b" not in result.stderr
+
+
+def test_record_keys_reach_stderr_made_visible():
+    record = '{"x\\u001b]0;pwned\\u0007\\u001b[2J\\n  hint: forged": true}'
+    result = runner.invoke(app, ["check", "-"], input=record)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        "<stdin>: error[unknown-flag]: 'x\u241b]0;pwned\u2407\u241b[2J\u240a  hint: forged' is "
+        "not a flag of rule set 'redflag-spinal'"
+    )
+
+
+def test_visible_shows_every_control_character_and_leaves_text_alone():
+    from redflag.errors import visible
+
+    assert (
+        visible("Back pain, 67 \u00e9\u00e8 \u2013 ok [x]")
+        == "Back pain, 67 \u00e9\u00e8 \u2013 ok [x]"
+    )
+    assert visible("a\x1b[2J\x00\x7f") == "a\u241b[2J\u2400\u2421"
+    assert visible("\u202e\u2066\u200b\x9b\ud800\u2028") == (
+        "<U+202E><U+2066><U+200B><U+009B><U+D800><U+2028>"
+    )
+    assert visible("a\nb\tc") == "a\u240ab\tc" and visible("a\nb", newlines=True) == "a\nb"
+    assert visible(visible("\x1b\u202e")) == visible("\x1b\u202e")
