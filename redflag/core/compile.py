@@ -180,6 +180,17 @@ def _check_ids(doc: RuleSet, out: _Collector) -> None:
                 ("sources", src.key),
                 "use letters, digits, '-', '_' or '.'",
             )
+        scheme = _URL_SCHEME.match(src.url.strip().lower())
+        if scheme and scheme.group(1) not in ("http", "https"):
+            # issue 13: url = "javascript:..." became a live link in the review document
+            out.add(
+                "url-scheme",
+                f"source '{src.key}' has a '{scheme.group(1)}:' URL; only http and https "
+                "URLs become links in `rules doc`",
+                ("sources", src.key, "url"),
+                "give an https:// address, or a relative path to a local file",
+                severity="warning",
+            )
 
 
 def _check_levels(doc: RuleSet, out: _Collector) -> None:
@@ -193,6 +204,9 @@ def _check_levels(doc: RuleSet, out: _Collector) -> None:
 
 
 MAX_EXACT = 2**53 - 1  # the largest bound: every whole number up to it is exact as a float
+
+
+_URL_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
 
 
 def _check_flags(doc: RuleSet, out: _Collector) -> None:

@@ -1,5 +1,6 @@
 """Hostile command lines: each gets its documented exit code and a message, never a traceback."""
 
+import json
 import os
 import subprocess
 import sys
@@ -420,3 +421,47 @@ def test_visible_shows_every_control_character_and_leaves_text_alone():
     )
     assert visible("a\nb\tc") == "a\u240ab\tc" and visible("a\nb", newlines=True) == "a\nb"
     assert visible(visible("\x1b\u202e")) == visible("\x1b\u202e")
+
+
+def test_csv_output_neutralises_spreadsheet_formulas():
+    # issue 13 (OWASP "CSV Injection"): text cells starting = + - @ tab or CR get a leading '
+    import csv
+    import io
+
+    ids = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "\tx", "ok"]
+    lines = [json.dumps({"id": i, "back_pain": True}) for i in ids]
+    lines += ['{"id": -2}', '{"id": "=1", "bogus": 1}']
+    result = runner.invoke(
+        app, ["batch", "--format-out", "csv", "--jobs", "1"], input="\n".join(lines) + "\n"
+    )
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["id"] for r in rows] == [*("'" + i for i in ids[:-1]), "ok", "-2", "'=1"]
+    assert rows[-1]["error_code"] == "unknown-flag"
+
+
+def _doc_rules(tmp_path: Path) -> Path:
+    text = (DATA / "good_mini.toml").read_text()
+    text = text.replace('url = "https://example.org"', 'url = "javascript:alert(document.domain)"')
+    text = text.replace('action = "Call 999"', 'action = """Call\n| 999 ~~now~~"""')
+    path = tmp_path / "doc.toml"
+    path.write_text(text)
+    return path
+
+
+def test_rules_doc_links_only_web_addresses_and_validate_warns(tmp_path):
+    path = _doc_rules(tmp_path)
+    page = runner.invoke(app, ["rules", "doc", "--format", "html", str(path)])
+    assert page.exit_code == 0, page.output
+    assert "href" not in page.stdout
+    assert "<code>javascript:alert(document.domain)</code>" in page.stdout
+    validate = runner.invoke(app, ["rules", "validate", str(path)])
+    assert validate.exit_code == 0
+    assert "warning[url-scheme]: source 'S1' has a 'javascript:' URL" in validate.stderr
+
+
+def test_rules_doc_markdown_keeps_tables_whole_and_escapes_strikethrough(tmp_path):
+    page = runner.invoke(app, ["rules", "doc", str(_doc_rules(tmp_path))])
+    assert page.exit_code == 0, page.output
+    row = next(line for line in page.stdout.splitlines() if line.startswith("| `emergency`"))
+    assert row == "| `emergency` | Emergency | Now | Call \\| 999 \\~\\~now\\~\\~ |"
+    assert "javascript:" not in page.stdout.replace("`javascript:alert(document.domain)`", "")
