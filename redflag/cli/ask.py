@@ -16,7 +16,7 @@ import typer
 
 from redflag.cli.common import FailOnOption, JsonOption, RulesOption, fail_on_rank, load
 from redflag.cli.handler import EXIT_INTERRUPTED, guarded
-from redflag.errors import BadValueError, UsageError
+from redflag.errors import BadValueError, OutputError, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -324,8 +324,8 @@ def _save(path: Path, interview: _Interview) -> None:
     data = answers_record(interview.ruleset, interview.record, frozenset(interview.dont_know))
     try:
         path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    except OSError as err:
-        raise UsageError(
+    except OSError as err:  # a full disk is the output failing (74), as for every command
+        raise OutputError(
             f"--save {path}: cannot write the answers: {err.strerror}",
             hint="the result above is complete; run the interview again with another --save path",
         ) from None

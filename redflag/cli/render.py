@@ -67,6 +67,12 @@ class SafeConsole(Console):
             else:
                 yield Segment(visible(text, newlines=True), segment.style, segment.control)
 
+    def on_broken_pipe(self) -> None:
+        """A reader that went away ends the command quietly through `guarded`, as for JSON
+        output (rich's own default exits 1: `redflag test | true` seemed to fail; issue 13)."""
+        self.quiet = True
+        raise BrokenPipeError
+
 
 def console(stderr: bool = False) -> Console:
     """A console with the theme; rich drops colour when piped and honours NO_COLOR."""

@@ -147,7 +147,9 @@ def doc(
     render = render_html if fmt is DocFormat.html else render_markdown
     text = render(ruleset, all_cases if cases else None)
     if output is None:
-        sys.stdout.write(text)
+        from redflag.cli.output import write_utf8
+
+        write_utf8(text)
     else:
         with writing(output):
             output.write_text(text, encoding="utf-8")

@@ -390,3 +390,13 @@ def test_typed_brackets_are_shown_as_typed_not_as_styles():
         "'age' must be a whole number from 0 to 120 years, got \"[bold]x[/]\". "
         "Type a number from 0 to 120 years, or d if you don't know." in _flat(result.stdout)
     )
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_save_into_a_full_disk_exits_74():
+    # issue 13: a full disk is the output failing (74), not bad input (2)
+    result = runner.invoke(
+        app, ["ask", "--no-tty-check", "--save", "/dev/full"], input="y\nn\n" + "y\n" * 40
+    )
+    assert result.exit_code == 74, result.output
+    assert "error[cannot-write]: --save /dev/full: cannot write the answers" in result.stderr

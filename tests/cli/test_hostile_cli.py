@@ -465,3 +465,123 @@ def test_rules_doc_markdown_keeps_tables_whole_and_escapes_strikethrough(tmp_pat
     row = next(line for line in page.stdout.splitlines() if line.startswith("| `emergency`"))
     assert row == "| `emergency` | Emergency | Now | Call \\| 999 \\~\\~now\\~\\~ |"
     assert "javascript:" not in page.stdout.replace("`javascript:alert(document.domain)`", "")
+
+
+def _shell(command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m redflag ...` under a real shell, for closed and redirected descriptors."""
+    return subprocess.run(
+        ["sh", "-c", f"cd {ROOT} && exec {sys.executable} -m redflag {command}"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=False,
+        timeout=120,
+    )
+
+
+ROOT = DATA.parent.parent
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "check back_pain",
+        "check back_pain --json",
+        "explain back_pain",
+        "rules show",
+        "rules analyze",  # once exit 0 with its report lost
+        "rules doc",
+        "test tests/data/cases/basic.toml",
+        "diff tests/data/good_mini.toml tests/data/good_mini.toml",
+        "--version",
+        "--help",
+        "batch tests/data/cases/basic.ndjson",
+    ],
+)
+def test_a_closed_stdout_exits_74_saying_so(command):
+    # issue 13: `>&-` was exit 70 (Python's sys.stdout is None)
+    proc = _shell(f"{command} >&-")
+    assert proc.returncode == 74, proc.stderr
+    assert "error[cannot-write]: cannot write the output: standard output is closed" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "command", ["check -", "explain -", "batch", "batch -j1", "ask --no-tty-check"]
+)
+def test_a_closed_stdin_exits_2_saying_so(command):
+    proc = _shell(f"{command} <&-")
+    assert proc.returncode == 2, proc.stderr
+    assert "error[bad-input]: standard input is closed" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_batch_with_output_file_needs_no_stdout(tmp_path):
+    out, records = tmp_path / "out.ndjson", tmp_path / "in.ndjson"
+    records.write_text('{"back_pain": true}\n')
+    proc = _shell(f"batch -o {out} {records} >&-")
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_text().count("\n") >= 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["test", "tests/data/cases/basic.toml"],  # once exit 1: "a failing case"
+        ["rules", "show"],
+        ["check", "back_pain"],
+        ["check", "back_pain", "--json"],
+        ["rules", "doc"],
+    ],
+)
+def test_a_reader_that_goes_away_ends_the_command_quietly(argv):
+    with subprocess.Popen(
+        [sys.executable, "-m", "redflag", *argv],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # no reader: the first write gets EPIPE
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) == 0, err
+    assert err == ""
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("command", ["--version", "--help", "check --help", "rules show --help"])
+def test_help_and_version_into_a_full_disk_exit_74(command):
+    proc = _shell(f"{command} > /dev/full")
+    assert proc.returncode == 74, proc.stderr
+    assert proc.stderr.startswith("error[cannot-write]: cannot write the output: No space left")
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"PYTHONIOENCODING": "ascii"}, {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}],
+    ids=["ascii", "C locale"],
+)
+def test_a_non_utf8_terminal_gets_escapes_and_documents_stay_utf8(env):
+    # issue 13: non-ASCII rule text with a non-UTF-8 stdout was exit 70
+    env = {k: v for k, v in {**os.environ, **env}.items() if k != "PYTHONIOENCODING" or k in env}
+    for command in ("check cancer_history limb_weakness", "rules show", "explain back_pain"):
+        proc = _shell(command, **env)
+        assert proc.returncode == 0, (command, proc.stderr)
+    doc = subprocess.run(
+        [sys.executable, "-m", "redflag", "rules", "doc"],
+        cwd=ROOT,
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert doc.returncode == 0
+    doc.stdout.decode("utf-8")  # UTF-8 bytes, whatever the locale
+    got = subprocess.run(
+        [sys.executable, "-m", "redflag", "check", "--json", "cancer_history"],
+        cwd=ROOT,
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert got.returncode == 0
+    assert json.loads(got.stdout.decode("utf-8"))["level"]
