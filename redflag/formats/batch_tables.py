@@ -81,6 +81,8 @@ def csv_chunks(
                     name: _cell(name, cell, ruleset, where)
                     for name, cell in zip(names, cells, strict=True)
                 }
+                if raw.get("id", "") is None:  # an empty id cell: no id, as documented
+                    del raw["id"]
             except InputError as err:
                 rows.add_error(line, err, _csv_id(names, cells))
                 continue

@@ -76,6 +76,9 @@ class _Signatures:
     def group(self, result: ChunkResult) -> tuple[list[int], list[bytes], list[int]]:
         """Per record the index of its signature; each signature's key and one record."""
         bits = np.concatenate([result.matched, result.could_escalate])
+        if not len(bits):  # a rule set with no rules: one signature, or no row (issue 13)
+            n = bits.shape[1]
+            return [0] * n, [b""] if n else [], [0] if n else []
         packed = np.ascontiguousarray(np.packbits(bits, axis=0).T)
         keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
         unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)

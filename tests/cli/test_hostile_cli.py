@@ -585,3 +585,50 @@ def test_a_non_utf8_terminal_gets_escapes_and_documents_stay_utf8(env):
     )
     assert got.returncode == 0
     assert json.loads(got.stdout.decode("utf-8"))["level"]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("out", ["ndjson", "csv"])
+def test_a_rule_set_with_no_rules_still_answers_every_record(tmp_path, jobs, out):
+    # issue 13: with rules = [] the CSV output held only its header
+    text = (DATA / "good_mini.toml").read_text()
+    path = tmp_path / "zero.toml"
+    path.write_text("rules = []\n" + text[: text.index("[[rules]]")])
+    records = '{"age": 5, "id": "a"}\n{"age": 7}\n{"bogus": 1}\n'
+    argv = ["batch", "--rules", str(path), "--jobs", jobs, "--format-out", out]
+    result = runner.invoke(app, argv, input=records)
+    assert result.exit_code == 2, result.output
+    lines = result.stdout.splitlines()
+    if out == "csv":
+        assert lines[1:] == [
+            "1,a,routine,,,,",
+            "2,,routine,,,,",
+            "3,,,,,unknown-flag,'bogus' is not a flag of rule set 'mini'",
+        ]
+    else:
+        assert [json.loads(line).get("level") for line in lines] == ["routine", "routine", None]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_rule_set_with_no_yes_no_flag_runs_in_batch(tmp_path, jobs):
+    # issue 13: exit 70 with -j1; a raw traceback and 'worker-lost' with -j2
+    path = tmp_path / "nobool.toml"
+    text = (DATA / "good_mini.toml").read_text()
+    text = text.replace('[flags.back_pain]\ntype = "bool"\nquestion = "Back pain?"\n', "")
+    text = text.replace('[flags.limb_weakness]\ntype = "bool"\nquestion = "Weak limbs?"\n', "")
+    path.write_text(text.replace("back_pain and limb_weakness and age >= 50", "age >= 50"))
+    records = '{"age": 55}\n{"age": 7, "id": "x"}\n{"age": 7.5}\n'
+    result = runner.invoke(app, ["batch", "--rules", str(path), "--jobs", jobs], input=records)
+    assert result.exit_code == 2, result.output
+    got = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [g.get("level") for g in got] == ["emergency", "routine", None]
+    assert got[1]["id"] == "x" and got[2]["error"]["code"] == "bad-value"
+
+
+def test_an_empty_csv_id_cell_is_no_id():
+    # issue 13: an empty id cell made the row a bad record, though empty cells are unknown
+    result = runner.invoke(
+        app, ["batch", "--format", "csv"], input="id,back_pain\n,yes\n  ,no\n2,no\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == [None, None, "2"]
