@@ -7,7 +7,6 @@ a path in the document (and an offset inside a string) into file:line:col.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -18,6 +17,7 @@ from redflag.core.expr.check import ExprType
 from redflag.core.expr.nodes import FUNCTIONS, KEYWORDS
 from redflag.core.expr.walk import flags_used, names_under_not
 from redflag.core.model import Flag, Level, Rule, RuleSet, RuleSetMeta, Source
+from redflag.core.suggest import Suggester, closest
 from redflag.errors import ConditionError, Diagnostic, Location, RuleFileError
 
 PathPart = str | int
@@ -74,6 +74,7 @@ class CompiledRuleSet:
 class _Collector:
     def __init__(self, locate: Locator) -> None:
         self.locate = locate
+        self._flag_hints: Suggester | None = None
         self.diagnostics: list[Diagnostic] = []
 
     def add(
@@ -91,10 +92,16 @@ class _Collector:
             Diagnostic(code, message, self.locate(path, offset, length), hint, severity)
         )
 
+    def flag_hint(self, flag_types: Mapping[str, ExprType]) -> Callable[[str], str | None]:
+        """Did-you-mean for unknown flags, one budget for the whole file (issue 13)."""
+        if self._flag_hints is None:
+            self._flag_hints = Suggester(flag_types)
+        return self._flag_hints.closest
+
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f"did you mean '{close[0]}'? " if close else ""
+    close = closest(word, choices)
+    return f"did you mean '{close}'? " if close else ""
 
 
 def compile_ruleset(
@@ -314,7 +321,7 @@ def _compile_condition(
     except ConditionError as err:
         _add_condition_error(rule, where, err, out)
         return None
-    problems = check_condition(node, flag_types)
+    problems = check_condition(node, flag_types, out.flag_hint(flag_types))
     for problem in problems:
         _add_condition_error(rule, where, problem, out)
     for name in names_under_not(node):

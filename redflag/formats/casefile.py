@@ -6,7 +6,6 @@ records are checked against the rule set exactly as `check` checks them.
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -16,6 +15,7 @@ from typing import Any
 from redflag.core.casework import Case
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.record import validate_record
+from redflag.core.suggest import closest
 from redflag.errors import CaseFileError, InputError, Location
 from redflag.formats.records import parse_json_object
 
@@ -144,11 +144,11 @@ def _ndjson_cases(text: str, source: str, ruleset: CompiledRuleSet) -> list[Case
 def _case(raw: Mapping[str, Any], where: Location, ruleset: CompiledRuleSet, label: str) -> Case:
     for key in raw:
         if key not in _KEYS:
-            close = difflib.get_close_matches(key, _KEYS, n=1)
+            close = closest(key, _KEYS)
             raise CaseFileError(
                 f"{label}: unknown key '{key}'",
                 location=where,
-                hint=(f"did you mean '{close[0]}'? " if close else "")
+                hint=(f"did you mean '{close}'? " if close else "")
                 + "A case has: "
                 + ", ".join(_KEYS),
             )
@@ -216,5 +216,5 @@ def _rule_ids(
 
 
 def _suggest(word: str, choices: list[str], otherwise: str) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f"did you mean '{close[0]}'?" if close else otherwise
+    close = closest(word, choices)
+    return f"did you mean '{close}'?" if close else otherwise

@@ -271,9 +271,8 @@ def _describe_path(path: list[PathPart], raw: Mapping[str, Any]) -> str:
 
 
 def _allowed_keys_hint(key: str, parent: list[PathPart]) -> str:
-    import difflib
-
     from redflag.core import model
+    from redflag.core.suggest import closest
 
     by_table: dict[str, type] = {
         "ruleset": model.RuleSetMeta,
@@ -287,8 +286,8 @@ def _allowed_keys_hint(key: str, parent: list[PathPart]) -> str:
         return "remove it"
     hidden = set(_KEYED_TABLES.values()) if parent and parent[0] in _KEYED_TABLES else set()
     allowed = [f.name for f in dataclasses.fields(cls) if f.name not in hidden]
-    close = difflib.get_close_matches(key, allowed, n=1)
-    prefix = f"did you mean '{close[0]}'? " if close else ""
+    close = closest(key, allowed)
+    prefix = f"did you mean '{close}'? " if close else ""
     return prefix + "Allowed keys: " + ", ".join(allowed) + "."
 
 
