@@ -22,6 +22,7 @@ from redflag.errors import (
 from redflag.formats.batch_read import Chunk, FastDecoder, Rows, add_outcome, validated
 from redflag.formats.records import (
     FALSE_WORDS,
+    MAX_RECORD_BYTES,
     TRUE_WORDS,
     UNKNOWN_WORDS,
     Flaw,
@@ -48,7 +49,7 @@ def csv_chunks(
         InputError: the header is missing, empty or names a column twice.
     """
     ruleset = decoder.ruleset
-    reader = csv.reader(text)
+    reader = csv.reader(_bounded_lines(text))
     header = next(_rows(reader, source), None)
     if isinstance(header, InputError):
         raise header
@@ -90,6 +91,24 @@ def csv_chunks(
         if not rows.structs:
             return
         yield rows.chunk()
+
+
+def _bounded_lines(text: IO[str]) -> Iterator[str]:
+    """The lines of `text`, each read in at most MAX_RECORD_BYTES + 1 characters (issue 13: a
+    line with no end took all memory). The rest of a longer line is skipped in bounded reads
+    and the line becomes one over the csv module's field limit, so that row is an error."""
+    limit = MAX_RECORD_BYTES + 1
+    while True:
+        line = text.readline(limit)
+        if not line:
+            return
+        if len(line) == limit and not line.endswith("\n"):
+            while True:
+                rest = text.readline(limit)
+                if not rest or rest.endswith("\n"):
+                    break
+            line = '"' + "x" * (csv.field_size_limit() + 1) + '"\n'
+        yield line
 
 
 def _rows(reader: Any, source: str) -> Iterator[list[str] | InputError]:

@@ -45,6 +45,9 @@ def case_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
+MAX_CASE_FILE_BYTES = 16 * 1024 * 1024
+
+
 def load_cases(path: Path, ruleset: CompiledRuleSet) -> list[Case]:
     """Read one case file (by suffix: .toml, or .ndjson / .jsonl).
 
@@ -54,11 +57,19 @@ def load_cases(path: Path, ruleset: CompiledRuleSet) -> list[Case]:
     """
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            data = fh.read(MAX_CASE_FILE_BYTES + 1)  # bounded: `test /dev/zero` (issue 13)
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise CaseFileError(
             f"cannot read case file: {err}", location=Location(source), hint="check the path"
         ) from None
+    if len(data) > MAX_CASE_FILE_BYTES:
+        raise CaseFileError(
+            f"the case file is over {MAX_CASE_FILE_BYTES // 1024 // 1024} MiB",
+            location=Location(source),
+            hint="split the cases into several files in one folder",
+        )
     if path.suffix == ".toml":
         cases = _toml_cases(text, source, ruleset)
     elif path.suffix in (".ndjson", ".jsonl"):

@@ -632,3 +632,31 @@ def test_an_empty_csv_id_cell_is_no_id():
     )
     assert result.exit_code == 0, result.output
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == [None, None, "2"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+@pytest.mark.parametrize(
+    ("command", "head", "text"),
+    [
+        ("batch", "{}", "errors 2"),  # the 'yes' line and the long one
+        ("batch -j1", "{}", "errors 2"),
+        ("batch --line-buffered", "{}", "errors 2"),  # once exit 70
+        ("batch --format csv", "back_pain", "errors 1"),  # once exit 70
+        ("batch --format json", "[", "error[too-large]: a JSON array over 16 MiB"),  # once 70
+        ("test /dev/stdin", "{}", "error[bad-case-file]: the case file is over 16 MiB"),
+    ],
+)
+def test_every_input_path_stays_in_bounded_memory(command, head, text):
+    # issue 13: a 300 MB line under a 500 MB address-space limit; each path reads in bounded
+    # pieces and refuses what is over its documented limit
+    feed = f"(echo '{head}'; echo yes; head -c 300000000 /dev/zero | tr '\\0' a; echo)"
+    proc = subprocess.run(
+        ["sh", "-c", f"{feed} | (ulimit -v 500000; exec {sys.executable} -m redflag {command})"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert text in proc.stderr and "Traceback" not in proc.stderr
