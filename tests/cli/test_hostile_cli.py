@@ -660,3 +660,33 @@ def test_every_input_path_stays_in_bounded_memory(command, head, text):
     )
     assert proc.returncode == 2, proc.stderr
     assert text in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def gzip_bomb(tmp_path_factory):
+    """300 MB of one line, gzipped to about 1 MB."""
+    import gzip
+
+    path = tmp_path_factory.mktemp("bomb") / "bomb.ndjson.gz"
+    with gzip.open(path, "wb", compresslevel=1) as fh:
+        fh.write(b"back_pain\nyes\n")
+        block = b"a" * (1 << 20)
+        for _ in range(300):
+            fh.write(block)
+        fh.write(b"\n")
+    return path
+
+
+@pytest.mark.parametrize("options", ["", "--line-buffered", "--format csv"])
+def test_a_gzip_bomb_stays_in_bounded_memory(gzip_bomb, options):
+    # issue 13: a 4.3 MB gzip bomb took 2.0 GB with --line-buffered or --format csv
+    command = f"{sys.executable} -m redflag batch {options} {gzip_bomb}"
+    proc = subprocess.run(
+        ["sh", "-c", f"ulimit -v 500000; exec {command}"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "records in" in proc.stderr
