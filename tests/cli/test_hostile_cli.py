@@ -690,3 +690,14 @@ def test_a_gzip_bomb_stays_in_bounded_memory(gzip_bomb, options):
     )
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and "records in" in proc.stderr
+
+
+def test_rules_validate_shows_raw_control_bytes_in_its_snippet_made_visible(tmp_path):
+    # issue 13: rules validate echoed raw control bytes in its snippets
+    path = tmp_path / "raw.toml"
+    text = (DATA / "good_mini.toml").read_text()
+    path.write_text(text.replace('name = "Mini"', 'name = "Mini \x1b]0;pwned\x07\x1b[2J"'))
+    result = runner.invoke(app, ["rules", "validate", str(path)])
+    assert result.exit_code == 3
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert 'name = "Mini \u241b]0;pwned\u2407\u241b[2J"' in result.stderr
