@@ -441,15 +441,15 @@ def bounded_lines(stream: IO[bytes]) -> Iterator[bytes]:
     bounded reads: a 300 MB line under --line-buffered once took 300 MB and exit 70 (issue 13).
     """
     limit = MAX_RECORD_BYTES + 1
+    skipping = False  # inside the rest of a long line: answered already, read on to its end
     while True:
         line = stream.readline(limit)
         if not line:
             return
-        if len(line) == limit and not line.endswith(b"\n"):
-            while True:
-                rest = stream.readline(limit)
-                if not rest or rest.endswith(b"\n"):
-                    break
+        if skipping:
+            skipping = not line.endswith(b"\n")
+            continue
+        skipping = len(line) == limit and not line.endswith(b"\n")
         yield line
 
 

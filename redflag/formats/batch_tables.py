@@ -98,15 +98,16 @@ def _bounded_lines(text: IO[str]) -> Iterator[str]:
     line with no end took all memory). The rest of a longer line is skipped in bounded reads
     and the line becomes one over the csv module's field limit, so that row is an error."""
     limit = MAX_RECORD_BYTES + 1
+    skipping = False  # inside the rest of a long line: answered already, read on to its end
     while True:
         line = text.readline(limit)
         if not line:
             return
+        if skipping:
+            skipping = not line.endswith("\n")
+            continue
         if len(line) == limit and not line.endswith("\n"):
-            while True:
-                rest = text.readline(limit)
-                if not rest or rest.endswith("\n"):
-                    break
+            skipping = True
             line = '"' + "x" * (csv.field_size_limit() + 1) + '"\n'
         yield line
 
