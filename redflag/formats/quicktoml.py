@@ -58,6 +58,14 @@ def loads(text: str) -> dict[str, Any] | None:
                 return None
             table = opened
             continue
+        key, _, rest = line.partition("=")
+        key, rest = key.rstrip(" "), rest.lstrip(" ")
+        if rest[:1] == '"' and rest[:3] != '"""' and _is_bare(key) and key not in table:
+            end = rest.find('"', 1)  # the common line, `key = "text"`, without a regex
+            tail = rest[end + 1 :].lstrip(" ") if end > 0 else "?"
+            if not tail or tail[0] == "#":
+                table[key] = rest[1:end]
+                continue
         pair = _PAIR.match(line)
         if pair is None or pair.group(1) in table:
             return None
@@ -81,6 +89,11 @@ def loads(text: str) -> dict[str, Any] | None:
         else:
             table[pair.group(1)] = [s[1:-1] for s in _ITEM.findall(items)]
     return root
+
+
+def _is_bare(key: str) -> bool:
+    """A TOML bare key: ASCII letters, digits, '_' and '-'."""
+    return key.isascii() and key.replace("_", "a").replace("-", "a").isalnum()
 
 
 def _open(root: dict[str, Any], line: str, arrays: set[int]) -> dict[str, Any] | None:

@@ -393,10 +393,23 @@ _NUMBER_FIELDS = frozenset({"min", "max"})
 _EXACT_FLOAT = 2**53  # an int no bigger converts to float exactly, as pydantic converts it
 
 
+_FIELDS: dict[type[Any], tuple[frozenset[str], frozenset[str]]] = {}  # all, required
+
+
 def _quick(cls: type[Any], body: object, given: dict[str, str]) -> Any:
     if not isinstance(body, dict) or any(key in body for key in given):
         return None
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    if cls not in _FIELDS:
+        every = dataclasses.fields(cls)
+        _FIELDS[cls] = (
+            frozenset(f.name for f in every),
+            frozenset(
+                f.name
+                for f in every
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            ),
+        )
+    fields, required = _FIELDS[cls]
     values: dict[str, Any] = dict(given)
     for key, value in body.items():
         if key not in fields:
@@ -413,11 +426,6 @@ def _quick(cls: type[Any], body: object, given: dict[str, str]) -> Any:
         elif type(value) is not str:
             return None
         values[key] = value
-    required = {
-        name
-        for name, f in fields.items()
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-    }
     if not required <= values.keys():
         return None
     if cls is RuleSetMeta and values["status"] not in _STATUS:
