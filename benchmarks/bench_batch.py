@@ -5,7 +5,7 @@ Generates a seeded corpus (benchmarks/corpus.py), then measures on that same cor
      writes a constant result;
   2. `redflag batch` (subprocess, shipped rules): records/s, ratio to the floor, peak memory;
   3. jq evaluating an equivalent of three rules (skipped when jq is not installed);
-  4. a cold single `redflag check` (JSON and human output; the rule-set cache warm) against
+  4. a cold single `redflag check` (JSON and human output) against
      `python -c "import typer"`, median of several runs.
 
 The floor and batch run in alternating rounds and each round gives its own ratio: a shared
@@ -166,7 +166,6 @@ def main() -> None:
     # As installed for a user: byte-code caches on (pip compiles them at install time), so drop
     # PYTHONDONTWRITEBYTECODE if this shell sets it; the warm-up runs below write them.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["REDFLAG_CACHE_DIR"] = str(workdir / "cache")
     py = sys.executable
 
     modes = (("default: one worker per CPU", "0"), ("single process, -j 1", "1"))

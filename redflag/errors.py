@@ -9,6 +9,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+# C0 controls and DEL as their Unicode pictures (U+2400..U+241F, U+2421): one column each, so
+# carets under a snippet stay in place
+_PICTURES = {c: chr(0x2400 + c) for c in range(0x20)} | {0x7F: "\u2421"}
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def visible(text: str, *, newlines: bool = False) -> str:
+    """`text` safe to show at a terminal: every control character made visible.
+
+    The one helper for text from a file, a record or a stream that reaches a person (issue
+    13): escape sequences (ESC is shown as U+241B), other C0 controls and DEL as their
+    Unicode pictures; C1 controls, bidi overrides, zero-width and other format characters,
+    line separators and lone surrogates as `<U+202E>`. Tabs stay; newlines stay only when
+    `newlines` is true. Idempotent, and free for plain text.
+    """
+    if text.isprintable():
+        return text
+    import unicodedata
+
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == "\t" or (ch == "\n" and newlines):
+            out.append(ch)
+        elif code in _PICTURES:
+            out.append(_PICTURES[code])
+        elif unicodedata.category(ch) in _INVISIBLE:
+            out.append(f"<U+{code:04X}>")
+        else:
+            out.append(ch)
+    return "".join(out)
+
 
 @dataclass(frozen=True)
 class Location:
@@ -51,14 +83,18 @@ class Diagnostic:
 def _render(
     severity: str, code: str, message: str, location: Location | None, hint: str | None
 ) -> str:
-    head = f"{severity}[{code}]: {message}"
-    lines = [f"{location}: {head}" if location else head]
+    # messages, snippets and file names may quote a record or a file: shown with visible()
+    head = f"{severity}[{code}]: {visible(message)}"
+    lines = [f"{visible(str(location))}: {head}" if location else head]
     if location is not None and location.snippet is not None:
-        lines.append(f"    {location.snippet}")
+        snippet = location.snippet
+        lines.append(f"    {visible(snippet)}")
         if location.col is not None:
-            lines.append("    " + " " * (location.col - 1) + "^" * max(1, location.length))
+            before = visible(snippet[: location.col - 1])
+            span = visible(snippet[location.col - 1 : location.col - 1 + location.length])
+            lines.append("    " + " " * len(before) + "^" * max(1, len(span), location.length))
     if hint:
-        lines.append(f"  hint: {hint}")
+        lines.append(f"  hint: {visible(hint, newlines=True)}")
     return "\n".join(lines)
 
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated load cache for every test, and the bundled rule set."""
+"""Shared fixtures: goldens, a clean environment for every test, and the bundled rule set."""
 
 from __future__ import annotations
 
@@ -35,15 +35,12 @@ def golden(request: pytest.FixtureRequest):
 
 
 @pytest.fixture(autouse=True)
-def _isolated_cache(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
-    monkeypatch.setenv("REDFLAG_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("REDFLAG_DEBUG", raising=False)
     yield
 
 
 @pytest.fixture(scope="session")
 def ruleset() -> CompiledRuleSet:
-    """The shipped rule set, validated from scratch (no cache)."""
-    return load_ruleset(None, cache_dir=None)
+    """The shipped rule set, loaded as every command loads it."""
+    return load_ruleset(None)

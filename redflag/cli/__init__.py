@@ -57,4 +57,6 @@ app.add_typer(rules.app, name="rules")
 
 def main() -> None:
     """Run the command line (the `redflag` console script)."""
-    app()
+    from redflag.cli.handler import run_app
+
+    run_app(app)

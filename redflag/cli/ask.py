@@ -25,7 +25,7 @@ from redflag.cli.common import (
     load,
 )
 from redflag.cli.handler import EXIT_INTERRUPTED, guarded
-from redflag.errors import BadValueError, UsageError
+from redflag.errors import BadValueError, OutputError, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -122,13 +122,11 @@ def ask(
     if save is not None:
         _check_writable(save)
 
-    from rich.console import Console
+    from redflag.cli.render import THEME, SafeConsole, console
 
-    from redflag.cli.render import THEME, console
-
-    # With --json, stdout carries the JSON only. No markup: rule-file text and typed answers
-    # are shown as they are ("[x]" is not a style).
-    talk = Console(theme=THEME, stderr=as_json, highlight=False, markup=False)
+    # With --json, stdout carries the JSON only. A SafeConsole: rule-file text and typed
+    # answers are shown as they are ("[x]" is not a style, an escape is not obeyed).
+    talk = SafeConsole(theme=THEME, stderr=as_json)
     interview = _Interview(ruleset, talk, ask_all=ask_all, clinician=clinician)
     try:
         final = interview.run()
@@ -465,8 +463,8 @@ def _save(path: Path, interview: _Interview) -> None:
     data = answers_record(interview.ruleset, interview.record, frozenset(interview.dont_know))
     try:
         path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    except OSError as err:
-        raise UsageError(
+    except OSError as err:  # a full disk is the output failing (74), as for every command
+        raise OutputError(
             f"--save {path}: cannot write the answers: {err.strerror}",
             hint="the result above is complete; run the interview again with another --save path",
         ) from None

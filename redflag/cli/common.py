@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -56,23 +55,11 @@ DetailsOption = Annotated[
 ]
 
 
-def cache_dir() -> Path | None:
-    """Where validated rule sets are cached: $REDFLAG_CACHE_DIR, else the user cache dir.
-
-    REDFLAG_CACHE_DIR set to an empty string turns the cache off.
-    """
-    configured = os.environ.get("REDFLAG_CACHE_DIR")
-    if configured is not None:
-        return Path(configured) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "redflag"
-
-
 def load(rules: Path | None) -> CompiledRuleSet:
-    """The rule set named by --rules (or the bundled one), through the cache."""
+    """The rule set named by --rules (or the bundled one), read and checked afresh."""
     from redflag.formats.rulefile import load_ruleset
 
-    return load_ruleset(rules, cache_dir=cache_dir())
+    return load_ruleset(rules)
 
 
 def fail_on_rank(

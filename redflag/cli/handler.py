@@ -22,7 +22,7 @@ from typing import IO, NoReturn, ParamSpec, TypeVar
 
 import typer
 
-from redflag.errors import OutputError, RedflagError
+from redflag.errors import InputError, OutputError, RedflagError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -50,6 +50,129 @@ def quiet_broken_pipe() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
+
+
+class ClosedStream(io.TextIOBase):
+    """Stands for stdin or stdout when the process was started with it closed (`>&-`, `<&-`).
+
+    Reading or writing raises the user error that says so (exit 2 or 74) instead of Python's
+    AttributeError on None (issue 13). A command that never touches the stream is unaffected.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    @property
+    def buffer(self) -> ClosedStream:
+        return self
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    def isatty(self) -> bool:
+        return False
+
+    def readable(self) -> bool:  # so wrappers accept it, and the read itself says why
+        return self.name == "stdin"
+
+    def writable(self) -> bool:
+        return self.name != "stdin"
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation(f"{self.name} is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def _refuse(self) -> RedflagError:
+        if self.name == "stdin":
+            return InputError(
+                "standard input is closed: there is nothing to read",
+                location=None,
+                hint="give the input on stdin (for example < record.json), or as words or files",
+            )
+        return OutputError(
+            "cannot write the output: standard output is closed",
+            hint="send the output somewhere (> file), or use --output FILE where there is one",
+        )
+
+    def write(self, data: object) -> int:
+        raise self._refuse()
+
+    def read(self, size: int | None = -1) -> str:
+        raise self._refuse()
+
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]  # text or bytes
+        raise self._refuse()
+
+    def read1(self, size: int = -1) -> bytes:
+        raise self._refuse()
+
+    def readinto(self, buffer: object) -> int:
+        raise self._refuse()
+
+
+def stand_in_for_closed_streams() -> None:
+    """Give a closed fd 0, 1 or 2 /dev/null (so no file opened later lands on it) and a
+    ClosedStream for sys.stdin or sys.stdout; a closed stderr just stays quiet."""
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        try:
+            devnull = os.open(os.devnull, os.O_RDWR)
+            if devnull != fd:
+                os.dup2(devnull, fd)
+                os.close(devnull)
+        except OSError:
+            continue
+        if name == "stderr":
+            sys.stderr = open(fd, "w", closefd=False)  # noqa: SIM115  # lives as long as we do
+        else:
+            setattr(sys, name, ClosedStream(name))
+
+
+def escape_unencodable_text() -> None:
+    """Under a locale that is not UTF-8 (LC_ALL=C, PYTHONIOENCODING=ascii), show text the
+    terminal cannot encode as backslash escapes instead of crashing (issue 13). Documents
+    (JSON, rules doc) are written as UTF-8 bytes regardless (output.write_utf8)."""
+    import codecs
+
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        if isinstance(stream, io.TextIOWrapper) and codecs.lookup(encoding).name != "utf-8":
+            stream.reconfigure(errors="backslashreplace")
+
+
+def run_app(app: Callable[[], object]) -> NoReturn:
+    """Run the typer app; what it prints outside a command (--help, --version, a usage error)
+    into a full disk or a closed pipe gets the same exit codes as a command's output."""
+    stand_in_for_closed_streams()
+    escape_unencodable_text()
+    code: int | str | None = 0
+    try:
+        try:
+            app()
+        except SystemExit as done:
+            code = done.code
+        sys.stdout.flush()
+    except BrokenPipeError:
+        quiet_broken_pipe()
+    except RedflagError as err:
+        quiet_broken_pipe()
+        report(err)
+        code = err.exit_code
+    except OSError as err:
+        if err.errno not in _OUTPUT_FULL:
+            raise
+        quiet_broken_pipe()
+        report(OutputError(f"cannot write the output: {err.strerror}", hint=_FULL_HINT))
+        code = OutputError.exit_code
+    sys.exit(code)
 
 
 def guarded(fn: Callable[P, R]) -> Callable[P, R]:

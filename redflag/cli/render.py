@@ -7,10 +7,12 @@ owns the vocabulary. Colour is never the only signal: the level word is always p
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
+from rich.segment import Segment
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -19,6 +21,7 @@ from rich.theme import Theme
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Result, RuleOutcome
 from redflag.core.unanswered import OpenQuestion, open_questions
+from redflag.errors import visible
 from redflag.formats.result_json import NOTICE, prose
 
 THEME = Theme(
@@ -45,9 +48,39 @@ THEME = Theme(
 )
 
 
+class SafeConsole(Console):
+    """A Console that shows text from files and records as text (issue 13).
+
+    No markup: `[/]`, `[link=...]` or `[red on red]` in a rule title is printed as written.
+    Every segment's text passes through `visible()`, so an escape sequence or a bidi override
+    in a rule file, a case name or a record is shown, never obeyed. Styles are applied by rich
+    after this, from Style objects, so our own colours are untouched.
+    """
+
+    def __init__(self, **options: object) -> None:
+        super().__init__(markup=False, highlight=False, **options)  # type: ignore[arg-type]
+
+    def render(
+        self, renderable: RenderableType, options: ConsoleOptions | None = None
+    ) -> Iterable[Segment]:
+        """Render as rich does, with every control character in the text made visible."""
+        for segment in super().render(renderable, options):
+            text = segment.text
+            if segment.control or text.isprintable():
+                yield segment
+            else:
+                yield Segment(visible(text, newlines=True), segment.style, segment.control)
+
+    def on_broken_pipe(self) -> None:
+        """A reader that went away ends the command quietly through `guarded`, as for JSON
+        output (rich's own default exits 1: `redflag test | true` seemed to fail; issue 13)."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def console(stderr: bool = False) -> Console:
     """A console with the theme; rich drops colour when piped and honours NO_COLOR."""
-    return Console(theme=THEME, stderr=stderr, highlight=False, soft_wrap=False)
+    return SafeConsole(theme=THEME, stderr=stderr, soft_wrap=False)
 
 
 def level_style(rank: int, ruleset: CompiledRuleSet) -> str:

@@ -66,13 +66,16 @@ def show(path: PathArgument = None) -> None:
         redflag rules show
     """
     from rich.table import Table
+    from rich.text import Text
 
     from redflag.cli.render import console, level_badge
 
     ruleset = load(path)
     out = console()
     meta = ruleset.meta
-    out.print(f"[label]{meta.name}[/] ({meta.id} {meta.version}, status: {meta.status})")
+    out.print(
+        Text.assemble((meta.name, "label"), f" ({meta.id} {meta.version}, status: {meta.status})")
+    )
     levels = Table(title="Levels", title_justify="left")
     for column in ("level", "timeframe", "action"):
         levels.add_column(column)
@@ -144,7 +147,9 @@ def doc(
     render = render_html if fmt is DocFormat.html else render_markdown
     text = render(ruleset, all_cases if cases else None)
     if output is None:
-        sys.stdout.write(text)
+        from redflag.cli.output import write_utf8
+
+        write_utf8(text)
     else:
         with writing(output):
             output.write_text(text, encoding="utf-8")

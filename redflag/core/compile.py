@@ -7,7 +7,6 @@ a path in the document (and an offset inside a string) into file:line:col.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -19,6 +18,7 @@ from redflag.core.expr.nodes import FUNCTIONS, KEYWORDS
 from redflag.core.expr.walk import flags_used, names_under_not
 from redflag.core.implication import Implications, implications_of
 from redflag.core.model import Flag, Level, Rule, RuleSet, RuleSetMeta, Source
+from redflag.core.suggest import Suggester, closest
 from redflag.errors import ConditionError, Diagnostic, Location, RuleFileError
 
 PathPart = str | int
@@ -76,6 +76,7 @@ class CompiledRuleSet:
 class _Collector:
     def __init__(self, locate: Locator) -> None:
         self.locate = locate
+        self._flag_hints: Suggester | None = None
         self.diagnostics: list[Diagnostic] = []
 
     def add(
@@ -93,10 +94,16 @@ class _Collector:
             Diagnostic(code, message, self.locate(path, offset, length), hint, severity)
         )
 
+    def flag_hint(self, flag_types: Mapping[str, ExprType]) -> Callable[[str], str | None]:
+        """Did-you-mean for unknown flags, one budget for the whole file (issue 13)."""
+        if self._flag_hints is None:
+            self._flag_hints = Suggester(flag_types)
+        return self._flag_hints.closest
+
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f"did you mean '{close[0]}'? " if close else ""
+    close = closest(word, choices)
+    return f"did you mean '{close}'? " if close else ""
 
 
 def compile_ruleset(
@@ -184,6 +191,17 @@ def _check_ids(doc: RuleSet, out: _Collector) -> None:
                 ("sources", src.key),
                 "use letters, digits, '-', '_' or '.'",
             )
+        scheme = _URL_SCHEME.match(src.url.strip().lower())
+        if scheme and scheme.group(1) not in ("http", "https"):
+            # issue 13: url = "javascript:..." became a live link in the review document
+            out.add(
+                "url-scheme",
+                f"source '{src.key}' has a '{scheme.group(1)}:' URL; only http and https "
+                "URLs become links in `rules doc`",
+                ("sources", src.key, "url"),
+                "give an https:// address, or a relative path to a local file",
+                severity="warning",
+            )
 
 
 def _check_levels(doc: RuleSet, out: _Collector) -> None:
@@ -194,6 +212,12 @@ def _check_levels(doc: RuleSet, out: _Collector) -> None:
             ("levels",),
             "list them most urgent first; the last one is the result when no rule matches",
         )
+
+
+MAX_EXACT = 2**53 - 1  # the largest bound: every whole number up to it is exact as a float
+
+
+_URL_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
 
 
 def _check_flags(doc: RuleSet, out: _Collector) -> None:
@@ -225,6 +249,15 @@ def _check_flags(doc: RuleSet, out: _Collector) -> None:
                 f"flag '{flag.id}' has min {flag.min:g} and max {flag.max:g}",
                 (*path, "min"),
                 "min and max must be finite numbers with min <= max",
+            )
+        elif max(-flag.min, flag.max) > MAX_EXACT:
+            # issue 13: past 2^53 a float cannot hold every whole number, and `check` (exact)
+            # and `batch` (floats) would disagree on the values near a bound
+            out.add(
+                "bad-bounds",
+                f"flag '{flag.id}' has a bound beyond +-{MAX_EXACT} (2^53 - 1)",
+                (*path, "min" if -flag.min > MAX_EXACT else "max"),
+                "numbers that large are not exact; keep min and max within +-9007199254740991",
             )
         if flag.type == "int" and not (flag.min.is_integer() and flag.max.is_integer()):
             out.add(
@@ -344,7 +377,7 @@ def _compile_condition(
     except ConditionError as err:
         _add_condition_error(rule, where, err, out)
         return None
-    problems = check_condition(node, flag_types)
+    problems = check_condition(node, flag_types, out.flag_hint(flag_types))
     for problem in problems:
         _add_condition_error(rule, where, problem, out)
     for name in names_under_not(node):

@@ -1,7 +1,8 @@
 """The rule-file model: frozen dataclasses that pydantic validates (see formats/rulefile.py).
 
-They are plain stdlib dataclasses so that evaluating a cached, already-validated rule set
-never pays for importing pydantic; `__pydantic_config__` makes pydantic refuse unknown keys.
+They are plain stdlib dataclasses so that a rule file checked by the quick path of
+formats/rulefile.py never pays for importing pydantic; `__pydantic_config__` makes pydantic
+refuse unknown keys.
 Semantic checks (ids, levels, sources, conditions) live in core/compile.py.
 """
 
@@ -104,18 +105,3 @@ class RuleSet:
     levels: tuple[Level, ...]
     flags: tuple[Flag, ...]
     rules: tuple[Rule, ...]
-
-
-def ruleset_from_dict(data: dict[str, Any]) -> RuleSet:
-    """Rebuild a RuleSet from the plain data of an already-validated one (the load cache).
-
-    Raises KeyError or TypeError if `data` is not of that shape; the caller then
-    re-validates the rule file from scratch.
-    """
-    return RuleSet(
-        ruleset=RuleSetMeta(**data["ruleset"]),
-        sources=tuple(Source(**s) for s in data["sources"]),
-        levels=tuple(Level(**lv) for lv in data["levels"]),
-        flags=tuple(Flag(**{**f, "implies": tuple(f.get("implies", ()))}) for f in data["flags"]),
-        rules=tuple(Rule(**{**r, "sources": tuple(r["sources"])}) for r in data["rules"]),
-    )

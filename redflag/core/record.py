@@ -6,7 +6,7 @@ InputError saying what, where and how to fix it. Nothing is ignored or coerced s
 
 from __future__ import annotations
 
-import difflib
+import functools
 import math
 from collections.abc import Mapping
 
@@ -14,6 +14,7 @@ from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, Value
 from redflag.core.implication import contradiction
 from redflag.core.model import Flag
+from redflag.core.suggest import closest
 from redflag.errors import BadValueError, Location, UnknownFlagError
 
 ID_KEY = "id"
@@ -74,10 +75,16 @@ def suggest_flag(key: str, ruleset: CompiledRuleSet) -> str:
     normal = key.strip().lower().replace(" ", "_").replace("-", "_")
     if normal in ruleset.flags:
         return f"did you mean '{normal}'? Flag ids are lower case with '_'."
-    close = difflib.get_close_matches(normal, list(ruleset.flags), n=1)
+    close = _closest_flag(normal, tuple(ruleset.flags))
     if close:
-        return f"did you mean '{close[0]}'?"
+        return f"did you mean '{close}'?"
     return "run 'redflag rules show' to list the flags"
+
+
+@functools.lru_cache(maxsize=4096)
+def _closest_flag(key: str, flags: tuple[str, ...]) -> str | None:
+    # memo: a stream repeats its unknown keys (issue 13: 25x slower batch); bounded size
+    return closest(key, flags)
 
 
 def _check_id(value: object, where: Location | None) -> RecordId:

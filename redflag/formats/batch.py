@@ -15,7 +15,7 @@ import numpy as np
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.vector import ChunkResult, VectorRuleSet
-from redflag.errors import InputError, Location
+from redflag.errors import InputError, Location, TooLargeError
 from redflag.formats import batch_read
 from redflag.formats.batch_read import Chunk, FastDecoder
 from redflag.formats.batch_tables import csv_chunks, json_array_chunks
@@ -156,11 +156,21 @@ def _chunks(
             finally:
                 text.detach()  # the caller owns (and closes) the stream
         else:
+            raw = stream.read(MAX_JSON_ARRAY_BYTES + 1)  # read whole: bounded (issue 13)
+            if len(raw) > MAX_JSON_ARRAY_BYTES:
+                raise TooLargeError(
+                    f"a JSON array over {MAX_JSON_ARRAY_BYTES // 1024 // 1024} MiB",
+                    location=Location(source),
+                    hint="for more records, give them as NDJSON (one JSON object per line)",
+                )
             try:
-                data = stream.read().decode("utf-8-sig")
+                data = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
                 raise _not_utf8(source) from None
             yield from json_array_chunks(data, decoder, source, size, keep)
+
+
+MAX_JSON_ARRAY_BYTES = 16 * 1024 * 1024  # parsed whole: about ten times that in memory
 
 
 def _not_utf8(source: str) -> InputError:

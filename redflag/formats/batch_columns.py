@@ -68,7 +68,11 @@ class Layout:
         self.bool_offsets = np.array(offsets, dtype=np.intp)
         # a record's length, less its numbers' values and its id's value
         self.fixed_length = offset + sum(key_length[f] for f in (*self.numeric_flags, "id"))
-        self.signature = np.frombuffer(self.encode(self.struct())[: offsets[0]], dtype=np.uint8)
+        # the bytes every record starts with: map header and first key (a bool flag's, or,
+        # in a rule set with no yes/no flag, a number's or the id's: issue 13)
+        first = (bools + numbers + record_id)[0][0]
+        start = _map_header_len(len(key_length)) + key_length[first]
+        self.signature = np.frombuffer(self.encode(self.struct())[:start], dtype=np.uint8)
         self.get_id = operator.attrgetter("id")
         self.get_numbers = [operator.attrgetter(f) for f in self.numeric_flags]
 

@@ -22,9 +22,11 @@ from redflag.errors import (
 from redflag.formats.batch_read import Chunk, FastDecoder, Rows, add_outcome, validated
 from redflag.formats.records import (
     FALSE_WORDS,
+    MAX_RECORD_BYTES,
     TRUE_WORDS,
     UNKNOWN_WORDS,
     Flaw,
+    json_int,
     may_hold_surrogates,
     pair_flaw,
 )
@@ -47,7 +49,7 @@ def csv_chunks(
         InputError: the header is missing, empty or names a column twice.
     """
     ruleset = decoder.ruleset
-    reader = csv.reader(text)
+    reader = csv.reader(_bounded_lines(text))
     header = next(_rows(reader, source), None)
     if isinstance(header, InputError):
         raise header
@@ -80,6 +82,8 @@ def csv_chunks(
                     name: _cell(name, cell, ruleset, where)
                     for name, cell in zip(names, cells, strict=True)
                 }
+                if raw.get("id", "") is None:  # an empty id cell: no id, as documented
+                    del raw["id"]
             except InputError as err:
                 rows.add_error(line, err, _csv_id(names, cells))
                 continue
@@ -87,6 +91,25 @@ def csv_chunks(
         if not rows.structs:
             return
         yield rows.chunk()
+
+
+def _bounded_lines(text: IO[str]) -> Iterator[str]:
+    """The lines of `text`, each read in at most MAX_RECORD_BYTES + 1 characters (issue 13: a
+    line with no end took all memory). The rest of a longer line is skipped in bounded reads
+    and the line becomes one over the csv module's field limit, so that row is an error."""
+    limit = MAX_RECORD_BYTES + 1
+    skipping = False  # inside the rest of a long line: answered already, read on to its end
+    while True:
+        line = text.readline(limit)
+        if not line:
+            return
+        if skipping:
+            skipping = not line.endswith("\n")
+            continue
+        if len(line) == limit and not line.endswith("\n"):
+            skipping = True
+            line = '"' + "x" * (csv.field_size_limit() + 1) + '"\n'
+        yield line
 
 
 def _rows(reader: Any, source: str) -> Iterator[list[str] | InputError]:
@@ -179,6 +202,7 @@ def json_array_chunks(
             text,
             object_pairs_hook=lambda pairs: _Flawed.of(pairs, in_text),
             parse_constant=_no_constant,
+            parse_int=json_int,
         )
     except json.JSONDecodeError as err:
         raise BadJSONError(

@@ -92,6 +92,9 @@ class _Signatures:
     def group(self, result: ChunkResult) -> tuple[list[int], list[bytes], list[int]]:
         """Per record the index of its signature; each signature's key and one record."""
         bits = np.concatenate([result.matched, result.could_escalate])
+        if not len(bits):  # a rule set with no rules: one signature, or no row (issue 13)
+            n = bits.shape[1]
+            return [0] * n, [b""] if n else [], [0] if n else []
         packed = np.ascontiguousarray(np.packbits(bits, axis=0).T)
         keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
         unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
@@ -278,21 +281,39 @@ class CsvWriter:
                 (*CSV_COLUMNS[:1], "file", *CSV_COLUMNS[1:]) if self.with_file else CSV_COLUMNS
             )
             self._header = True
-        where = (lambda n: (n, chunk.source)) if self.with_file else (lambda n: (n,))
+        source = spreadsheet_safe(chunk.source)
+        where = (lambda n: (n, source)) if self.with_file else (lambda n: (n,))
         inverse, _, firsts = self.signatures.group(result)
         cells = [
             (level, " ".join(matched), " ".join(could), worst, "", "")
             for level, matched, could, worst in self.signatures.describe(result, firsts)
         ]
         for i, j in enumerate(inverse):
-            record_id = "" if chunk.ids[i] is None else chunk.ids[i]
+            record_id = chunk.ids[i]
+            if record_id is None:
+                record_id = ""
+            elif isinstance(record_id, str):
+                record_id = spreadsheet_safe(record_id)
             err = chunk.errors.get(i)
             if err is None:
                 writer.writerow((*where(chunk.lines[i]), record_id, *cells[j]))
             else:
-                row = (*where(chunk.lines[i]), record_id, "", "", "", "", err.code, err.message)
+                message = spreadsheet_safe(err.message)
+                row = (*where(chunk.lines[i]), record_id, "", "", "", "", err.code, message)
                 writer.writerow(row)
         _write(self.out, [text.getvalue().encode("utf-8")], self.flush_lines)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A CSV text cell that no spreadsheet runs as a formula (issue 13; OWASP "CSV Injection").
+
+    A cell starting with = + - @, a tab or a line break gets a leading single quote, which
+    spreadsheets show as text. Numbers (an integer id such as -2) are written as they are.
+    """
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _write(out: IO[bytes], parts: list[bytes], flush_lines: bool) -> None:

@@ -6,7 +6,6 @@ records are checked against the rule set exactly as `check` checks them.
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -16,6 +15,7 @@ from typing import Any
 from redflag.core.casework import Case
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.record import validate_record
+from redflag.core.suggest import closest
 from redflag.errors import CaseFileError, InputError, Location
 from redflag.formats.records import parse_json_object
 
@@ -59,6 +59,9 @@ def case_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
+MAX_CASE_FILE_BYTES = 16 * 1024 * 1024
+
+
 def load_cases(path: Path, ruleset: CompiledRuleSet) -> list[Case]:
     """Read one case file (by suffix: .toml, or .ndjson / .jsonl).
 
@@ -68,11 +71,19 @@ def load_cases(path: Path, ruleset: CompiledRuleSet) -> list[Case]:
     """
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            data = fh.read(MAX_CASE_FILE_BYTES + 1)  # bounded: `test /dev/zero` (issue 13)
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise CaseFileError(
             f"cannot read case file: {err}", location=Location(source), hint="check the path"
         ) from None
+    if len(data) > MAX_CASE_FILE_BYTES:
+        raise CaseFileError(
+            f"the case file is over {MAX_CASE_FILE_BYTES // 1024 // 1024} MiB",
+            location=Location(source),
+            hint="split the cases into several files in one folder",
+        )
     if path.suffix == ".toml":
         cases = _toml_cases(text, source, ruleset)
     elif path.suffix in (".ndjson", ".jsonl"):
@@ -101,6 +112,12 @@ def _toml_cases(text: str, source: str, ruleset: CompiledRuleSet) -> list[Case]:
     except tomllib.TOMLDecodeError as err:
         raise CaseFileError(
             f"not valid TOML: {err}", location=Location(source), hint="fix the TOML syntax"
+        ) from None
+    except ValueError:  # tomllib's int() past 4,300 digits (issue 13)
+        raise CaseFileError(
+            "not valid TOML for a case file: a number is too long (over 4,300 digits)",
+            location=Location(source),
+            hint="write a number such as 67",
         ) from None
     except RecursionError:
         raise CaseFileError(
@@ -152,11 +169,11 @@ def _ndjson_cases(text: str, source: str, ruleset: CompiledRuleSet) -> list[Case
 def _case(raw: Mapping[str, Any], where: Location, ruleset: CompiledRuleSet, label: str) -> Case:
     for key in raw:
         if key not in _KEYS:
-            close = difflib.get_close_matches(key, _KEYS, n=1)
+            close = closest(key, _KEYS)
             raise CaseFileError(
                 f"{label}: unknown key '{key}'",
                 location=where,
-                hint=(f"did you mean '{close[0]}'? " if close else "")
+                hint=(f"did you mean '{close}'? " if close else "")
                 + "A case has: "
                 + ", ".join(_KEYS),
             )
@@ -237,5 +254,5 @@ def _rule_ids(
 
 
 def _suggest(word: str, choices: list[str], otherwise: str) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f"did you mean '{close[0]}'?" if close else otherwise
+    close = closest(word, choices)
+    return f"did you mean '{close}'?" if close else otherwise

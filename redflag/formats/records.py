@@ -148,7 +148,9 @@ def parse_json_object(text: str, source: str, line: int | None = None) -> dict[s
     base = line or 1
     try:
         hook = _refuse_flaws_in_text if may_hold_surrogates(text) else _refuse_flaws
-        value = json.loads(text, object_pairs_hook=hook, parse_constant=_no_constants)
+        value = json.loads(
+            text, object_pairs_hook=hook, parse_constant=_no_constants, parse_int=json_int
+        )
     except json.JSONDecodeError as err:
         if not text.strip():
             raise BadJSONError(
@@ -163,6 +165,12 @@ def parse_json_object(text: str, source: str, line: int | None = None) -> dict[s
         ) from None
     except _FlawError as err:
         raise err.flaw.error(Location(source, line)) from None
+    except NumberTooLongError as err:
+        raise BadValueError(
+            str(err),
+            location=Location(source, line),
+            hint="write a number such as 67, or null if not known",
+        ) from None
     except _ConstantError as err:
         raise BadJSONError(
             f"{err.name} is not allowed in JSON records",
@@ -282,6 +290,24 @@ def has_unpaired_surrogate(text: str) -> bool:
 
 def _no_constants(name: str) -> None:
     raise _ConstantError(name)
+
+
+MAX_DIGITS = 4300  # Python's own limit for int(str); past it int() raises (issue 13)
+
+
+class NumberTooLongError(ValueError):
+    """A whole number in JSON with more than MAX_DIGITS digits."""
+
+    def __init__(self, digits: int) -> None:
+        super().__init__(f"a number of {digits:,} digits is too long (at most {MAX_DIGITS:,})")
+
+
+def json_int(text: str) -> int:
+    """`json`'s parse_int: an int, or NumberTooLongError instead of Python's own ValueError."""
+    digits = len(text) - text.startswith("-")
+    if digits > MAX_DIGITS:
+        raise NumberTooLongError(digits)
+    return int(text)
 
 
 def _json_kind(value: object) -> str:

@@ -17,18 +17,35 @@ from redflag.core.explain import to_english
 from redflag.core.logic import Truth
 from redflag.formats.result_json import NOTICE, prose
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!~])")
 
 
 def _md_url(url: str) -> str:
     """An autolink for web addresses; anything else as code (a relative path, say)."""
-    if url.startswith(("https://", "http://")) and not re.search(r"[\s<>]", url):
+    if _is_web(url):
         return f"<{url}>"
-    return f"`{url}`" if "`" not in url else _md(url)
+    return f"`{url}`" if "`" not in url and url.isprintable() else _md(url)
+
+
+def _is_web(url: str) -> bool:
+    """Only http and https addresses become links (issue 13: javascript: was one)."""
+    return url.startswith(("https://", "http://")) and not re.search(r"[\s<>\"'`]", url)
 
 
 def _md(text: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    """Inline text for Markdown: special characters escaped, `~` too (GitHub reads `~~` as
+    strikethrough), newlines as spaces (a table row or heading is one line; issue 13)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.splitlines()))
+
+
+def _md_prose(text: str) -> str:
+    """Rule-file prose for Markdown: its paragraphs kept, each escaped as one line."""
+    return "\n\n".join(_md(p) for p in prose(text).split("\n\n"))
+
+
+def _html_link(url: str) -> str:
+    e = html.escape
+    return f'<a href="{e(url)}">{e(url)}</a>' if _is_web(url) else f"<code>{e(url)}</code>"
 
 
 def _cases_by_rule(
@@ -65,7 +82,7 @@ def render_markdown(ruleset: CompiledRuleSet, cases: Sequence[Case] | None = Non
     ]
     if meta.approved_by:
         out.append(f"- **Approved by:** {_md(meta.approved_by)}")
-    out += ["", _md(prose(meta.description)), "", f"> {_md(NOTICE)}", "", "## Levels", ""]
+    out += ["", _md_prose(meta.description), "", f"> {_md(NOTICE)}", "", "## Levels", ""]
     out += ["| Level | Label | Timeframe | Action |", "|---|---|---|---|"]
     for level in ruleset.levels:
         out.append(
@@ -86,9 +103,9 @@ def render_markdown(ruleset: CompiledRuleSet, cases: Sequence[Case] | None = Non
                 "",
                 f"Condition: `{r.when}`" if "`" not in r.when else f"Condition: {_md(r.when)}",
                 "",
-                f"**Advice:** {_md(prose(r.advice))}",
+                f"**Advice:** {_md_prose(r.advice)}",
                 "",
-                f"**Rationale:** {_md(prose(r.rationale))}",
+                f"**Rationale:** {_md_prose(r.rationale)}",
                 "",
                 "**Sources:**",
                 "",
@@ -187,7 +204,7 @@ def render_html(ruleset: CompiledRuleSet, cases: Sequence[Case] | None = None) -
                 src = ruleset.sources[key]
                 out.append(
                     f"<li>[{e(key)}] {e(src.organisation)} ({e(src.year)}). {e(src.title)}. "
-                    f'<a href="{e(src.url)}">{e(src.url)}</a></li>'
+                    f"{_html_link(src.url)}</li>"
                 )
             out.append("</ul>")
             if cases is not None:
@@ -210,7 +227,7 @@ def render_html(ruleset: CompiledRuleSet, cases: Sequence[Case] | None = None) -
         note = f" {e(src.note)}" if src.note else ""
         out.append(
             f"<li><b>[{e(src.key)}]</b> {e(src.organisation)} ({e(src.year)}). {e(src.title)}. "
-            f'<a href="{e(src.url)}">{e(src.url)}</a>{note}</li>'
+            f"{_html_link(src.url)}{note}</li>"
         )
     out += ["</ul>", "</body></html>"]
     return "\n".join(out) + "\n"

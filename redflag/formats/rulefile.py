@@ -1,32 +1,31 @@
 """Rule file (TOML) -> CompiledRuleSet, with a source map for file:line:col diagnostics.
 
 `tomllib` reads the TOML; pydantic checks its shape into the dataclasses of core/model.py;
-core/compile.py checks its meaning. A rule set that passed all of this is cached as plain
-JSON keyed by the file's sha256, so the next load skips importing pydantic (about 130 ms);
-the cache is data only, and conditions are re-parsed and re-checked from it every time.
+core/compile.py checks its meaning. Nothing is cached between runs (issue 13: an edited cache
+could change a result): a cold `check` stays fast because a file in the plain subset of TOML
+that rule files use is read by formats/quicktoml.py and checked by `_quick_ruleset`, strict
+stand-ins that answer only where they agree with tomllib and pydantic and otherwise hand the
+file to them, so pydantic (about 130 ms of imports) and tomllib load only for unusual or
+faulty files.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from redflag import __version__
 from redflag.core.compile import CompiledRuleSet, PathPart, compile_ruleset
-from redflag.core.model import RuleSet, ruleset_from_dict
+from redflag.core.model import Flag, Level, Rule, RuleSet, RuleSetMeta, Source
 from redflag.errors import Diagnostic, Location, RuleFileError
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
 BUNDLED = "rules.toml"
-_CACHE_FORMAT = 2
 _MAX_BYTES = 4 * 1024 * 1024
 _KEYED_TABLES = {"flags": "id", "sources": "key"}
 
@@ -45,12 +44,11 @@ def bundled_rules_bytes() -> bytes:
     return resources.files("redflag").joinpath(BUNDLED).read_bytes()
 
 
-def load_ruleset(path: Path | None = None, *, cache_dir: Path | None = None) -> CompiledRuleSet:
+def load_ruleset(path: Path | None = None) -> CompiledRuleSet:
     """Load, check and compile a rule file (the bundled one when `path` is None).
 
     Args:
         path: the rule file to read; None for the bundled rules.
-        cache_dir: where validated rule sets are cached; None disables the cache.
 
     Raises:
         RuleFileError: the file cannot be read, is not TOML, or has errors (all of them).
@@ -58,21 +56,26 @@ def load_ruleset(path: Path | None = None, *, cache_dir: Path | None = None) -> 
     source = str(path) if path is not None else f"{BUNDLED} (bundled)"
     data = _read(path, source)
     sha = hashlib.sha256(data).hexdigest()
-    cache_file = cache_dir / f"{sha}-{__version__}.json" if cache_dir else None
-    cached = _read_cache(cache_file, sha) if cache_file else None
-    if cached is not None:
-        return compile_ruleset(cached, sha256=sha, source=source)
     doc, text = _parse(data, source)
-    smap = _SourceMap(text, source)
-    compiled = compile_ruleset(doc, sha256=sha, source=source, locate=smap.locate)
-    if cache_file is not None:
-        _write_cache(cache_file, sha, doc)
-    return compiled
+    return compile_ruleset(doc, sha256=sha, source=source, locate=_LazyLocate(text, source))
 
 
 def check_rule_file(path: Path | None) -> CompiledRuleSet:
-    """Load a rule file with every check and no cache (for `rules validate`)."""
-    return load_ruleset(path, cache_dir=None)
+    """Load a rule file with every check (for `rules validate`)."""
+    return load_ruleset(path)
+
+
+class _LazyLocate:
+    """A `_SourceMap.locate` that builds the map only when a diagnostic needs a location."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.text, self.source = text, source
+        self.smap: _SourceMap | None = None
+
+    def __call__(self, path: tuple[PathPart, ...], offset: int | None, length: int) -> Location:
+        if self.smap is None:
+            self.smap = _SourceMap(self.text, self.source)
+        return self.smap.locate(path, offset, length)
 
 
 def _fail(source: str, code: str, message: str, hint: str | None = None) -> RuleFileError:
@@ -120,7 +123,7 @@ _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 def _parse(data: bytes, source: str) -> tuple[RuleSet, str]:
-    import tomllib  # here: a cached rule set needs no TOML (about 3 ms of a cold check)
+    from redflag.formats import quicktoml
 
     try:
         text = data.decode("utf-8")
@@ -131,6 +134,12 @@ def _parse(data: bytes, source: str) -> tuple[RuleSet, str]:
             f"the rule file is not UTF-8 text (byte {err.start})",
             "save it as UTF-8",
         ) from None
+    quick = quicktoml.loads(text)
+    doc = _quick_ruleset(quick) if quick is not None else None
+    if doc is not None:
+        return doc, text
+    import tomllib  # here: only files outside quicktoml's subset, or with errors, need it
+
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -147,6 +156,13 @@ def _parse(data: bytes, source: str) -> tuple[RuleSet, str]:
             "toml", f"not valid TOML: {message}", location, "see https://toml.io for the syntax"
         )
         raise RuleFileError([diag], source=source) from None
+    except ValueError:  # tomllib's int() past 4,300 digits (issue 13)
+        raise _fail(
+            source,
+            "toml",
+            "not valid TOML for a rule file: a number is too long (over 4,300 digits)",
+            "a bound is a number such as 120",
+        ) from None
     except RecursionError:
         raise _fail(
             source,
@@ -255,9 +271,8 @@ def _describe_path(path: list[PathPart], raw: Mapping[str, Any]) -> str:
 
 
 def _allowed_keys_hint(key: str, parent: list[PathPart]) -> str:
-    import difflib
-
     from redflag.core import model
+    from redflag.core.suggest import closest
 
     by_table: dict[str, type] = {
         "ruleset": model.RuleSetMeta,
@@ -271,8 +286,8 @@ def _allowed_keys_hint(key: str, parent: list[PathPart]) -> str:
         return "remove it"
     hidden = set(_KEYED_TABLES.values()) if parent and parent[0] in _KEYED_TABLES else set()
     allowed = [f.name for f in dataclasses.fields(cls) if f.name not in hidden]
-    close = difflib.get_close_matches(key, allowed, n=1)
-    prefix = f"did you mean '{close[0]}'? " if close else ""
+    close = closest(key, allowed)
+    prefix = f"did you mean '{close}'? " if close else ""
     return prefix + "Allowed keys: " + ", ".join(allowed) + "."
 
 
@@ -340,25 +355,83 @@ class _SourceMap:
         return Location(self.source, line, col + offset, length, self.lines[line - 1])
 
 
-def _read_cache(cache_file: Path, sha: str) -> RuleSet | None:
-    try:
-        payload = json.loads(cache_file.read_bytes())
-        if payload["format"] != _CACHE_FORMAT or payload["sha256"] != sha:
+def _quick_ruleset(raw: dict[str, Any]) -> RuleSet | None:
+    """`raw` as a RuleSet when it is plainly right, exactly as pydantic would build it; else None.
+
+    Stricter than pydantic (no coercions but an exact int to float; every doubt is None), so
+    that pydantic, with its diagnostics, decides every file this does not accept.
+    """
+    if set(raw) != {"ruleset", "sources", "levels", "flags", "rules"}:
+        return None
+    sources, flags = raw["sources"], raw["flags"]
+    levels, rules = raw["levels"], raw["rules"]
+    if not (isinstance(sources, dict) and isinstance(flags, dict)):
+        return None
+    if not (isinstance(levels, list) and isinstance(rules, list)):
+        return None
+    meta = _quick(RuleSetMeta, raw["ruleset"], {})
+    made_sources = [_quick(Source, body, {"key": key}) for key, body in sources.items()]
+    made_levels = [_quick(Level, body, {}) for body in levels]
+    made_flags = [_quick(Flag, body, {"id": key}) for key, body in flags.items()]
+    made_rules = [_quick(Rule, body, {}) for body in rules]
+    if meta is None or None in made_sources or None in made_levels:
+        return None
+    if None in made_flags or None in made_rules:
+        return None
+    return RuleSet(
+        ruleset=meta,
+        sources=tuple(made_sources),
+        levels=tuple(made_levels),
+        flags=tuple(made_flags),
+        rules=tuple(made_rules),
+    )
+
+
+_STATUS = frozenset({"draft", "approved"})
+_FLAG_TYPES = frozenset({"bool", "int", "number"})
+_NUMBER_FIELDS = frozenset({"min", "max"})
+_EXACT_FLOAT = 2**53  # an int no bigger converts to float exactly, as pydantic converts it
+
+
+_FIELDS: dict[type[Any], tuple[frozenset[str], frozenset[str]]] = {}  # all, required
+
+
+def _quick(cls: type[Any], body: object, given: dict[str, str]) -> Any:
+    if not isinstance(body, dict) or any(key in body for key in given):
+        return None
+    if cls not in _FIELDS:
+        every = dataclasses.fields(cls)
+        _FIELDS[cls] = (
+            frozenset(f.name for f in every),
+            frozenset(
+                f.name
+                for f in every
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            ),
+        )
+    fields, required = _FIELDS[cls]
+    values: dict[str, Any] = dict(given)
+    for key, value in body.items():
+        if key not in fields:
             return None
-        return ruleset_from_dict(payload["ruleset"])
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):
-        return None  # no cache, a stale or a damaged one: validate the file from scratch
-
-
-def _write_cache(cache_file: Path, sha: str, doc: RuleSet) -> None:
-    import tempfile  # only on a cache miss: keeps it off the start-up path
-
-    payload = {"format": _CACHE_FORMAT, "sha256": sha, "ruleset": dataclasses.asdict(doc)}
-    try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache_file.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh)
-        os.replace(tmp, cache_file)
-    except OSError:
-        pass  # the cache only saves start-up time; a read-only home must not fail a check
+        if key in _NUMBER_FIELDS:
+            if type(value) is int and abs(value) <= _EXACT_FLOAT:
+                value = float(value)
+            elif type(value) is not float:
+                return None
+        elif key in ("sources", "implies"):
+            if type(value) is not list or any(type(v) is not str for v in value):
+                return None
+            value = tuple(value)
+        elif type(value) is not str:
+            return None
+        values[key] = value
+    if not required <= values.keys():
+        return None
+    if cls is RuleSetMeta and values["status"] not in _STATUS:
+        return None
+    if cls is Flag and values["type"] not in _FLAG_TYPES:
+        return None
+    if cls is Flag and values.get("audience", "patient") not in ("patient", "clinician"):
+        return None
+    return cls(**values)

@@ -16,7 +16,7 @@ from redflag.cli import app
 from redflag.core.interview import plan
 from redflag.formats.rulefile import load_ruleset
 
-RULES = load_ruleset(None, cache_dir=None)
+RULES = load_ruleset(None)
 QUESTIONS = {" ".join(f.question.split()): f.id for f in RULES.flags.values()}
 PROMPT = r"\) > "
 CHECKLIST = r"or n for none; q quit\) > "
@@ -37,7 +37,6 @@ def spawn(tmp_path):
         """Start `redflag ask`; answer its opening checklist with `checklist` (None: leave it)."""
         env = {
             **os.environ,
-            "REDFLAG_CACHE_DIR": str(tmp_path / "cache"),
             "NO_COLOR": "1",
             "TERM": "dumb",  # plain text, 80 columns
             "COLUMNS": "80",
@@ -258,7 +257,6 @@ def test_refuses_a_stdin_that_is_not_a_terminal(tmp_path):
         input="y\n",
         capture_output=True,
         text=True,
-        env={**os.environ, "REDFLAG_CACHE_DIR": str(tmp_path)},
         check=False,
     )
     assert proc.returncode == 2
@@ -550,3 +548,13 @@ def test_an_unticked_symptom_is_still_asked_not_taken_as_no(spawn):
     assert child.exitstatus == 0
     assert "back_pain" not in asked
     assert "bladder_dysfunction" in asked  # left unticked: unknown, so asked
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_save_into_a_full_disk_exits_74():
+    # issue 13: a full disk is the output failing (74), not bad input (2)
+    result = runner.invoke(
+        app, ["ask", "--no-tty-check", "--save", "/dev/full"], input="y\nn\n" + "y\n" * 40
+    )
+    assert result.exit_code == 74, result.output
+    assert "error[cannot-write]: --save /dev/full: cannot write the answers" in result.stderr

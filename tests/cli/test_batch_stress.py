@@ -23,7 +23,7 @@ from redflag.formats.records import record_from_json
 from redflag.formats.rulefile import load_ruleset
 from tests.cli.test_hostile_records import CATALOGUE, entry_bytes
 
-RULESET = load_ruleset(None, cache_dir=None)
+RULESET = load_ruleset(None)
 GOOD = b'{"id": "good", "cancer_history": true, "limb_weakness": true}'
 
 
@@ -350,3 +350,51 @@ def test_a_worker_killed_mid_run_is_reported_after_the_results_before_it(tmp_pat
     lines = out_path.read_bytes().splitlines()
     assert len(lines) == written > 0
     assert [json.loads(line)["line"] for line in lines] == list(range(1, written + 1))
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+@pytest.mark.parametrize("options", [["--line-buffered"], ["--line-buffered", "--jobs", "1"]])
+def test_sigterm_ends_batch_reading_an_endless_line_from_a_file(options):
+    # issue 13: with --line-buffered, batch < /dev/zero grew without end and ignored SIGTERM
+    # (one C readline over an endless file); now it reads bounded pieces, answers the line
+    # as too large, and SIGTERM ends it
+    with (
+        open("/dev/zero", "rb") as zero,
+        subprocess.Popen(
+            [sys.executable, "-m", "redflag", "batch", *options],
+            stdin=zero,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        ) as proc,
+    ):
+        watchdog = threading.Timer(120, proc.kill)  # the old code never answers: no hang
+        watchdog.start()
+        try:
+            first = proc.stdout.readline()
+            proc.send_signal(signal.SIGTERM)
+            err = proc.stderr.read()
+            proc.wait(timeout=60)
+        finally:
+            watchdog.cancel()
+    assert b'"code":"too-large"' in first, first
+    assert proc.returncode == 143, err
+    assert b"Terminated." in err and b"Traceback" not in err
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+@pytest.mark.parametrize(
+    ("fmt", "said"),
+    [("csv", b"this row cannot be read as CSV"), ("json", b"a JSON array over 16 MiB")],
+)
+def test_csv_and_json_from_an_endless_file_end_by_themselves(fmt, said):
+    # issue 13: `batch --format json < /dev/zero` grew to 24 GB before the kernel killed it
+    with open("/dev/zero", "rb") as zero:
+        proc = subprocess.run(
+            [sys.executable, "-m", "redflag", "batch", "--format", fmt],
+            stdin=zero,
+            capture_output=True,
+            check=False,
+            timeout=120,
+        )
+    assert proc.returncode == 2
+    assert said in proc.stderr

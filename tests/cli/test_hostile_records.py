@@ -25,7 +25,30 @@ def entry_bytes(entry) -> bytes:
         data = codecs.escape_decode(entry["input_escaped"].encode())[0]
     else:
         data = entry["input"].encode()
-    return data * entry.get("input_repeat", 1)
+    data = data * entry.get("input_repeat", 1)
+    return entry.get("input_prefix", "").encode() + data + entry.get("input_suffix", "").encode()
+
+
+ONE_LINE = [e for e in CATALOGUE["case"] + CATALOGUE["ok"] if b"\n" not in entry_bytes(e).strip()]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_batch_gives_each_one_line_record_what_check_gives(jobs):
+    # issue 13: check and batch once disagreed (a number past 2^53, a 4,301-digit integer)
+    lines = [entry_bytes(e).strip() for e in ONE_LINE]
+    lines = [line for line in lines if len(line) < 1_000_000]
+    result = runner.invoke(app, ["batch", "--jobs", jobs], input=b"\n".join(lines) + b"\n")
+    assert "Traceback" not in result.stderr
+    got = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(got) == len(lines)
+    for line, out in zip(lines, got, strict=True):
+        alone = runner.invoke(app, ["check", "-", "--json"], input=line)
+        if "error" in out:
+            assert alone.exit_code == 2, (line, out)
+            assert f"error[{out['error']['code']}]" in alone.stderr, (line, out, alone.stderr)
+        else:
+            assert alone.exit_code == 0, (line, out, alone.stderr)
+            assert json.loads(alone.stdout)["level"] == out["level"], line
 
 
 @pytest.mark.parametrize("entry", CATALOGUE["case"], ids=[c["name"] for c in CATALOGUE["case"]])

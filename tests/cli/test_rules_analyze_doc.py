@@ -42,8 +42,7 @@ def test_doc_markdown_covers_every_rule_and_flag():
     assert out.count("\n#### `") == 51
     assert (
         "**When:** has at least one of: \\[limb weakness, difficulty walking\\] OR (has sensory "
-        "change AND nerve symptom days is at most 14 days)"
-        in out
+        "change AND nerve symptom days is at most 14 days)" in out
     )
     assert "**Cases that fire it:** cancer with weak legs" in out
     assert "| `age` | int 0 to 120 years |" in out

@@ -121,6 +121,6 @@ def test_flag_changing_kind_cannot_be_compared(tmp_path, shipped):
     text = changed.read_text()
     text = text.replace("spa_criteria_count >= 4", "spa_criteria_count")
     changed.write_text(text)
-    new = load_ruleset(changed, cache_dir=None)
+    new = load_ruleset(changed)
     with pytest.raises(UsageError, match="flag 'spa_criteria_count' is int in OLD but bool in NEW"):
         find_downgrades(shipped, new)

@@ -27,7 +27,7 @@ FUZZ = settings(
     deadline=timedelta(seconds=2),
     suppress_health_check=[HealthCheck.too_slow],
 )
-RULESET = load_ruleset(None, cache_dir=None)
+RULESET = load_ruleset(None)
 TYPES = {f.id: ("bool" if f.type == "bool" else "number") for f in RULESET.flags.values()}
 GOOD_MINI = (Path(__file__).resolve().parent.parent / "data" / "good_mini.toml").read_text()
 
@@ -108,7 +108,7 @@ def test_any_rule_document_loads_or_raises_rule_file_error(tmp_path_factory, doc
     path = tmp_path_factory.mktemp("fuzz") / "rules.toml"
     path.write_text("\n".join(lines))
     with contextlib.suppress(RuleFileError):
-        load_ruleset(path, cache_dir=None)
+        load_ruleset(path)
 
 
 @FUZZ
@@ -120,7 +120,7 @@ def test_mutated_rule_condition_loads_or_raises_rule_file_error(tmp_path_factory
     path = tmp_path_factory.mktemp("fuzz") / "rules.toml"
     path.write_text(text)
     with contextlib.suppress(RuleFileError):
-        load_ruleset(path, cache_dir=None)
+        load_ruleset(path)
 
 
 @FUZZ

@@ -16,7 +16,7 @@ from redflag.core.implication import close
 from redflag.core.interview import _region_values, answers_record, plan
 from redflag.formats.rulefile import load_ruleset
 
-RULES = load_ruleset(None, cache_dir=None)
+RULES = load_ruleset(None)
 DONT_KNOW = "don't know"
 
 # The quiet answer to each flag: fires no rule on its own (checked below).
@@ -292,7 +292,7 @@ def _ruleset(tmp_path: Path, flags: str, rules: str):
         + textwrap.dedent(rules),
         encoding="utf-8",
     )
-    return load_ruleset(path, cache_dir=None)
+    return load_ruleset(path)
 
 
 FLAGS = """

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from redflag.core.evaluate import evaluate
 from redflag.formats.rulefile import load_ruleset
 
-RULESET = load_ruleset(None, cache_dir=None)
+RULESET = load_ruleset(None)
 BOOLS = sorted(f.id for f in RULESET.flags.values() if f.type == "bool")
 NUMERIC = {f.id: f for f in RULESET.flags.values() if f.is_numeric}
 

@@ -1,10 +1,11 @@
 import hashlib
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from redflag.core.evaluate import evaluate
 from redflag.errors import RuleFileError
+from redflag.formats import quicktoml, rulefile
 from redflag.formats.rulefile import bundled_rules_bytes, load_ruleset
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -25,7 +26,7 @@ def expected(path: Path) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("path", BAD, ids=[p.stem for p in BAD])
 def test_each_planted_error_is_reported_with_its_location(path):
     with pytest.raises(RuleFileError) as info:
-        load_ruleset(path, cache_dir=None)
+        load_ruleset(path)
     got = [
         (f"{d.location.line}:{d.location.col}" if d.location and d.location.line else "", d.code)
         for d in info.value.diagnostics
@@ -37,7 +38,7 @@ def test_each_planted_error_is_reported_with_its_location(path):
 
 def test_unknown_flag_message_has_caret_and_suggestion():
     with pytest.raises(RuleFileError) as info:
-        load_ruleset(DATA / "bad_rules" / "unknown_flag.toml", cache_dir=None)
+        load_ruleset(DATA / "bad_rules" / "unknown_flag.toml")
     assert info.value.render() == (
         f"{DATA}/bad_rules/unknown_flag.toml:45:23: error[unknown-flag]: "
         "rule 'r1': unknown flag 'limb_weaknes'\n"
@@ -50,7 +51,7 @@ def test_unknown_flag_message_has_caret_and_suggestion():
 
 def test_unknown_key_suggests_the_allowed_one():
     with pytest.raises(RuleFileError) as info:
-        load_ruleset(DATA / "bad_rules" / "unknown_key.toml", cache_dir=None)
+        load_ruleset(DATA / "bad_rules" / "unknown_key.toml")
     unknown = next(d for d in info.value.diagnostics if d.code == "unknown-key")
     assert unknown.message == "rule 'r1' has an unknown key 'advise'"
     assert unknown.hint is not None and unknown.hint.startswith("did you mean 'advice'?")
@@ -69,35 +70,54 @@ def test_injection_is_rejected_and_never_run(tmp_path, monkeypatch):
     path = tmp_path / "evil.toml"
     path.write_text(text)
     with pytest.raises(RuleFileError):
-        load_ruleset(path, cache_dir=None)
+        load_ruleset(path)
     assert not marker.exists()
 
 
 def test_missing_path_and_directory_are_rule_file_errors(tmp_path):
     with pytest.raises(RuleFileError) as info:
-        load_ruleset(tmp_path / "nope.toml", cache_dir=None)
+        load_ruleset(tmp_path / "nope.toml")
     assert info.value.diagnostics[0].code == "not-found"
     with pytest.raises(RuleFileError) as info:
-        load_ruleset(tmp_path, cache_dir=None)
+        load_ruleset(tmp_path)
     assert info.value.diagnostics[0].code == "not-a-file"
 
 
-def test_cache_round_trip_gives_the_same_rule_set(tmp_path):
-    fresh = load_ruleset(None, cache_dir=tmp_path)
-    assert len(list(tmp_path.glob("*.json"))) == 1
-    cached = load_ruleset(None, cache_dir=tmp_path)
-    assert cached.rules == fresh.rules
-    assert cached.flags == fresh.flags and cached.levels == fresh.levels
-    assert cached.sources == fresh.sources and cached.meta == fresh.meta
-    record = {"cancer_history": True, "limb_weakness": True}
-    assert evaluate(cached, record).level == evaluate(fresh, record).level
+def _typed(value):
+    """`value` with the type of every part spelt out: 1 == 1.0 == True must not pass."""
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return (type(value).__name__, value)
 
 
-def test_corrupt_cache_is_ignored_and_rebuilt(tmp_path):
-    load_ruleset(None, cache_dir=tmp_path)
-    (cache_file,) = tmp_path.glob("*.json")
-    cache_file.write_text('{"format": 1, "sha256": "x"')
-    assert load_ruleset(None, cache_dir=tmp_path).rules
+TOML_FILES = sorted(p for p in ROOT.rglob("*.toml") if ".venv" not in p.parts)
+
+
+@pytest.mark.parametrize("path", TOML_FILES, ids=[str(p.relative_to(ROOT)) for p in TOML_FILES])
+def test_quick_path_reads_and_builds_exactly_what_tomllib_and_pydantic_do(path):
+    text = path.read_text(encoding="utf-8", errors="replace")
+    quick = quicktoml.loads(text)
+    try:
+        reference = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        assert quick is None
+        return
+    if quick is None:
+        return
+    assert _typed(quick) == _typed(reference)
+    doc = rulefile._quick_ruleset(quick)
+    if doc is not None:
+        prepared, problems = rulefile._key_tables(reference, rulefile._SourceMap(text, "x"))
+        assert problems == []
+        assert doc == rulefile._validate(prepared)
+
+
+def test_bundled_rules_take_the_quick_path():
+    text = bundled_rules_bytes().decode()
+    quick = quicktoml.loads(text)
+    assert quick is not None and rulefile._quick_ruleset(quick) is not None
 
 
 def test_bundled_rules_are_the_top_level_file():
@@ -122,7 +142,7 @@ def test_negated_flag_and_unused_flag_are_warnings(tmp_path):
     )
     path = tmp_path / "neg.toml"
     path.write_text(text)
-    rs = load_ruleset(path, cache_dir=None)
+    rs = load_ruleset(path)
     assert [(w.code, w.severity) for w in rs.warnings] == [
         ("unused-flag", "warning"),
         ("negated-flag", "warning"),

@@ -7,21 +7,31 @@ numbers and count() are `number`. The whole condition must be `bool`.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Literal, assert_never
 
 from redflag.core.expr.nodes import And, Call, Compare, Name, Node, Not, Number, Or
+from redflag.core.suggest import Suggester
 from redflag.errors import ConditionError
 
 ExprType = Literal["bool", "number"]
 _UNKNOWN = "unknown"  # the type of an undeclared flag: no cascade of follow-on errors
 
 
-def check_condition(node: Node, flag_types: Mapping[str, ExprType]) -> list[ConditionError]:
-    """Every type error in `node`; an empty list when the condition is a well-typed bool."""
+def check_condition(
+    node: Node,
+    flag_types: Mapping[str, ExprType],
+    suggest: Callable[[str], str | None] | None = None,
+) -> list[ConditionError]:
+    """Every type error in `node`; an empty list when the condition is a well-typed bool.
+
+    `suggest` gives the did-you-mean for an unknown flag (default: closest over flag_types);
+    compile passes one Suggester for the whole file, so hints cost bounded work.
+    """
     problems: list[ConditionError] = []
-    top = _type_of(node, flag_types, problems)
+    if suggest is None:
+        suggest = Suggester(flag_types).closest
+    top = _type_of(node, flag_types, problems, suggest)
     if top == "number":
         problems.append(
             _problem(
@@ -56,8 +66,9 @@ def _expect(
     flag_types: Mapping[str, ExprType],
     problems: list[ConditionError],
     context: str,
+    suggest: Callable[[str], str | None],
 ) -> None:
-    got = _type_of(node, flag_types, problems)
+    got = _type_of(node, flag_types, problems, suggest)
     if got in (want, _UNKNOWN):
         return
     if want == "bool":
@@ -69,14 +80,19 @@ def _expect(
     problems.append(_problem(node, message, hint, kind="type"))
 
 
-def _type_of(node: Node, flag_types: Mapping[str, ExprType], problems: list[ConditionError]) -> str:
+def _type_of(
+    node: Node,
+    flag_types: Mapping[str, ExprType],
+    problems: list[ConditionError],
+    suggest: Callable[[str], str | None],
+) -> str:
     match node:
         case Name(id=flag):
             declared = flag_types.get(flag)
             if declared is not None:
                 return declared
-            close = difflib.get_close_matches(flag, list(flag_types), n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
+            close = suggest(flag)
+            hint = f"did you mean '{close}'? " if close else ""
             problems.append(
                 _problem(
                     node,
@@ -89,20 +105,20 @@ def _type_of(node: Node, flag_types: Mapping[str, ExprType], problems: list[Cond
         case Number():
             return "number"
         case Not(operand=operand):
-            _expect(operand, "bool", flag_types, problems, "'not'")
+            _expect(operand, "bool", flag_types, problems, "'not'", suggest)
             return "bool"
         case And(operands=operands) | Or(operands=operands):
             word = "'and'" if isinstance(node, And) else "'or'"
             for operand in operands:
-                _expect(operand, "bool", flag_types, problems, word)
+                _expect(operand, "bool", flag_types, problems, word, suggest)
             return "bool"
         case Call(func=func, args=args):
             for arg in args:
-                _expect(arg, "bool", flag_types, problems, f"{func}(...)")
+                _expect(arg, "bool", flag_types, problems, f"{func}(...)", suggest)
             return "number" if func == "count" else "bool"
         case Compare(op=op, left=left, right=right):
-            _expect(left, "number", flag_types, problems, f"'{op}'")
-            _expect(right, "number", flag_types, problems, f"'{op}'")
+            _expect(left, "number", flag_types, problems, f"'{op}'", suggest)
+            _expect(right, "number", flag_types, problems, f"'{op}'", suggest)
             if isinstance(left, Number) and isinstance(right, Number):
                 problems.append(
                     _problem(

@@ -11,7 +11,6 @@ Nesting is capped at MAX_DEPTH, so a hostile file gets a ConditionError, not a R
 
 from __future__ import annotations
 
-import difflib
 from typing import cast
 
 from redflag.core.expr.lexer import Token, tokenize
@@ -30,6 +29,7 @@ from redflag.core.expr.nodes import (
     Or,
     Span,
 )
+from redflag.core.suggest import closest
 from redflag.errors import ConditionError
 
 MAX_DEPTH = 32
@@ -164,10 +164,8 @@ class _Parser:
 
     def call(self, name: Token) -> Node:
         if name.text not in FUNCTIONS:
-            close = difflib.get_close_matches(name.text, FUNCTIONS, n=1)
-            hint = (
-                f"did you mean '{close[0]}'?" if close else "use any(...), all(...) or count(...)"
-            )
+            close = closest(name.text, FUNCTIONS)
+            hint = f"did you mean '{close}'?" if close else "use any(...), all(...) or count(...)"
             self.fail(
                 f"unknown function '{name.text}'; the functions are any(), all() and count()",
                 name,
