@@ -294,8 +294,15 @@ class WholeWrites(io.BufferedIOBase):
         return True
 
     def write(self, data: bytes) -> int:  # type: ignore[override]  # batch writes bytes only
+        # A signal arriving while a pipe is full makes BufferedWriter.write return after a
+        # partial write, without error: the rest would be lost and the last line cut in
+        # half (seen once 0.2.0's result lines outgrew the pipe). Write until all is out.
         with deferred_interrupt():
-            self.raw.write(data)
+            view = memoryview(data)
+            while view:
+                written = self.raw.write(view)
+                view = view[written or 0 :]
+            self.raw.flush()
         return len(data)
 
     def flush(self) -> None:
