@@ -96,7 +96,7 @@ def level_badge(level_id: str, ruleset: CompiledRuleSet) -> Text:
 
 
 # How many unanswered questions the headline of an incomplete result names (issue 12).
-HEADLINE_QUESTIONS = 3
+HEADLINE_QUESTIONS = 2
 DETAILS_HINT = "run again with --details to see them"
 
 
@@ -146,15 +146,7 @@ def result_renderable(
         parts.append(_matched_titles(result, ruleset))
         parts.extend(_sources_line(result, more))
     if clinical:
-        names = ", ".join(ruleset.flags[f].id for f in clinical[:4])
-        parts.append(
-            Text(
-                f"\nFindings only a clinician can give could still raise it ({names}"
-                + (", ..." if len(clinical) > 4 else "")
-                + f"): {DETAILS_HINT}.",
-                style="muted",
-            )
-        )
+        parts.append(Text(f"A clinician's findings could still raise it: {more}.", style="muted"))
     parts.append(_footer(ruleset))
     return Group(*parts)
 

@@ -247,7 +247,7 @@ def test_worst_case_is_the_same_in_check_json_batch_and_batch_full(words, level,
     from redflag.formats.records import record_from_words
     from redflag.formats.rulefile import load_ruleset
 
-    record, _ = record_from_words(words, load_ruleset(None, cache_dir=None))
+    record, _ = record_from_words(words, load_ruleset(None))
     checked = json.loads(run("check", *words, "--json").stdout)
     assert (checked["level"], checked["worst_case"]) == (level, worst)
     line = json.dumps(record) + "\n"
@@ -268,7 +268,7 @@ def test_fail_on_worst_acts_on_what_unanswered_questions_could_lead_to():
 def test_details_print_every_source_url_whole_at_80_columns():
     from redflag.formats.rulefile import load_ruleset
 
-    ruleset = load_ruleset(None, cache_dir=None)
+    ruleset = load_ruleset(None)
     words = ["cancer_history", "back_pain", "limb_weakness"]
     out = run("check", *words, "--details", env={"COLUMNS": "80"}).stdout
     lines = [line.strip() for line in out.splitlines()]
@@ -288,7 +288,7 @@ def test_source_urls_are_terminal_hyperlinks_on_a_terminal():
     from redflag.core.evaluate import evaluate
     from redflag.formats.rulefile import load_ruleset
 
-    ruleset = load_ruleset(None, cache_dir=None)
+    ruleset = load_ruleset(None)
     result = evaluate(ruleset, {"cancer_history": True, "limb_weakness": True})
     buffer = io.StringIO()
     term = Console(file=buffer, force_terminal=True, width=80, theme=THEME, color_system="standard")

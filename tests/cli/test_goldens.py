@@ -54,7 +54,7 @@ def test_human_output_golden(golden, at_root, name, argv, exit_code):
 # Every yes/no flag answered no: someone with no pain and no other symptom.
 NO_EMERGENCY = [
     f"{f.id}=no"
-    for f in load_ruleset(None, cache_dir=None).flags.values()
+    for f in load_ruleset(None).flags.values()
     if not f.is_numeric and f.id != "back_pain"
 ]
 SCREEN = {"NO_COLOR": "1", "COLUMNS": "80", "TERM": "dumb"}
