@@ -640,9 +640,9 @@ def test_a_rule_set_with_no_rules_still_answers_every_record(tmp_path, jobs, out
     lines = result.stdout.splitlines()
     if out == "csv":
         assert lines[1:] == [
-            "1,a,routine,,,,",
-            "2,,routine,,,,",
-            "3,,,,,unknown-flag,'bogus' is not a flag of rule set 'mini'",
+            "1,a,routine,,,routine,,",
+            "2,,routine,,,routine,,",
+            "3,,,,,,unknown-flag,'bogus' is not a flag of rule set 'mini'",
         ]
     else:
         assert [json.loads(line).get("level") for line in lines] == ["routine", "routine", None]
