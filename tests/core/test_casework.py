@@ -32,6 +32,8 @@ def test_failures_list_level_and_rule_problems_and_coverage_counts():
 
 def test_near_miss_needs_a_definite_false_with_one_of_its_flags_answered():
     ruleset = load_ruleset(None)
-    report = run_cases(ruleset, [Case("n", {"back_pain": True, "fever": False}, "routine")])
+    report = run_cases(
+        ruleset, [Case("n", {"back_pain": True, "fever": False, "temperature": 37}, "routine")]
+    )
     assert "spinal_infection" in report.coverage.near_missed
     assert "x_aaa" not in report.coverage.near_missed
