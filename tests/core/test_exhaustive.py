@@ -45,7 +45,7 @@ def test_lowered_rule_gives_a_smallest_confirmed_counterexample(tmp_path, shippe
     assert report.method == METHOD
     assert report.checked_rules == ("back_neuro",)
     [cex] = report.counterexamples
-    assert cex.record == {"back_pain": True, "limb_weakness": True}
+    assert cex.record == {"limb_weakness": True}
     assert (cex.old_level, cex.new_level, cex.responsible) == ("urgent", "soon", "back_neuro")
 
 
@@ -53,7 +53,8 @@ def test_no_smaller_counterexample_exists(tmp_path, shipped):
     new = load_ruleset(lowered(tmp_path))
     domain = domain_for([shipped, new])
     flags = sorted({f for r in shipped.rules for f in r.flags})
-    for n in (0, 1):
+    # the smallest counterexample answers one flag: no record answering none is a downgrade
+    for n in (0,):
         for chosen in itertools.combinations(flags, n):
             for values in itertools.product(*(domain[f] for f in chosen)):
                 record = dict(zip(chosen, values, strict=True))
@@ -87,8 +88,8 @@ def test_threshold_move_finds_the_border_value(tmp_path, shipped):
 def test_rewritten_conditions_with_the_same_meaning_are_proved_safe(tmp_path, shipped):
     text = RULES.read_text()
     swapped = text.replace(
-        '"back_pain and any(limb_weakness, difficulty_walking)"',
-        '"any(difficulty_walking, limb_weakness) and back_pain"',
+        '"any(limb_weakness, difficulty_walking) or (sensory_change and nerve_symptom_days <= 14)"',
+        '"(nerve_symptom_days <= 14 and sensory_change) or any(difficulty_walking, limb_weakness)"',
     )
     path = tmp_path / "swapped.toml"
     path.write_text(swapped)
