@@ -398,3 +398,38 @@ def test_csv_and_json_from_an_endless_file_end_by_themselves(fmt, said):
         )
     assert proc.returncode == 2
     assert said in proc.stderr
+
+
+def _bytes_read(pid: int) -> int:
+    """How many bytes the process has read so far (Linux /proc/PID/io, rchar)."""
+    with open(f"/proc/{pid}/io") as io_file:
+        return next(int(line.split()[1]) for line in io_file if line.startswith("rchar:"))
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/io"), reason="needs Linux /proc/PID/io")
+@pytest.mark.parametrize("options", [[], ["--jobs", "1"]])
+def test_sigterm_ends_default_batch_while_it_reads_an_endless_line(options):
+    # issue 13: SIGTERM was ignored while batch read an endless source. The default modes
+    # print nothing until a line ends, so the test waits until batch has read 32 MB of the
+    # endless line (polling how much it has read, no fixed sleep), then sends SIGTERM.
+    with (
+        open("/dev/zero", "rb") as zero,
+        subprocess.Popen(
+            [sys.executable, "-m", "redflag", "batch", *options],
+            stdin=zero,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        ) as proc,
+    ):
+        watchdog = threading.Timer(120, proc.kill)
+        watchdog.start()
+        try:
+            while proc.poll() is None and _bytes_read(proc.pid) < 32 << 20:
+                time.sleep(0.01)  # polling, not waiting for a guessed moment
+            proc.send_signal(signal.SIGTERM)
+            err = proc.stderr.read()
+            proc.wait(timeout=60)
+        finally:
+            watchdog.cancel()
+    assert proc.returncode == 143, err
+    assert b"Terminated." in err and b"Traceback" not in err
