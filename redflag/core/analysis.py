@@ -21,6 +21,7 @@ from redflag.core.exhaustive import (
     domain_for,
     downgrade_verdict,
     relevant_blockers,
+    searched_flags,
     smallest_witness,
 )
 from redflag.core.expr.nodes import And, Call, Compare, Name, Node, Not, Number, Or
@@ -94,13 +95,8 @@ def _firing_record(
 ) -> dict[str, Value] | None:
     fn = truth_function(rule.condition, ruleset)
     verdict = downgrade_verdict(fn, [], old=ruleset, new=ruleset)
-    return smallest_witness(_searched(rule, ruleset), domain, verdict, stats)
+    return smallest_witness(searched_flags(rule, ruleset), domain, verdict, stats)
 
-
-def _searched(rule: CompiledRule, ruleset: CompiledRuleSet) -> tuple[str, ...]:
-    """The rule's flags, then every flag implied flags connect them with (in file order)."""
-    related = ruleset.implications.related(frozenset(rule.flags))
-    return (*rule.flags, *(f for f in ruleset.flags if f in related and f not in rule.flags))
 
 
 def _redundant(
@@ -144,7 +140,7 @@ def _equivalent(
             return Verdict.WITNESS
         return Verdict.PRUNE if ta.is_definite else Verdict.CONTINUE
 
-    flags = tuple(dict.fromkeys((*_searched(a, ruleset), *_searched(b, ruleset))))
+    flags = tuple(dict.fromkeys((*searched_flags(a, ruleset), *searched_flags(b, ruleset))))
     return smallest_witness(flags, domain, verdict, stats) is None
 
 
@@ -159,7 +155,7 @@ def _masked(
         if rule.id not in firing or not firing[rule.id]:
             continue
         others = [r for r in ruleset.rules if r is not rule and r.rank <= rule.rank]
-        searched = _searched(rule, ruleset)
+        searched = searched_flags(rule, ruleset)
         blockers = relevant_blockers(searched, others, ruleset)
         verdict = downgrade_verdict(
             truth_function(rule.condition, ruleset), blockers, old=ruleset, new=ruleset

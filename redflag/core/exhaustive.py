@@ -273,10 +273,7 @@ def find_downgrades(old: CompiledRuleSet, new: CompiledRuleSet) -> ExhaustiveRep
         ):
             continue
         checked.append(rule.id)
-        # Implied flags: a rule's flags can be set by others (a yes to new_back_pain is a
-        # yes to back_pain), so search every flag closing can reach from the rule's flags.
-        extra = sorted(old.implications.related(frozenset(rule.flags)) - set(rule.flags))
-        searched = (*rule.flags, *extra)
+        searched = searched_flags(rule, old)
         reach = new.implications.related(frozenset(searched))
         blockers = relevant_blockers(reach, [r for r in new.rules if r.rank <= rule.rank], new)
         verdict = downgrade_verdict(truth_function(rule.condition, old), blockers, old=old, new=new)
@@ -342,6 +339,14 @@ def downgrade_verdict(
         return Verdict.WITNESS if value is Truth.TRUE else Verdict.CONTINUE
 
     return verdict
+
+
+def searched_flags(rule: CompiledRule, ruleset: CompiledRuleSet) -> tuple[str, ...]:
+    """The flags to search for records about `rule`: its own, then (in file order) every flag
+    implied flags connect them with, since those can set the rule's flags (a yes to
+    new_back_pain is a yes to back_pain)."""
+    related = ruleset.implications.related(frozenset(rule.flags))
+    return (*rule.flags, *(f for f in ruleset.flags if f in related and f not in rule.flags))
 
 
 def _same_values(before: Flag, after: Flag | None) -> bool:

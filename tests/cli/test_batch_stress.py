@@ -352,12 +352,9 @@ def test_a_worker_killed_mid_run_is_reported_after_the_results_before_it(tmp_pat
     assert [json.loads(line)["line"] for line in lines] == list(range(1, written + 1))
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
-@pytest.mark.parametrize("options", [["--line-buffered"], ["--line-buffered", "--jobs", "1"]])
-def test_sigterm_ends_batch_reading_an_endless_line_from_a_file(options):
-    # issue 13: with --line-buffered, batch < /dev/zero grew without end and ignored SIGTERM
-    # (one C readline over an endless file); now it reads bounded pieces, answers the line
-    # as too large, and SIGTERM ends it
+def _sigterm_batch_reading_dev_zero(options, started):
+    """Run batch on /dev/zero, send SIGTERM once `started(proc)` returns, and give back the
+    process with its stderr; a watchdog kills it after 120 s (the old code never ended)."""
     with (
         open("/dev/zero", "rb") as zero,
         subprocess.Popen(
@@ -367,16 +364,29 @@ def test_sigterm_ends_batch_reading_an_endless_line_from_a_file(options):
             stderr=subprocess.PIPE,
         ) as proc,
     ):
-        watchdog = threading.Timer(120, proc.kill)  # the old code never answers: no hang
+        watchdog = threading.Timer(120, proc.kill)
         watchdog.start()
         try:
-            first = proc.stdout.readline()
+            started(proc)
             proc.send_signal(signal.SIGTERM)
             err = proc.stderr.read()
             proc.wait(timeout=60)
         finally:
             watchdog.cancel()
-    assert b'"code":"too-large"' in first, first
+    return proc, err
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+@pytest.mark.parametrize("options", [["--line-buffered"], ["--line-buffered", "--jobs", "1"]])
+def test_sigterm_ends_batch_reading_an_endless_line_from_a_file(options):
+    # issue 13: with --line-buffered, batch < /dev/zero grew without end and ignored SIGTERM
+    # (one C readline over an endless file); now it reads bounded pieces, answers the line
+    # as too large, and SIGTERM ends it
+    first = []
+    proc, err = _sigterm_batch_reading_dev_zero(
+        options, lambda p: first.append(p.stdout.readline())
+    )
+    assert b'"code":"too-large"' in first[0], first
     assert proc.returncode == 143, err
     assert b"Terminated." in err and b"Traceback" not in err
 
@@ -412,24 +422,10 @@ def test_sigterm_ends_default_batch_while_it_reads_an_endless_line(options):
     # issue 13: SIGTERM was ignored while batch read an endless source. The default modes
     # print nothing until a line ends, so the test waits until batch has read 32 MB of the
     # endless line (polling how much it has read, no fixed sleep), then sends SIGTERM.
-    with (
-        open("/dev/zero", "rb") as zero,
-        subprocess.Popen(
-            [sys.executable, "-m", "redflag", "batch", *options],
-            stdin=zero,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        ) as proc,
-    ):
-        watchdog = threading.Timer(120, proc.kill)
-        watchdog.start()
-        try:
-            while proc.poll() is None and _bytes_read(proc.pid) < 32 << 20:
-                time.sleep(0.01)  # polling, not waiting for a guessed moment
-            proc.send_signal(signal.SIGTERM)
-            err = proc.stderr.read()
-            proc.wait(timeout=60)
-        finally:
-            watchdog.cancel()
+    def started(proc):
+        while proc.poll() is None and _bytes_read(proc.pid) < 32 << 20:
+            time.sleep(0.01)  # polling, not waiting for a guessed moment
+
+    proc, err = _sigterm_batch_reading_dev_zero(options, started)
     assert proc.returncode == 143, err
     assert b"Terminated." in err and b"Traceback" not in err
