@@ -166,7 +166,7 @@ def _print_matrix(matrix: Matrix, report: CaseReport) -> None:
     _say(out, "sensitivity: the share of cases expected at a level that got it or higher")
     exact = f"{100 * matrix.exact / matrix.total:.1f}%" if matrix.total else "-"
     _say(out, f"exact agreement: {exact} ({matrix.exact}/{matrix.total})")
-    low = min(2, len(levels) - 1)
+    low = matrix.benign_rank
     over2 = matrix.over_by(2, low)
     _say(
         out,

@@ -186,6 +186,12 @@ class Matrix:
             if rank[r.case.expect] >= from_rank and rank[r.case.expect] - r.result.rank >= tiers
         )
 
+    @property
+    def benign_rank(self) -> int:
+        """The first rank counted as benign for over-triage: the third level (soon) and below,
+        or the last level of a rule set with fewer than three."""
+        return min(2, len(self.levels) - 1)
+
     def to_lowest(self, rank: int) -> int:
         """Cases expected at this rank that got the no-match (least urgent) level."""
         return self.counts[rank][-1]

@@ -50,7 +50,7 @@ def matrix_json(matrix: Matrix) -> dict[str, Any]:
     at the third level or below (soon, routine) that got two or more levels above it.
     """
     levels = matrix.levels
-    low = min(2, len(levels) - 1)
+    low = matrix.benign_rank
     return {
         "levels": list(levels),
         "counts": {
