@@ -98,7 +98,6 @@ def _firing_record(
     return smallest_witness(searched_flags(rule, ruleset), domain, verdict, stats)
 
 
-
 def _redundant(
     ruleset: CompiledRuleSet,
     firing: dict[str, dict[str, Value]],
