@@ -1,11 +1,13 @@
 """Per-rule findings over every possible record: vacuous, always fires, redundant, masked,
-non-monotone; each with a witness record. Uses the exact search of core/exhaustive.py.
+non-monotone; each with a witness record. The questions are answered by the SAT search of
+core/solve.py, over the same encoding and regions as `diff --exhaustive`.
 
-Pure logic: no clock, no output.
+Pure logic: no clock (but the budget's), no output.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal, assert_never
@@ -13,20 +15,11 @@ from typing import Literal, assert_never
 from redflag.core.closures import truth_function
 from redflag.core.compile import CompiledRule, CompiledRuleSet
 from redflag.core.evaluate import Value, evaluate
-from redflag.core.exhaustive import (
-    METHOD,
-    Domain,
-    SearchStats,
-    Verdict,
-    domain_for,
-    downgrade_verdict,
-    relevant_blockers,
-    searched_flags,
-    smallest_witness,
-)
+from redflag.core.exhaustive import Domain, domain_for, searched_flags
 from redflag.core.expr.nodes import And, Call, Compare, Name, Node, Not, Number, Or
 from redflag.core.expr.walk import flags_used
 from redflag.core.implication import close, contradiction
+from redflag.core.solve import METHOD, Budget, Problem, Records, Side
 
 Kind = Literal["vacuous", "always-fires", "non-monotone", "redundant", "masked"]
 ERROR_KINDS: tuple[Kind, ...] = ("vacuous", "always-fires", "non-monotone")
@@ -50,116 +43,158 @@ class Finding:
 
 @dataclass(frozen=True)
 class AnalysisReport:
-    """Every finding, the method, and how many partial records were examined."""
+    """Every finding, the method, and how many solver calls it took."""
 
     method: str
     findings: tuple[Finding, ...]
-    visited: int
+    calls: int
     checked_flags: tuple[str, ...] = field(default=())
 
 
-def analyze(ruleset: CompiledRuleSet) -> AnalysisReport:
-    """Find vacuous, always-firing, redundant, masked and non-monotone rules."""
+# Records tried to sort rules into groups that may be equivalent before asking the solver:
+# equivalent rules agree on every record, so rules that disagree on one of these are not.
+_SAMPLES = 64
+
+
+def analyze(ruleset: CompiledRuleSet, budget: Budget | None = None) -> AnalysisReport:
+    """Find vacuous, always-firing, redundant, masked and non-monotone rules.
+
+    Raises:
+        OutOfTime: the budget ran out (no finding list is claimed complete).
+    """
+    budget = budget or Budget(None)
     domain = domain_for([ruleset])
-    stats = SearchStats()
     findings: list[Finding] = []
     firing: dict[str, dict[str, Value]] = {}
-    for rule in ruleset.rules:
-        fires = _firing_record(rule, ruleset, domain, stats)
-        if fires is None:
-            findings.append(
-                Finding("vacuous", rule.id, "no record makes its condition true: it never fires")
+    with Problem(domain, [ruleset]) as problem:
+        records = problem.records(tuple(ruleset.flags))
+        side = problem.side(records, ruleset)
+        for rule in ruleset.rules:
+            budget.check()
+            fires = problem.smallest(
+                records,
+                [side.valid, side.true(rule.condition)],
+                budget,
+                searched_flags(rule, ruleset),
             )
-            continue
-        firing[rule.id] = fires
-        if not fires:
-            findings.append(
-                Finding(
-                    "always-fires",
-                    rule.id,
-                    "it fires for every record, even the empty one",
-                    record={},
+            if fires is None:
+                findings.append(
+                    Finding(
+                        "vacuous", rule.id, "no record makes its condition true: it never fires"
+                    )
                 )
-            )
-    findings.extend(_redundant(ruleset, firing, domain, stats))
-    findings.extend(_masked(ruleset, firing, domain, stats))
-    monotone = _non_monotone(ruleset, domain, stats)
-    findings.extend(monotone[0])
+                continue
+            firing[rule.id] = fires
+            if not fires:
+                findings.append(
+                    Finding(
+                        "always-fires",
+                        rule.id,
+                        "it fires for every record, even the empty one",
+                        record={},
+                    )
+                )
+        findings.extend(_redundant(ruleset, firing, domain, problem, records, side, budget))
+        findings.extend(_masked(ruleset, firing, problem, records, side, budget))
+        monotone = _non_monotone(ruleset, problem, records, budget)
+        findings.extend(monotone[0])
+        calls = problem.calls
     order = {"vacuous": 0, "always-fires": 1, "non-monotone": 2, "redundant": 3, "masked": 4}
     findings.sort(key=lambda f: order[f.kind])
-    return AnalysisReport(METHOD, tuple(findings), stats.visited, monotone[1])
-
-
-def _firing_record(
-    rule: CompiledRule, ruleset: CompiledRuleSet, domain: Domain, stats: SearchStats
-) -> dict[str, Value] | None:
-    fn = truth_function(rule.condition, ruleset)
-    verdict = downgrade_verdict(fn, [], old=ruleset, new=ruleset)
-    return smallest_witness(searched_flags(rule, ruleset), domain, verdict, stats)
+    return AnalysisReport(METHOD, tuple(findings), calls, monotone[1])
 
 
 def _redundant(
     ruleset: CompiledRuleSet,
     firing: dict[str, dict[str, Value]],
     domain: Domain,
-    stats: SearchStats,
+    problem: Problem,
+    records: Records,
+    side: Side,
+    budget: Budget,
 ) -> list[Finding]:
-    found: list[Finding] = []
+    """Pairs of rules with the same truth on every record (the later one is reported)."""
     rules = [r for r in ruleset.rules if r.id in firing]
-    for i, a in enumerate(rules):
-        found.extend(
-            Finding(
-                "redundant",
-                b.id,
-                f"its condition is equivalent to rule '{a.id}' on every record",
-                record=firing[b.id],
-                others=(a.id,),
-            )
-            for b in rules[i + 1 :]
-            if _equivalent(a, b, ruleset, domain, stats)
-        )
+    groups: dict[tuple[int, ...], list[CompiledRule]] = {}
+    samples = _samples(ruleset, domain)
+    for rule in rules:
+        fn = truth_function(rule.condition, ruleset)
+        groups.setdefault(tuple(fn(s) for s in samples), []).append(rule)
+    found: list[Finding] = []
+    for group in groups.values():
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                budget.check()
+                ta, fa = side.truth(a.condition)
+                tb, fb = side.truth(b.condition)
+                c = problem.circuit
+                differ = c.or_([_xor(c, ta, tb), _xor(c, fa, fb)])
+                if problem.solve([side.valid, differ], budget) is None:
+                    found.append(
+                        Finding(
+                            "redundant",
+                            b.id,
+                            f"its condition is equivalent to rule '{a.id}' on every record",
+                            record=firing[b.id],
+                            others=(a.id,),
+                        )
+                    )
+    order = {r.id: i for i, r in enumerate(ruleset.rules)}
+    found.sort(key=lambda f: (order[f.others[0]], order[f.rule_id]))
     return found
 
 
-def _equivalent(
-    a: CompiledRule, b: CompiledRule, ruleset: CompiledRuleSet, domain: Domain, stats: SearchStats
-) -> bool:
-    """Same truth on every partial record (both definite and equal persists: prune)."""
-    fa = truth_function(a.condition, ruleset)
-    fb = truth_function(b.condition, ruleset)
+def _xor(c: object, a: int, b: int) -> int:
+    from redflag.core.solve import Circuit
 
+    assert isinstance(c, Circuit)
+    return c.or_([c.and_([a, -b]), c.and_([-a, b])])
+
+
+def _samples(ruleset: CompiledRuleSet, domain: Domain) -> list[dict[str, Value]]:
+    """Valid records (closed under implications), from a fixed seed, and the empty one."""
+    rng = random.Random(20261202)
+    flags = list(ruleset.flags)
+    out: list[dict[str, Value]] = [{}]
     implications = ruleset.implications
-
-    def verdict(record: dict[str, Value]) -> Verdict:
-        if contradiction(record, implications):
-            return Verdict.PRUNE
-        closed = close(record, implications)
-        ta, tb = fa(closed), fb(closed)
-        if ta is not tb:
-            return Verdict.WITNESS
-        return Verdict.PRUNE if ta.is_definite else Verdict.CONTINUE
-
-    flags = tuple(dict.fromkeys((*searched_flags(a, ruleset), *searched_flags(b, ruleset))))
-    return smallest_witness(flags, domain, verdict, stats) is None
+    while len(out) < _SAMPLES:
+        record: dict[str, Value] = {}
+        for flag in flags:
+            if rng.random() < 0.5:
+                continue
+            values = domain[flag]
+            if values:
+                record[flag] = rng.choice(values)
+        if contradiction(record, implications) is None:
+            out.append(dict(close(record, implications)))
+    return out
 
 
 def _masked(
     ruleset: CompiledRuleSet,
     firing: dict[str, dict[str, Value]],
-    domain: Domain,
-    stats: SearchStats,
+    problem: Problem,
+    records: Records,
+    side: Side,
+    budget: Budget,
 ) -> list[Finding]:
     found: list[Finding] = []
+    c = problem.circuit
     for rule in ruleset.rules:
         if rule.id not in firing or not firing[rule.id]:
             continue
-        others = [r for r in ruleset.rules if r is not rule and r.rank <= rule.rank]
+        budget.check()
+        others = [
+            -side.true(r.condition) for r in ruleset.rules if r is not rule and r.rank <= rule.rank
+        ]
+        clear = c.and_(others)
         searched = searched_flags(rule, ruleset)
-        blockers = relevant_blockers(searched, others, ruleset)
-        verdict = downgrade_verdict(
-            truth_function(rule.condition, ruleset), blockers, old=ruleset, new=ruleset
-        )
-        if smallest_witness(searched, domain, verdict, stats) is None:
+        if (
+            problem.smallest(
+                records, [side.valid, side.true(rule.condition), clear], budget, searched
+            )
+            is None
+        ):
             record = firing[rule.id]
             result = evaluate(ruleset, record)
             masking = tuple(
@@ -181,45 +216,43 @@ def _masked(
 
 
 def _non_monotone(
-    ruleset: CompiledRuleSet, domain: Domain, stats: SearchStats
+    ruleset: CompiledRuleSet, problem: Problem, records: Records, budget: Budget
 ) -> tuple[list[Finding], tuple[str, ...]]:
     """Records whose level drops when one bool flag goes from no to yes.
 
     From unknown to yes can never lower a level (Kleene monotonicity: TRUE rules stay TRUE),
     and a flag that occurs only positively (not under `not`, not counted by `count(...) <`)
-    can never lower one either; the remaining flags are searched exactly as a diff between
-    the rule set with the flag fixed to no (OLD) and to yes (NEW).
+    can never lower one either; for the remaining flags, the question is a diff between the
+    rule set with the flag fixed to no (OLD) and to yes (NEW), on the same other answers.
     """
     found: list[Finding] = []
     suspects = sorted({f for r in ruleset.rules for f in negative_flags(r.condition)})
+    c = problem.circuit
     for flag in suspects:
-        no, yes = {flag: False}, {flag: True}
+        no = problem.side(records.with_fixed({flag: False}), ruleset)
+        yes = problem.side(records.with_fixed({flag: True}), ruleset)
         for rule in ruleset.rules:
             if flag not in rule.flags:
                 continue
-            searched = tuple(f for f in rule.flags if f != flag)
-            blockers = relevant_blockers(
-                searched, [r for r in ruleset.rules if r.rank <= rule.rank], ruleset, yes
+            budget.check()
+            clear = c.and_([-yes.true(r.condition) for r in ruleset.rules if r.rank <= rule.rank])
+            searched = tuple(f for f in searched_flags(rule, ruleset) if f != flag)
+            witness = problem.smallest(
+                records.with_fixed({flag: False}),
+                [no.valid, yes.valid, no.true(rule.condition), clear],
+                budget,
+                searched,
             )
-            verdict = downgrade_verdict(
-                truth_function(rule.condition, ruleset),
-                blockers,
-                no,
-                yes,
-                old=ruleset,
-                new=ruleset,
-            )
-            witness = smallest_witness(searched, domain, verdict, stats)
             if witness is not None:
-                before = evaluate(ruleset, {**witness, **no})
-                after = evaluate(ruleset, {**witness, **yes})
+                before = evaluate(ruleset, {**witness, flag: False})
+                after = evaluate(ruleset, {**witness, flag: True})
                 found.append(
                     Finding(
                         "non-monotone",
                         rule.id,
                         f"answering '{flag}' yes instead of no lowers the level from "
                         f"{before.level.id} to {after.level.id}",
-                        record={**witness, **no},
+                        record={**witness, flag: False},
                         others=(flag,),
                     )
                 )
