@@ -8,18 +8,19 @@ Pure logic: no clock (but the budget's), no output.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, assert_never
 
 from redflag.core.closures import truth_function
 from redflag.core.compile import CompiledRule, CompiledRuleSet
 from redflag.core.evaluate import Value, evaluate
-from redflag.core.exhaustive import Domain, domain_for, searched_flags
+from redflag.core.exhaustive import Domain, RuleIndex, domain_for, searched_flags, truth
 from redflag.core.expr.nodes import And, Call, Compare, Name, Node, Not, Number, Or
 from redflag.core.expr.walk import flags_used
 from redflag.core.implication import close, contradiction
-from redflag.core.solve import METHOD, Budget, Problem, Records, Side
+from redflag.core.logic import Truth
+from redflag.core.solve import METHOD, Budget, Problem
 
 Kind = Literal["vacuous", "always-fires", "non-monotone", "redundant", "masked"]
 ERROR_KINDS: tuple[Kind, ...] = ("vacuous", "always-fires", "non-monotone")
@@ -63,60 +64,98 @@ def analyze(ruleset: CompiledRuleSet, budget: Budget | None = None) -> AnalysisR
         OutOfTime: the budget ran out (no finding list is claimed complete).
     """
     budget = budget or Budget(None)
-    domain = domain_for([ruleset])
+    ask = _Asker(ruleset, domain_for([ruleset]), budget)
     findings: list[Finding] = []
     firing: dict[str, dict[str, Value]] = {}
-    with Problem(domain, [ruleset]) as problem:
-        records = problem.records(tuple(ruleset.flags))
-        side = problem.side(records, ruleset)
-        for rule in ruleset.rules:
-            budget.check()
-            fires = problem.smallest(
-                records,
-                [side.valid, side.true(rule.condition)],
-                budget,
-                searched_flags(rule, ruleset),
+    for rule in ruleset.rules:
+        fires = ask.smallest(searched_flags(rule, ruleset), rule)
+        if fires is None:
+            findings.append(
+                Finding("vacuous", rule.id, "no record makes its condition true: it never fires")
             )
-            if fires is None:
-                findings.append(
-                    Finding(
-                        "vacuous", rule.id, "no record makes its condition true: it never fires"
-                    )
+            continue
+        firing[rule.id] = fires
+        if not fires:
+            findings.append(
+                Finding(
+                    "always-fires",
+                    rule.id,
+                    "it fires for every record, even the empty one",
+                    record={},
                 )
-                continue
-            firing[rule.id] = fires
-            if not fires:
-                findings.append(
-                    Finding(
-                        "always-fires",
-                        rule.id,
-                        "it fires for every record, even the empty one",
-                        record={},
-                    )
-                )
-        findings.extend(_redundant(ruleset, firing, domain, problem, records, side, budget))
-        findings.extend(_masked(ruleset, firing, problem, records, side, budget))
-        monotone = _non_monotone(ruleset, problem, records, budget)
-        findings.extend(monotone[0])
-        calls = problem.calls
+            )
+    findings.extend(_redundant(ruleset, firing, ask))
+    findings.extend(_masked(ruleset, firing, ask))
+    monotone = _non_monotone(ruleset, ask)
+    findings.extend(monotone[0])
     order = {"vacuous": 0, "always-fires": 1, "non-monotone": 2, "redundant": 3, "masked": 4}
     findings.sort(key=lambda f: order[f.kind])
-    return AnalysisReport(METHOD, tuple(findings), calls, monotone[1])
+    return AnalysisReport(METHOD, tuple(findings), ask.calls, monotone[1])
+
+
+class _Asker:
+    """Asks one small question at a time: a fresh encoding of only the rules involved."""
+
+    def __init__(self, ruleset: CompiledRuleSet, domain: Domain, budget: Budget) -> None:
+        self.ruleset = ruleset
+        self.domain = domain
+        self.budget = budget
+        self.calls = 0
+        self.index = RuleIndex(ruleset)
+
+    def smallest(
+        self,
+        searched: Sequence[str],
+        rule: CompiledRule,
+        blocked_at: int | None = None,
+        fixed: Sequence[str] = (),
+        exclude: CompiledRule | None = None,
+    ) -> dict[str, Value] | None:
+        """A smallest record over `searched` (with the bool flags `fixed`: no for `rule`, yes
+        for the blockers) where `rule` is TRUE and no rule at rank `blocked_at` or above (but
+        `exclude`) is TRUE."""
+        self.budget.check()
+        no = dict.fromkeys(fixed, False)
+        yes = dict.fromkeys(fixed, True)
+        kept = [] if blocked_at is None else self.index.relevant(blocked_at, searched, yes, exclude)
+        if kept is None:
+            return None
+        with Problem(self.domain, [self.ruleset]) as problem:
+            records = problem.records(searched)
+            before = problem.side(records.with_fixed(no) if no else records, self.ruleset)
+            after = problem.side(records.with_fixed(yes), self.ruleset) if yes else before
+            needed = [before.valid, after.valid, before.true(rule.condition)]
+            needed.extend(-after.true(b.condition) for b in kept)
+            witness = problem.smallest(records, needed, self.budget)
+            self.calls += problem.calls
+        return witness
+
+    def differ(self, searched: Sequence[str], a: CompiledRule, b: CompiledRule) -> bool:
+        """Whether some record gives `a` and `b` different truths."""
+        self.budget.check()
+        with Problem(self.domain, [self.ruleset]) as problem:
+            records = problem.records(searched)
+            side = problem.side(records, self.ruleset)
+            c = problem.circuit
+            ta, fa = side.truth(a.condition)
+            tb, fb = side.truth(b.condition)
+            xor = [c.and_([ta, -tb]), c.and_([-ta, tb]), c.and_([fa, -fb]), c.and_([-fa, fb])]
+            answer = problem.solve([side.valid, c.or_(xor)], self.budget) is not None
+            self.calls += problem.calls
+        return answer
 
 
 def _redundant(
-    ruleset: CompiledRuleSet,
-    firing: dict[str, dict[str, Value]],
-    domain: Domain,
-    problem: Problem,
-    records: Records,
-    side: Side,
-    budget: Budget,
+    ruleset: CompiledRuleSet, firing: dict[str, dict[str, Value]], ask: _Asker
 ) -> list[Finding]:
-    """Pairs of rules with the same truth on every record (the later one is reported)."""
+    """Pairs of rules with the same truth on every record (the later one is reported).
+
+    Rules are first grouped by their truths on fixed sample records: equivalent rules agree
+    on every record, so only rules in one group are asked about.
+    """
     rules = [r for r in ruleset.rules if r.id in firing]
+    samples = _samples(ruleset, ask.domain)
     groups: dict[tuple[int, ...], list[CompiledRule]] = {}
-    samples = _samples(ruleset, domain)
     for rule in rules:
         fn = truth_function(rule.condition, ruleset)
         groups.setdefault(tuple(fn(s) for s in samples), []).append(rule)
@@ -124,12 +163,10 @@ def _redundant(
     for group in groups.values():
         for i, a in enumerate(group):
             for b in group[i + 1 :]:
-                budget.check()
-                ta, fa = side.truth(a.condition)
-                tb, fb = side.truth(b.condition)
-                c = problem.circuit
-                differ = c.or_([_xor(c, ta, tb), _xor(c, fa, fb)])
-                if problem.solve([side.valid, differ], budget) is None:
+                flags = tuple(
+                    dict.fromkeys((*searched_flags(a, ruleset), *searched_flags(b, ruleset)))
+                )
+                if not ask.differ(flags, a, b):
                     found.append(
                         Finding(
                             "redundant",
@@ -144,26 +181,16 @@ def _redundant(
     return found
 
 
-def _xor(c: object, a: int, b: int) -> int:
-    from redflag.core.solve import Circuit
-
-    assert isinstance(c, Circuit)
-    return c.or_([c.and_([a, -b]), c.and_([-a, b])])
-
-
 def _samples(ruleset: CompiledRuleSet, domain: Domain) -> list[dict[str, Value]]:
-    """Valid records (closed under implications), from a fixed seed, and the empty one."""
+    """Valid records closed under implied flags, from a fixed seed, and the empty one."""
     rng = random.Random(20261202)
-    flags = list(ruleset.flags)
     out: list[dict[str, Value]] = [{}]
     implications = ruleset.implications
     while len(out) < _SAMPLES:
         record: dict[str, Value] = {}
-        for flag in flags:
-            if rng.random() < 0.5:
-                continue
+        for flag in ruleset.flags:
             values = domain[flag]
-            if values:
+            if values and rng.random() < 0.5:
                 record[flag] = rng.choice(values)
         if contradiction(record, implications) is None:
             out.append(dict(close(record, implications)))
@@ -171,36 +198,19 @@ def _samples(ruleset: CompiledRuleSet, domain: Domain) -> list[dict[str, Value]]
 
 
 def _masked(
-    ruleset: CompiledRuleSet,
-    firing: dict[str, dict[str, Value]],
-    problem: Problem,
-    records: Records,
-    side: Side,
-    budget: Budget,
+    ruleset: CompiledRuleSet, firing: dict[str, dict[str, Value]], ask: _Asker
 ) -> list[Finding]:
     found: list[Finding] = []
-    c = problem.circuit
     for rule in ruleset.rules:
         if rule.id not in firing or not firing[rule.id]:
             continue
-        budget.check()
-        others = [
-            -side.true(r.condition) for r in ruleset.rules if r is not rule and r.rank <= rule.rank
-        ]
-        clear = c.and_(others)
-        searched = searched_flags(rule, ruleset)
-        if (
-            problem.smallest(
-                records, [side.valid, side.true(rule.condition), clear], budget, searched
-            )
-            is None
-        ):
+        if ask.smallest(searched_flags(rule, ruleset), rule, rule.rank, exclude=rule) is None:
             record = firing[rule.id]
-            result = evaluate(ruleset, record)
+            closed = close(record, ruleset.implications)
             masking = tuple(
-                o.rule.id
-                for o in result.matched
-                if o.rule.id != rule.id and o.compiled.rank <= rule.rank
+                o.id
+                for o in ask.index.relevant(rule.rank, tuple(record), exclude=rule) or ()
+                if truth(o, closed, ruleset) is Truth.TRUE
             )
             found.append(
                 Finding(
@@ -215,9 +225,7 @@ def _masked(
     return found
 
 
-def _non_monotone(
-    ruleset: CompiledRuleSet, problem: Problem, records: Records, budget: Budget
-) -> tuple[list[Finding], tuple[str, ...]]:
+def _non_monotone(ruleset: CompiledRuleSet, ask: _Asker) -> tuple[list[Finding], tuple[str, ...]]:
     """Records whose level drops when one bool flag goes from no to yes.
 
     From unknown to yes can never lower a level (Kleene monotonicity: TRUE rules stay TRUE),
@@ -227,22 +235,12 @@ def _non_monotone(
     """
     found: list[Finding] = []
     suspects = sorted({f for r in ruleset.rules for f in negative_flags(r.condition)})
-    c = problem.circuit
     for flag in suspects:
-        no = problem.side(records.with_fixed({flag: False}), ruleset)
-        yes = problem.side(records.with_fixed({flag: True}), ruleset)
         for rule in ruleset.rules:
             if flag not in rule.flags:
                 continue
-            budget.check()
-            clear = c.and_([-yes.true(r.condition) for r in ruleset.rules if r.rank <= rule.rank])
             searched = tuple(f for f in searched_flags(rule, ruleset) if f != flag)
-            witness = problem.smallest(
-                records.with_fixed({flag: False}),
-                [no.valid, yes.valid, no.true(rule.condition), clear],
-                budget,
-                searched,
-            )
+            witness = ask.smallest(searched, rule, rule.rank, (flag,))
             if witness is not None:
                 before = evaluate(ruleset, {**witness, flag: False})
                 after = evaluate(ruleset, {**witness, flag: True})

@@ -31,13 +31,14 @@ a rule removed) is asked, never skipped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import assert_never
 
 from redflag.core.compile import CompiledRule, CompiledRuleSet
 from redflag.core.evaluate import Record, Value, evaluate, trace_node
 from redflag.core.expr.nodes import And, Call, Compare, Name, Node, Not, Number, Or
+from redflag.core.implication import close
 from redflag.core.logic import Truth
 from redflag.core.model import Flag
 from redflag.core.regions import constants, regions
@@ -166,34 +167,86 @@ def find_downgrades(
     same_implications = old.implications == new.implications
     found: list[Counterexample] = []
     checked: list[str] = []
-    flags = tuple(dict.fromkeys((*old.flags, *new.flags)))
-    with Problem(domain, [old, new]) as problem:
-        records = problem.records(flags)
-        before, after = problem.side(records, old), problem.side(records, new)
-        valid = [before.valid, after.valid]
-        clear: dict[int, int] = {}  # rank -> "no NEW rule at this rank or above is TRUE"
-        for rank in sorted({r.rank for r in old.rules}):
-            clear[rank] = problem.circuit.and_(
-                [-after.true(b.condition) for b in new.rules if b.rank <= rank]
-            )
-        for rule in old.rules:
-            if (
-                (node_key(rule.condition), rule.rank) in unchanged
-                and same_implications
-                and all(_same_values(old.flags[f], new.flags.get(f)) for f in rule.flags)
-            ):
-                continue
-            budget.check()
-            checked.append(rule.id)
-            searched = searched_flags(rule, old)
-            witness = problem.smallest(
-                records, [*valid, before.true(rule.condition), clear[rule.rank]], budget, searched
-            )
-            if witness is not None:
-                found.append(_counterexample(witness, rule.id, old, new))
-        calls = problem.calls
+    calls = 0
+    index, old_index = RuleIndex(new), RuleIndex(old)
+    for rule in old.rules:
+        if (
+            (node_key(rule.condition), rule.rank) in unchanged
+            and same_implications
+            and all(_same_values(old.flags[f], new.flags.get(f)) for f in rule.flags)
+        ):
+            continue
+        budget.check()
+        checked.append(rule.id)
+        searched = searched_flags(rule, old)
+        blockers = index.relevant(rule.rank, searched)
+        if blockers is None:
+            continue  # a NEW rule at this level or above is TRUE on every record
+        with Problem(domain, [old, new]) as problem:
+            records = problem.records(searched)
+            before, after = problem.side(records, old), problem.side(records, new)
+            needed = [before.valid, after.valid, before.true(rule.condition)]
+            needed.extend(-after.true(b.condition) for b in blockers)
+            witness = problem.smallest(records, needed, budget)
+            calls += problem.calls
+        if witness is not None:
+            found.append(_counterexample(witness, rule.id, old_index, index))
     found.sort(key=lambda c: (len(c.record), c.old_level, c.responsible))
     return ExhaustiveReport(METHOD, tuple(found), tuple(checked), calls)
+
+
+class RuleIndex:
+    """Which rules read which flags, and which are TRUE on the empty record, for one rule set:
+    to pick, fast, the rules a search over a few flags must encode."""
+
+    def __init__(self, ruleset: CompiledRuleSet) -> None:
+        self.ruleset = ruleset
+        self.by_flag: dict[str, list[int]] = {}
+        for i, rule in enumerate(ruleset.rules):
+            for flag in rule.flags:
+                self.by_flag.setdefault(flag, []).append(i)
+        empty = evaluate(ruleset, {})
+        self.true_on_empty = {i for i, o in enumerate(empty.outcomes) if o.truth is Truth.TRUE}
+
+    def matched(self, record: Mapping[str, Value]) -> list[CompiledRule]:
+        """The rules TRUE for `record`, most urgent first (as `evaluate` gives them)."""
+        closed = close(record, self.ruleset.implications)
+        rules = self.ruleset.rules
+        read = {i for f in closed for i in self.by_flag.get(f, ())}
+        hits = [i for i in read if truth(rules[i], closed, self.ruleset) is Truth.TRUE]
+        hits.extend(i for i in self.true_on_empty if i not in read)
+        return sorted((rules[i] for i in sorted(hits)), key=lambda r: r.rank)
+
+    def relevant(
+        self,
+        max_rank: int,
+        searched: Sequence[str],
+        base: Mapping[str, Value] | None = None,
+        exclude: CompiledRule | None = None,
+    ) -> list[CompiledRule] | None:
+        """The rules at `max_rank` or above (but `exclude`) worth encoding while searching
+        records over `searched`, with the bool flags of `base` fixed.
+
+        A rule reading no flag that the searched ones reach through implied flags has one
+        truth on every record searched: its truth on `base`. If that is TRUE it holds
+        everywhere, and None says so; otherwise it can never hold and is left out.
+        """
+        rules = self.ruleset.rules
+        implications = self.ruleset.implications
+        reach = implications.related(frozenset(searched))
+        read = {i for f in reach for i in self.by_flag.get(f, ())}
+        wanted = [i for i in sorted(read) if rules[i].rank <= max_rank and rules[i] is not exclude]
+        always = set(self.true_on_empty)
+        if base:
+            closed = close(base, implications)
+            touched = {i for f in closed for i in self.by_flag.get(f, ())} - read
+            always -= touched
+            always |= {i for i in touched if truth(rules[i], closed, self.ruleset) is Truth.TRUE}
+        if any(
+            i not in read and rules[i].rank <= max_rank and rules[i] is not exclude for i in always
+        ):
+            return None
+        return [rules[i] for i in wanted]
 
 
 def searched_flags(rule: CompiledRule, ruleset: CompiledRuleSet) -> tuple[str, ...]:
@@ -214,16 +267,21 @@ def _same_values(before: Flag, after: Flag | None) -> bool:
 
 
 def _counterexample(
-    record: dict[str, Value], responsible: str, old: CompiledRuleSet, new: CompiledRuleSet
+    record: dict[str, Value],
+    responsible: str,
+    old: RuleIndex,
+    new: RuleIndex,
 ) -> Counterexample:
-    before = evaluate(old, record)
-    after = evaluate(new, {k: v for k, v in record.items() if k in new.flags})
-    assert after.rank > before.rank, "search found a record that is not a downgrade"
+    before = old.matched(record)
+    after = new.matched({k: v for k, v in record.items() if k in new.ruleset.flags})
+    before_rank = min((r.rank for r in before), default=len(old.ruleset.levels) - 1)
+    after_rank = min((r.rank for r in after), default=len(new.ruleset.levels) - 1)
+    assert after_rank > before_rank, "search found a record that is not a downgrade"
     return Counterexample(
         record=record,
         responsible=responsible,
-        old_level=before.level.id,
-        new_level=after.level.id,
-        old_rules=tuple(o.rule.id for o in before.matched),
-        new_rules=tuple(o.rule.id for o in after.matched),
+        old_level=old.ruleset.levels[before_rank].id,
+        new_level=new.ruleset.levels[after_rank].id,
+        old_rules=tuple(r.id for r in before),
+        new_rules=tuple(r.id for r in after),
     )

@@ -29,7 +29,7 @@ enumeration of earlier versions returned first. Every claim of "none" is an UNSA
 the solver on this exact encoding; running out of the time budget raises `OutOfTime`, which
 callers report as "not proved", never as "proved".
 
-The solver is CaDiCaL 1.9.5 from python-sat (pysat), imported only when a question is asked.
+The solver is Glucose 4.1 from python-sat (pysat), imported only when a question is asked.
 """
 
 from __future__ import annotations
@@ -52,8 +52,9 @@ from redflag.errors import NotProvedError
 if TYPE_CHECKING:
     from pysat.solvers import Solver
 
-METHOD = "SAT search over the three-valued semantics (CaDiCaL via python-sat)"
-SOLVER = "cadical195"
+METHOD = "SAT search over the three-valued semantics (Glucose 4 via python-sat)"
+# Glucose can be interrupted mid-search (the time budget); CaDiCaL, in pysat, cannot.
+SOLVER = "glucose4"
 TRUE = 1  # variable 1 is fixed true; -TRUE is false
 Lits = tuple[int, int]  # (is TRUE, is FALSE)
 
@@ -276,16 +277,6 @@ class Side:
         self.c = records.circuit
         self._memo: dict[int, Lits] = {}
         imp = ruleset.implications
-        self._yes: dict[str, int] = {}
-        self._no: dict[str, int] = {}
-        for flag in ruleset.flags:
-            own = records.get(flag)
-            self._yes[flag] = self.c.or_(
-                [own.yes, *(records.get(a).yes for a in imp.implying.get(flag, ()))]
-            )
-            self._no[flag] = self.c.or_(
-                [own.no, *(records.get(b).no for b in imp.implied.get(flag, ()))]
-            )
         self.valid = self.c.and_(
             [
                 -self.c.and_([records.get(a).yes, records.get(b).no])
@@ -311,7 +302,11 @@ class Side:
         c = self.c
         match node:
             case Name(id=flag):
-                return self._yes[flag], self._no[flag]
+                imp, records = self.ruleset.implications, self.records
+                own = records.get(flag)
+                yes = c.or_([own.yes, *(records.get(a).yes for a in imp.implying.get(flag, ()))])
+                no = c.or_([own.no, *(records.get(b).no for b in imp.implied.get(flag, ()))])
+                return yes, no
             case Not(operand=operand):
                 t, f = self.truth(operand)
                 return f, t
