@@ -229,15 +229,21 @@ def _non_monotone(ruleset: CompiledRuleSet, ask: _Asker) -> tuple[list[Finding],
     """Records whose level drops when one bool flag goes from no to yes.
 
     From unknown to yes can never lower a level (Kleene monotonicity: TRUE rules stay TRUE),
-    and a flag that occurs only positively (not under `not`, not counted by `count(...) <`)
-    can never lower one either; for the remaining flags, the question is a diff between the
+    and a flag that occurs only positively (not under `not`, not counted by `count(...) <`),
+    and is not connected by implied flags to one that does, can never lower one either; for
+    the remaining flags, the question is a diff between the
     rule set with the flag fixed to no (OLD) and to yes (NEW), on the same other answers.
     """
     found: list[Finding] = []
-    suspects = sorted({f for r in ruleset.rules for f in negative_flags(r.condition)})
+    negative = {f for r in ruleset.rules for f in negative_flags(r.condition)}
+    # a no to an implied flag is a no to the flags implying it: those reach `not` too
+    implications = ruleset.implications
+    related = implications.related(frozenset(negative))
+    suspects = sorted(f for f in related if f in ruleset.flags and not ruleset.flags[f].is_numeric)
     for flag in suspects:
+        reach = implications.related(frozenset({flag}))
         for rule in ruleset.rules:
-            if flag not in rule.flags:
+            if not reach.intersection(rule.flags):
                 continue
             searched = tuple(f for f in searched_flags(rule, ruleset) if f != flag)
             witness = ask.smallest(searched, rule, rule.rank, (flag,))
