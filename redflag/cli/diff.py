@@ -163,7 +163,8 @@ def _print_proof(out: Console, proof: ExhaustiveReport, elapsed: float) -> None:
         _say(
             out,
             f"  {cex.old_level} -> {cex.new_level}, because of OLD rule {cex.responsible} "
-            f"(smallest record, {len(cex.record)} flags answered):",
+            f"(smallest record, {len(cex.record)} flag{'' if len(cex.record) == 1 else 's'} "
+            "answered):",
             style="error",
             soft_wrap=True,
         )

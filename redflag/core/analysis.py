@@ -140,7 +140,7 @@ class _Asker:
             ta, fa = side.truth(a.condition)
             tb, fb = side.truth(b.condition)
             xor = [c.and_([ta, -tb]), c.and_([-ta, tb]), c.and_([fa, -fb]), c.and_([-fa, fb])]
-            answer = problem.solve([side.valid, c.or_(xor)], self.budget) is not None
+            answer = problem.sat([side.valid, c.or_(xor)], self.budget)
             self.calls += problem.calls
         return answer
 

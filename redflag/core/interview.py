@@ -9,31 +9,28 @@ level"): answering a flag never changes a rule that is already TRUE or FALSE (Kl
 monotone in information), so the level can only rise, and only through a could-escalate rule
 (UNKNOWN, above the current level). A flag is worth asking when, for some answers to the
 other askable flags of such a rule, two answers to this flag make the rule TRUE and not TRUE.
-That is decided by trying every combination of the rule's askable flags: true/false for bool
-flags, and for a numeric flag one value in each region cut out of its bounds by the constants
-the rule compares it with. "Don't know" flags stay unknown throughout. When a rule is too big
-to enumerate (or compares two numeric flags with each other), every askable flag it is missing
-counts as worth asking: the error is always towards asking, never towards stopping early.
+That is decided exactly by the SAT solver of core/solve.py: two copies of the rule's open
+flags, answered alike but for the one asked about, bool flags yes or no and numeric flags one
+value per region (core/regions.py, cut by the constants of the rules involved). "Don't know"
+flags range over their answers too. When the time budget runs out (PLAN_SECONDS) or a rule
+compares two numeric flags with each other, every askable flag it is missing counts as worth
+asking: the error is always towards asking, never towards stopping early.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import assert_never
 
-from redflag.core.closures import truth_function
-from redflag.core.compile import CompiledRule, CompiledRuleSet
+from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, Result, RuleOutcome, Value, evaluate
-from redflag.core.expr.nodes import And, Call, Compare, Name, Node, Not, Number, Or
-from redflag.core.implication import close, contradiction
-from redflag.core.logic import Truth
+from redflag.core.implication import close
+from redflag.core.regions import Cut, node_cuts, regions
+from redflag.core.solve import Budget, OutOfTime, Problem
 
-# Above this many combinations of one rule's askable flags, fall back to "every missing flag
-# of the rule is worth asking" (the shipped rules need at most 1,024).
-MAX_COMBINATIONS = 4096
+# The time one question may take to choose; past it, every missing flag of the rules not yet
+# settled counts as worth asking (towards asking, never towards stopping early).
+PLAN_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -46,7 +43,8 @@ class Plan:
             most urgent first. Flags are in rule-file order.
         next_flag: the flag to ask next, or None when the interview is over.
         left: at most how many questions remain, counting `next_flag` (never an
-            underestimate: answers only ever shrink the set of flags worth asking).
+            underestimate: answers only ever shrink the set of flags worth asking, and flags
+            that would matter after a "don't know" to another are counted already).
     """
 
     result: Result
@@ -85,15 +83,22 @@ def plan(
     result = evaluate(ruleset, record)
     closed = close(record, ruleset.implications)
     needed: dict[str, list[RuleOutcome]] = {}
-    for outcome in result.could_escalate:  # most urgent first
-        for flag in _deciding_flags(ruleset, outcome, result, closed, skipped, not_asked):
-            needed.setdefault(flag, []).append(outcome)
+    with Budget(PLAN_SECONDS) as budget:
+        flips = _Flips(ruleset, result, closed, not_asked, budget)
+        try:
+            for outcome in result.could_escalate:  # most urgent first
+                for flag in flips.flags(outcome, skipped):
+                    needed.setdefault(flag, []).append(outcome)
+        finally:
+            flips.close()
+        later = flips.later
     order = list(ruleset.flags)
     needed_by = {f: tuple(needed[f]) for f in order if f in needed}
     if ask_all:
         pending = [f for f in order if f not in closed and f not in skipped | not_asked]
         return Plan(result, needed_by, pending[0] if pending else None, len(pending))
-    return Plan(result, needed_by, _most_urgent_flag(needed_by, order), len(needed_by))
+    left = len(needed_by) + len(later - set(needed_by))
+    return Plan(result, needed_by, _most_urgent_flag(needed_by, order), left)
 
 
 def answers_record(
@@ -128,141 +133,141 @@ def _most_urgent_flag(
     return min(candidates, key=score)
 
 
-def _deciding_flags(
-    ruleset: CompiledRuleSet,
-    outcome: RuleOutcome,
-    result: Result,
-    record: Record,
-    skipped: frozenset[str],
-    not_asked: frozenset[str] = frozenset(),
-) -> tuple[str, ...]:
-    """The askable flags of an UNKNOWN rule whose answer can change the level through it.
+class _Flips:
+    """Which open flags can change the level, for one plan: one encoding (core/solve.py) of
+    every could-escalate rule over two copies of their open flags, asked once per flag."""
 
-    A flag counts when, for some answers to the rule's other open flags, its two answers give
-    different levels, counting this rule and every other undecided rule at its level or above
-    that reads one of those flags (so a question is not asked when any answer that would fire
-    this rule fires a more urgent one too).
-
-    "Don't know" flags are not asked again, but they are not treated as "no" either: they range
-    over every value here, so a question still counts when it matters for some true answer to
-    a "don't know" (cancer = no, bone metastases = don't know: limb weakness is still asked,
-    and "could escalate" narrows to the one unanswered question).
-    """
-    rule = outcome.compiled
-    # Flags only under parts that are already TRUE or FALSE cannot change anything: a definite
-    # part stays definite whatever else is answered.
-    free = tuple(f for f in outcome.missing if f not in not_asked)
-    askable = tuple(f for f in free if f not in skipped)
-    if not askable:
-        return ()
-    domains = _domains(ruleset, rule, free)
-    if domains is None or math.prod(len(d) for d in domains) > MAX_COMBINATIONS:
-        return askable
-    shared = set(free)
-    rivals = [
-        o.compiled
-        for o in result.outcomes
-        if o.truth is Truth.UNKNOWN
-        and o.compiled.rank <= rule.rank
-        and o.compiled is not rule
-        and shared.intersection(o.missing)
-    ]
-    watched = [(r.rank, truth_function(r.condition, ruleset)) for r in (rule, *rivals)]
-    levels: dict[tuple[Value, ...], int] = {}
-    base = dict(record)
-    implications = ruleset.implications
-    for values in itertools.product(*domains):
-        base.update(zip(free, values, strict=True))
-        if contradiction(base, implications) is not None:
-            continue  # no valid record answers this way
-        answers = close(base, implications)
-        levels[values] = min(
-            (rank for rank, test in watched if test(answers) is Truth.TRUE), default=result.rank
+    def __init__(
+        self,
+        ruleset: CompiledRuleSet,
+        result: Result,
+        record: Record,
+        not_asked: frozenset[str],
+        budget: Budget,
+    ) -> None:
+        self.result = result
+        self.budget = budget
+        self.later: set[str] = set()  # flags that may matter later (see `flags`)
+        self.not_asked = not_asked
+        rules = [o.compiled for o in result.could_escalate]
+        free = tuple(
+            dict.fromkeys(f for o in result.could_escalate for f in o.missing if f not in not_asked)
         )
-    return tuple(
-        flag
-        for i, flag in enumerate(free)
-        if flag not in skipped and _flips(levels, i, len(domains[i]))
-    )
-
-
-def _flips(levels: Mapping[tuple[Value, ...], int], index: int, size: int) -> bool:
-    """True if changing only position `index` changes the level for some combination."""
-    seen: dict[tuple[Value, ...], int] = {}
-    for values, level in levels.items():
-        others = values[:index] + values[index + 1 :]
-        previous = seen.setdefault(others, level)
-        if previous != level:
-            return True
-    return False
-
-
-def _domains(
-    ruleset: CompiledRuleSet, rule: CompiledRule, askable: Sequence[str]
-) -> list[tuple[Value, ...]] | None:
-    """Values to try for each askable flag; None if a numeric flag is not only compared with
-    constants (then enumerating a few values would not be exact)."""
-    constants = _compared_constants(rule.condition)
-    if constants is None:
-        return None
-    domains: list[tuple[Value, ...]] = []
-    for flag_id in askable:
-        flag = ruleset.flags[flag_id]
-        if not flag.is_numeric:
-            domains.append((False, True))
-            continue
-        assert flag.min is not None and flag.max is not None  # checked at load
-        domains.append(
-            _region_values(flag.min, flag.max, constants.get(flag_id, set()), flag.type == "int")
-        )
-    return domains
-
-
-def _region_values(low: float, high: float, cuts: set[float], whole: bool) -> tuple[Value, ...]:
-    """One value in every region of [low, high] cut at `cuts`, and every cut itself."""
-    points = sorted({low, high, *(c for c in cuts if low <= c <= high)})
-    if whole:
-        near = {
-            v
-            for p in points
-            for v in (math.floor(p) - 1, math.floor(p), math.ceil(p), math.ceil(p) + 1)
-            if low <= v <= high
+        self.free = free
+        cuts: dict[str, set[Cut]] = {}
+        self.exact = True
+        for rule in rules:
+            found = node_cuts(rule.condition)
+            if isinstance(found, str):
+                self.exact = False  # two quantities compared: ask every missing flag
+                return
+            for flag, pairs in found.items():
+                cuts.setdefault(flag, set()).update(pairs)
+        domain = {
+            f: regions([ruleset.flags[f]], cuts.get(f, set()))
+            if ruleset.flags[f].is_numeric
+            else (True, False)
+            for f in free
         }
-        return tuple(sorted(near))
-    between = [(a + b) / 2 for a, b in itertools.pairwise(points)]
-    return tuple(sorted({*points, *between}))
+        fixed = {f: v for f, v in record.items() if f not in domain}
+        self.problem = Problem(domain, [ruleset])
+        self.x = self.problem.records(free, fixed)
+        self.y = self.problem.records(free, fixed)
+        self.sx = self.problem.side(self.x, ruleset)
+        self.sy = self.problem.side(self.y, ruleset)
+        self._same: dict[str, int] = {}
 
+    def close(self) -> None:
+        """Free the solver."""
+        if self.exact:
+            self.problem.close()
 
-def _compared_constants(node: Node) -> dict[str, set[float]] | None:
-    """For each numeric flag in `node`, the constants it is compared with; None if a numeric
-    flag is compared with anything but a constant."""
-    found: dict[str, set[float]] = {}
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        match current:
-            case Name() | Number():
-                pass
-            case Not(operand=operand):
-                stack.append(operand)
-            case And(operands=operands) | Or(operands=operands):
-                stack.extend(operands)
-            case Call(args=args):
-                stack.extend(args)  # any/all/count take bool operands only
-            case Compare(left=left, right=right):
-                match (left, right):
-                    case (Name(id=flag), Number(value=value)) | (
-                        Number(value=value),
-                        Name(id=flag),
-                    ):
-                        found.setdefault(flag, set()).add(value)
-                    case (Name(), _) | (_, Name()):
-                        return None
-                    case _:
-                        stack.extend((left, right))
-            case _:
-                assert_never(current)
-    return found
+    def flags(self, outcome: RuleOutcome, skipped: frozenset[str]) -> tuple[str, ...]:
+        """The askable flags of the UNKNOWN rule `outcome` whose answer can change the level
+        through it.
+
+        A flag counts when, for some answers to the rule's other open flags, its two answers
+        give different levels, counting this rule and every other undecided rule at its level
+        or above that reads one of those flags (so a question is not asked when any answer that
+        would fire this rule fires a more urgent one too).
+
+        "Don't know" flags are not asked again, but they are not treated as "no" either: they
+        range over every value here, and over staying unknown, so a question still counts when
+        it matters for some true answer to a "don't know" (cancer = no, bone metastases = don't
+        know: limb weakness is still asked, and "could escalate" narrows to the one unanswered
+        question). A flag that matters only while another stays unknown is asked once that
+        other is "don't know": spread to the bones after "don't know" to cancer.
+        """
+        rule = outcome.compiled
+        # Flags only under parts that are already TRUE or FALSE cannot change anything: a
+        # definite part stays definite whatever else is answered.
+        free = tuple(f for f in outcome.missing if f not in self.not_asked)
+        askable = tuple(f for f in free if f not in skipped)
+        if not askable or not self.exact:
+            return askable
+        shared = set(free)
+        watched = [rule] + [
+            o.compiled
+            for o in self.result.could_escalate
+            if o.compiled.rank <= rule.rank
+            and o.compiled is not rule
+            and shared.intersection(o.missing)
+        ]
+        c = self.problem.circuit
+        fired = [
+            (
+                c.or_([self.sx.true(w.condition) for w in watched if w.rank <= rank]),
+                c.or_([self.sy.true(w.condition) for w in watched if w.rank <= rank]),
+            )
+            for rank in sorted({w.rank for w in watched})
+        ]
+        need = [
+            self.sx.valid,
+            self.sy.valid,
+            c.or_([c.or_([c.and_([a, -b]), c.and_([-a, b])]) for a, b in fired]),
+        ]
+        outside = [
+            -copy.vars[f].answered
+            for copy in (self.x, self.y)
+            for f in self.free
+            if f not in shared
+        ]
+        # open flags are answered, "don't know" ones may stay unknown
+        answered = [
+            copy.vars[f].answered for copy in (self.x, self.y) for f in free if f not in skipped
+        ]
+        try:
+            needed = tuple(
+                f
+                for f in askable
+                if self.problem.sat(
+                    [*need, *outside, *answered, *(self.same(g) for g in free if g != f)],
+                    self.budget,
+                )
+            )
+            # a flag that matters only while another open flag stays unknown is asked once
+            # that one is "don't know": count it in "at most N more" from now on
+            self.later.update(
+                f
+                for f in askable
+                if f not in needed
+                and self.problem.sat(
+                    [*need, *outside, *(self.same(g) for g in free if g != f)], self.budget
+                )
+            )
+            return needed
+        except OutOfTime:
+            return askable  # towards asking, never towards stopping early
+
+    def same(self, flag: str) -> int:
+        """The literal "both copies answer `flag` alike"."""
+        found = self._same.get(flag)
+        if found is None:
+            c = self.problem.circuit
+            pairs = zip(self.x.vars[flag].choices(), self.y.vars[flag].choices(), strict=True)
+            found = c.and_([c.or_([c.and_([a, b]), c.and_([-a, -b])]) for (_, a), (_, b) in pairs])
+            self._same[flag] = found
+        return found
 
 
 def checklist(ruleset: CompiledRuleSet) -> tuple[str, ...]:

@@ -26,7 +26,7 @@ from itertools import pairwise
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Value, compare
-from redflag.core.expr.nodes import Compare, CompareOp, Name, Number
+from redflag.core.expr.nodes import Compare, CompareOp, Name, Node, Number
 from redflag.core.expr.walk import walk
 from redflag.core.logic import Truth
 from redflag.core.model import Flag
@@ -54,22 +54,34 @@ def constants(rulesets: Iterable[CompiledRuleSet]) -> dict[str, set[Cut]]:
     cuts: dict[str, set[Cut]] = {}
     for ruleset in rulesets:
         for rule in ruleset.rules:
-            for node in walk(rule.condition):
-                if not isinstance(node, Compare):
-                    continue
-                left, right = node.left, node.right
-                if isinstance(left, Name) and isinstance(right, Number):
-                    cuts.setdefault(left.id, set()).add((node.op, right.value))
-                elif isinstance(left, Number) and isinstance(right, Name):
-                    cuts.setdefault(right.id, set()).add((FLIP[node.op], left.value))
-                elif isinstance(left, Name) or isinstance(right, Name):
-                    name = left if isinstance(left, Name) else right
-                    assert isinstance(name, Name)
-                    raise UsageError(
-                        f"rule '{rule.id}' compares flag '{name.id}' with something other "
-                        "than a number; exact analysis only handles comparisons with constants",
-                        hint="compare numeric flags with numbers, e.g. age >= 50",
-                    )
+            found = node_cuts(rule.condition)
+            if isinstance(found, str):
+                raise UsageError(
+                    f"rule '{rule.id}' compares flag '{found}' with something other "
+                    "than a number; exact analysis only handles comparisons with constants",
+                    hint="compare numeric flags with numbers, e.g. age >= 50",
+                )
+            for flag, pairs in found.items():
+                cuts.setdefault(flag, set()).update(pairs)
+    return cuts
+
+
+def node_cuts(node: Node) -> dict[str, set[Cut]] | str:
+    """The (operator, constant) pairs each numeric flag in `node` is compared with, or the id
+    of a flag compared with something other than a constant."""
+    cuts: dict[str, set[Cut]] = {}
+    for part in walk(node):
+        if not isinstance(part, Compare):
+            continue
+        left, right = part.left, part.right
+        if isinstance(left, Name) and isinstance(right, Number):
+            cuts.setdefault(left.id, set()).add((part.op, right.value))
+        elif isinstance(left, Number) and isinstance(right, Name):
+            cuts.setdefault(right.id, set()).add((FLIP[part.op], left.value))
+        elif isinstance(left, Name):
+            return left.id
+        elif isinstance(right, Name):
+            return right.id
     return cuts
 
 
@@ -83,7 +95,7 @@ def regions(specs: Sequence[Flag], cuts: Iterable[Cut]) -> tuple[Value, ...]:
     lo = max(_bound(s.min) for s in specs)
     hi = min(_bound(s.max) for s in specs)
     whole = any(s.type == "int" for s in specs)
-    cut_list = sorted(set(cuts))
+    cut_list = sorted({(op, float(c)) for op, c in cuts})
     if whole:
         lo, hi = float(math.ceil(lo)), float(math.floor(hi))
     if lo > hi:

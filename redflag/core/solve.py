@@ -234,10 +234,7 @@ class Records:
                 circuit.clauses.append([-yes, -no])
                 self.vars[flag] = FlagVars(yes, no, answered=circuit.or_([yes, no]))
         for flag, value in (fixed or {}).items():
-            assert isinstance(value, bool), "only bool flags are fixed"
-            self.vars[flag] = FlagVars(
-                yes=TRUE if value else -TRUE, no=-TRUE if value else TRUE, answered=-TRUE
-            )
+            self.vars[flag] = _fixed(value, flag in numeric)
 
     def with_fixed(self, fixed: Mapping[str, Value]) -> Records:
         """A view sharing these variables, with `fixed` bool flags set (not answered)."""
@@ -245,10 +242,7 @@ class Records:
         view.searched = tuple(f for f in self.searched if f not in fixed)
         view.vars = dict(self.vars)
         for flag, value in fixed.items():
-            assert isinstance(value, bool), "only bool flags are fixed"
-            view.vars[flag] = FlagVars(
-                yes=TRUE if value else -TRUE, no=-TRUE if value else TRUE, answered=-TRUE
-            )
+            view.vars[flag] = _fixed(value, numeric=False)
         return view
 
     def get(self, flag: str) -> FlagVars:
@@ -266,6 +260,15 @@ class Records:
 
 
 _UNKNOWN = FlagVars()
+
+
+def _fixed(value: Value, numeric: bool) -> FlagVars:
+    """A flag set to `value` in every record (a bool flag so set is not counted as answered;
+    a numeric one is answered, its one value standing for itself)."""
+    if numeric:
+        return FlagVars(numeric=True, values=(value,), regions=(TRUE,), answered=TRUE)
+    assert isinstance(value, bool)
+    return FlagVars(yes=TRUE if value else -TRUE, no=-TRUE if value else TRUE, answered=-TRUE)
 
 
 class Side:
@@ -416,7 +419,7 @@ class Problem:
         self._given = 0
 
     def records(self, flags: Sequence[str], fixed: Mapping[str, Value] | None = None) -> Records:
-        """A copy of the record variables over `flags`."""
+        """A copy of the record variables over `flags` (and `fixed` answers)."""
         return Records(self.circuit, flags, self.domain, self.numeric, fixed)
 
     def side(self, records: Records, ruleset: CompiledRuleSet) -> Side:
@@ -454,9 +457,13 @@ class Problem:
         self.calls += 1
         return _solve(solver, [a for a in assumptions if a != TRUE], budget)
 
-    def exists(self, records: Records, assumptions: Sequence[int], budget: Budget) -> bool:
-        """Whether a record of `records` meets `assumptions`."""
-        return self.solve(assumptions, budget) is not None
+    def sat(self, assumptions: Sequence[int], budget: Budget) -> bool:
+        """Whether some record meets `assumptions` (no model is read back)."""
+        if -TRUE in assumptions:
+            return False
+        solver = self._sync()
+        self.calls += 1
+        return _satisfiable(solver, [a for a in assumptions if a != TRUE], budget)
 
     def smallest(
         self,
@@ -535,13 +542,19 @@ class Problem:
         return record
 
 
-def _solve(solver: Solver, assumptions: list[int], budget: Budget) -> set[int] | None:
+def _satisfiable(solver: Solver, assumptions: list[int], budget: Budget) -> bool:
+    if budget.seconds is None:
+        return bool(solver.solve(assumptions=assumptions))
     with budget.watching(solver):
         answer = solver.solve_limited(assumptions=assumptions, expect_interrupt=True)
     if answer is None:
         budget.expired = True
         raise OutOfTime(budget.message())
-    if not answer:
+    return bool(answer)
+
+
+def _solve(solver: Solver, assumptions: list[int], budget: Budget) -> set[int] | None:
+    if not _satisfiable(solver, assumptions, budget):
         return None
     model = solver.get_model()
     assert model is not None

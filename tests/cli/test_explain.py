@@ -9,7 +9,7 @@ def test_explain_tree_shows_each_rule_and_each_part():
     out = result.stdout
     undecided = out.split("EMERGENCY not ruled out (", 1)[1].split(" ", 1)[0]
     assert out.startswith(
-        f" URGENT  1 of 51 rules fired; EMERGENCY not ruled out ({undecided} rules undecided)\n"
+        f" URGENT  1 of 53 rules fired; EMERGENCY not ruled out ({undecided} rules undecided)\n"
     )
     assert int(undecided) > 0
     assert "FIRED      URGENT  spinal_infection" in out
@@ -27,7 +27,7 @@ def test_explain_json_has_status_and_trace_for_every_rule():
     assert result.returncode == 0
     data = json.loads(result.stdout)
     assert data["level"] == "routine"
-    assert len(data["rules"]) == 51
+    assert len(data["rules"]) == 53
     by_id = {r["id"]: r for r in data["rules"]}
     assert by_id["age_over_50"]["status"] == "not fired"
     assert by_id["age_over_50"]["trace"] == {
