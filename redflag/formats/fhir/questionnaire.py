@@ -53,7 +53,7 @@ def build_questionnaire(ruleset: CompiledRuleSet, version: FhirVersion = "R4B") 
         "experimental": meta.status == "draft",
         "subjectType": ["Patient"],
         "description": prose(meta.description),
-        "item": [_item(flag) for flag in ruleset.flags.values()],
+        "item": [flag_item(flag) for flag in ruleset.flags.values()],
     }
     validate_resource(out, version)
     return out
@@ -66,7 +66,8 @@ def _computable_name(ruleset_id: str) -> str:
     return name if name[0].isalpha() else f"R{name}"
 
 
-def _item(flag: Flag) -> dict[str, Any]:
+def flag_item(flag: Flag) -> dict[str, Any]:
+    """One flag as a Questionnaire item (its help as a display child)."""
     item: dict[str, Any] = {
         "linkId": flag.id,
         "text": flag.question,
