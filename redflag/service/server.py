@@ -45,8 +45,6 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = SOCKET_TIMEOUT
     server_version = "redflag"
     sys_version = ""
-    error_message_format = '{"error": {"code": "bad-request", "message": "%(message)s"}}'
-    error_content_type = "application/json"
     methods: ClassVar[tuple[str, ...]] = ("GET", "POST")
 
     def do_GET(self) -> None:
@@ -134,6 +132,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
         return len(data)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The stdlib's reply to a malformed request line or header, as a JSON error body
+        (its own template is HTML, and interpolates the request unescaped)."""
+        self.close_connection = True
+        reply = error_reply(code, "bad-request", message or "bad request", "/")
+        if self.request_version == "HTTP/0.9":  # no status line to send: just close
+            return
+        self._send(reply)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # one structured line per request instead, from _serve
