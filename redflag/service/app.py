@@ -16,11 +16,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from redflag.core.compile import CompiledRuleSet
-from redflag.core.evaluate import Record, Result, evaluate
+from redflag.core.evaluate import Record, Result
 from redflag.core.record import validate_record
 from redflag.errors import InputError, Location, RedflagError
 from redflag.formats import cds_hooks
 from redflag.formats.fhir.codes import FhirVersion
+from redflag.service.evaluator import QuickEvaluator
 
 MAX_BODY_BYTES = 1024 * 1024  # as a record on stdin (formats/records.py MAX_RECORD_BYTES)
 FHIR_JSON = "application/fhir+json"
@@ -63,6 +64,7 @@ class Service:
         self.log_answers = log_answers
         self.new_uuid = new_uuid
         self.services = {s.id: s for s in cds_hooks.services(ruleset)}
+        self.evaluate = QuickEvaluator(ruleset).evaluate
         self._questionnaire: dict[str, Any] | None = None
 
     def warm(self) -> None:
@@ -73,7 +75,7 @@ class Service:
         qr = {"resourceType": "QuestionnaireResponse", "status": "completed", "item": []}
         bundle = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": qr}]}
         read_answers(bundle, self.ruleset, version=self.version)
-        cds_hooks.cards_json([cds_hooks.result_card(evaluate(self.ruleset, {}), self.ruleset, "")])
+        cds_hooks.cards_json([cds_hooks.result_card(self.evaluate({}), self.ruleset, "")])
 
     def questionnaire(self) -> dict[str, Any]:
         """The generated Questionnaire (built once)."""
@@ -133,7 +135,7 @@ class Service:
             record, record_id = answers.record, answers.record_id
         else:
             record, record_id = validate_record(raw, self.ruleset, Location("<body>"))
-        result = evaluate(self.ruleset, record, record_id)
+        result = self.evaluate(record, record_id)
         return Reply(200, result_json(result, self.ruleset), log=self._result_log(result))
 
     def _hook(self, service_id: str, hook: str, raw: dict[str, Any]) -> Reply:
@@ -157,7 +159,7 @@ class Service:
             card = cds_hooks.questionnaire_needed_card(self.ruleset, self.new_uuid(), where)
             return Reply(200, cds_hooks.cards_json([card]), log={"hook": hook, "answers": False})
         record = self._read_hook_answers(found, where, request)
-        result = evaluate(self.ruleset, record)
+        result = self.evaluate(record)
         card = cds_hooks.result_card(result, self.ruleset, self.new_uuid())
         return Reply(
             200, cds_hooks.cards_json([card]), log={"hook": hook, **self._result_log(result)}
