@@ -4,6 +4,7 @@ import json
 import signal
 import socket
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,19 @@ def test_a_port_in_use_is_a_usage_error():
         assert taken.returncode == 2
         assert f"error[usage]: cannot listen on 127.0.0.1:{first.port}" in taken.stderr
         assert first.stop() == 0
+
+
+def test_the_readme_curl_example_gives_a_critical_card(server):
+    root = Path(__file__).resolve().parent.parent.parent
+    readme = (root / "README.md").read_text()
+    example = root / "docs" / "examples" / "patient-view-mscc.json"
+    assert "--data @docs/examples/patient-view-mscc.json" in readme
+    status, _, reply = server.request(
+        "POST", "/cds-services/redflag-patient-view", example.read_bytes()
+    )
+    assert status == 200
+    (card,) = reply["cards"]
+    assert card["indicator"] == "critical"
+    shown = readme.split("--data @docs/examples/patient-view-mscc.json", 1)[1]
+    assert f'"summary": "{card["summary"]}"' in shown
+    assert json.dumps(card["detail"]) in shown
