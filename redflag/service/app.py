@@ -20,7 +20,7 @@ from redflag.core.evaluate import Record, Result
 from redflag.core.record import validate_record
 from redflag.errors import InputError, Location, RedflagError
 from redflag.formats import cds_hooks
-from redflag.formats.fhir.codes import FhirVersion
+from redflag.formats.fhir.codes import ERROR_SYSTEM, FhirVersion
 from redflag.service.evaluator import QuickEvaluator
 
 MAX_BODY_BYTES = 1024 * 1024  # as a record on stdin (formats/records.py MAX_RECORD_BYTES)
@@ -250,7 +250,7 @@ def _error(status: int, code: str, message: str, hint: str | None, fhir: bool) -
     issue: dict[str, Any] = {
         "severity": "error",
         "code": "invalid" if status == 400 else ("not-found" if status == 404 else "not-supported"),
-        "details": {"coding": [{"code": code}], "text": message},
+        "details": {"coding": [{"system": ERROR_SYSTEM, "code": code}], "text": message},
     }
     if hint:
         issue["diagnostics"] = hint

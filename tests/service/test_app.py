@@ -141,7 +141,9 @@ def test_fhir_errors_are_operation_outcomes(service):
     assert reply.status == 400
     assert reply.content_type == "application/fhir+json"
     assert reply.body["resourceType"] == "OperationOutcome"
-    assert reply.body["issue"][0]["details"]["coding"] == [{"code": "bad-fhir"}]
+    assert reply.body["issue"][0]["details"]["coding"] == [
+        {"system": "https://redflag.example/fhir/CodeSystem/error", "code": "bad-fhir"}
+    ]
     missing = service.handle("GET", "/fhir/Nothing", None)
     assert (missing.status, missing.body["issue"][0]["code"]) == (404, "not-found")
 

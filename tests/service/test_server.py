@@ -1,5 +1,6 @@
 """`redflag serve` as a real process on a free loopback port, with a real HTTP client."""
 
+import http.client
 import json
 import signal
 import socket
@@ -116,16 +117,21 @@ def test_the_log_has_one_json_line_per_request_and_no_symptom_data(server):
 
 def test_sigterm_lets_a_request_in_flight_finish():
     with RunningServer() as running:
+        conn = http.client.HTTPConnection(running.host, running.port, timeout=30)
+        conn.request("GET", "/cds-services")  # the connection is now being served
+        assert conn.getresponse().read()
         body = json.dumps({"fever": True}).encode()
-        with socket.create_connection((running.host, running.port), timeout=30) as sock:
-            sock.sendall(b"POST /check HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                         b"Content-Length: %d\r\n\r\n" % len(body) + body[:5])  # fmt: skip
-            running.process.send_signal(signal.SIGTERM)
-            sock.sendall(body[5:])
-            reply = b""
-            while chunk := sock.recv(65536):
-                reply += chunk
-        assert reply.startswith(b"HTTP/1.1 200 ")
+        conn.putrequest("POST", "/check")
+        conn.putheader("Content-Length", str(len(body)))
+        conn.putheader("Connection", "close")
+        conn.endheaders()
+        conn.send(body[:5])
+        running.process.send_signal(signal.SIGTERM)
+        conn.send(body[5:])
+        reply = conn.getresponse()
+        assert reply.status == 200
+        assert json.loads(reply.read())["answered"] == {"fever": True}
+        conn.close()
         assert running.stop() == 0
 
 

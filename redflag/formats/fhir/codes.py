@@ -23,6 +23,7 @@ BASE = "https://redflag.example/fhir"
 FLAG_SYSTEM = f"{BASE}/CodeSystem/flag"
 LEVEL_SYSTEM = f"{BASE}/CodeSystem/level"
 RULE_SYSTEM = f"{BASE}/CodeSystem/rule"
+ERROR_SYSTEM = f"{BASE}/CodeSystem/error"  # redflag's error codes (README, "Exit codes")
 RULESET_SYSTEM = f"{BASE}/ruleset"
 SHA256_SYSTEM = f"{BASE}/ruleset-sha256"
 AUDIENCE_EXTENSION = f"{BASE}/StructureDefinition/flag-audience"
@@ -101,7 +102,13 @@ def validate_resource(
     """
     kind = str(data.get("resourceType", ""))
     module = _model_module(kind, version, where)
-    model = getattr(module, kind)
+    model = getattr(module, kind, None)
+    if not isinstance(model, type) or not hasattr(model, "model_validate"):
+        raise BadResourceError(
+            f"resourceType {kind!r} is not a FHIR {version} resource type",
+            location=where,
+            hint="resource types are spelt as in the specification, e.g. QuestionnaireResponse",
+        )
     from pydantic import ValidationError
 
     try:
@@ -134,17 +141,17 @@ def _model_module(kind: str, version: FhirVersion, where: Location | None) -> An
             hint="give a QuestionnaireResponse, an Observation or a Bundle of them",
         )
     try:
+        importlib.import_module(package)
+    except ModuleNotFoundError:
+        raise MissingExtraError(
+            "FHIR support needs the 'fhir' extra (the fhir.resources package)",
+            hint="pip install 'redflag[fhir]'",
+        ) from None
+    try:
         return importlib.import_module(f"{package}.{kind.lower()}")
-    except ModuleNotFoundError as err:
-        if err.name and err.name.startswith("fhir"):
-            if err.name in ("fhir", "fhir.resources"):
-                raise MissingExtraError(
-                    "FHIR support needs the 'fhir' extra (the fhir.resources package)",
-                    hint="pip install 'redflag[fhir]'",
-                ) from None
-            raise BadResourceError(
-                f"resourceType {kind!r} is not a FHIR {version} resource type",
-                location=where,
-                hint="give a QuestionnaireResponse, an Observation or a Bundle of them",
-            ) from None
-        raise
+    except ModuleNotFoundError:
+        raise BadResourceError(
+            f"resourceType {kind!r} is not a FHIR {version} resource type",
+            location=where,
+            hint="give a QuestionnaireResponse, an Observation or a Bundle of them",
+        ) from None

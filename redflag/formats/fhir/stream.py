@@ -18,7 +18,7 @@ from redflag.errors import BadResourceError, InputError, Location, TooLargeError
 from redflag.formats.batch import BatchSummary
 from redflag.formats.batch_write import error_json, to_json
 from redflag.formats.fhir.answers import is_resource, read_answers
-from redflag.formats.fhir.codes import BASE, FhirVersion
+from redflag.formats.fhir.codes import BASE, ERROR_SYSTEM, FhirVersion
 from redflag.formats.fhir.result import result_bundle
 from redflag.formats.records import MAX_RECORD_BYTES, decode_record_bytes, parse_json_object
 from redflag.formats.result_json import result_json
@@ -92,7 +92,7 @@ def _error(
         issue: dict[str, Any] = {
             "severity": "error",
             "code": "invalid",
-            "details": {"coding": [{"system": f"{BASE}/CodeSystem/error", "code": err.code}],
+            "details": {"coding": [{"system": ERROR_SYSTEM, "code": err.code}],
                         "text": err.message},
             "diagnostics": f"{where}: {err.hint}" if err.hint else where,
         }  # fmt: skip
