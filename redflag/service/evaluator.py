@@ -28,16 +28,26 @@ class QuickEvaluator:
         ]
 
     def evaluate(self, record: Record, record_id: RecordId | None = None) -> Result:
-        """The Result core.evaluate gives, less the traces below each rule."""
+        """The Result core.evaluate gives, less the traces below each rule and the `missing`
+        of undecided rules below the level (those that cannot escalate it)."""
         ruleset = self.ruleset
         closed = close(record, ruleset.implications)
-        outcomes = []
-        for rule, truth_fn, unknowns_fn in self.rules:
-            truth = truth_fn(closed)
-            missing = unknowns_fn(closed) if truth is Truth.UNKNOWN else ()
-            outcomes.append(RuleOutcome(rule, Trace(rule.condition, truth), missing))
+        truths = [
+            (rule, truth_fn(closed), unknowns_fn) for rule, truth_fn, unknowns_fn in self.rules
+        ]
+        ranks = [rule.rank for rule, truth, _ in truths if truth is Truth.TRUE]
+        rank = min(ranks, default=len(ruleset.levels) - 1)
+        outcomes = [
+            RuleOutcome(
+                rule,
+                Trace(rule.condition, truth),
+                # only a rule that could escalate needs its deciding flags (the service
+                # shows no others): the rest keep () and cost nothing
+                unknowns_fn(closed) if truth is Truth.UNKNOWN and rule.rank < rank else (),
+            )
+            for rule, truth, unknowns_fn in truths
+        ]
         matched = [o for o in outcomes if o.truth is Truth.TRUE]
-        rank = min((o.compiled.rank for o in matched), default=len(ruleset.levels) - 1)
         could = [o for o in outcomes if o.truth is Truth.UNKNOWN and o.compiled.rank < rank]
         return Result(
             level=ruleset.levels[rank],

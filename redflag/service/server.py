@@ -42,6 +42,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # headers and body are two writes: with Nagle's algorithm the body waits for the
+    # client's delayed ACK of the headers, 40 ms on Linux per keep-alive request
+    disable_nagle_algorithm = True
     timeout = SOCKET_TIMEOUT
     server_version = "redflag"
     sys_version = ""
@@ -164,6 +167,9 @@ def serve(
             out.flush()
 
     server = _Server((host, port), _Handler)
+    # workers share the listening socket: all of them wake for one connection, and a
+    # blocking accept() would then hang the losers (and their shutdown) until the next one
+    server.socket.setblocking(False)
     server.service = service
     server.log = log
     bound_host, bound_port = server.server_address[:2]
