@@ -95,6 +95,13 @@ class Service:
             return _error(err.status, err.code, err.message, err.hint, fhir)
         except RedflagError as err:
             return _error(400, err.code, _message(err), err.hint, fhir)
+        except Exception as err:
+            # A bug. This is the service's top-level handler for one request (as cli/handler.py
+            # is for a command): the client gets a 500 body, the log the exception's type, and
+            # the other requests go on. Never a traceback on the wire.
+            reply = _error(500, "internal", "internal error (a bug: please report it)", None, fhir)
+            return Reply(reply.status, reply.body, reply.content_type, {"error": "internal",
+                         "exception": type(err).__name__})  # fmt: skip
 
     def _route(self, method: str, path: str, body: bytes | None) -> Reply:
         parts = path.strip("/").split("/")

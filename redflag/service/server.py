@@ -29,6 +29,12 @@ from redflag.service.app import MAX_BODY_BYTES, Reply, Service, error_reply
 SOCKET_TIMEOUT = 10.0  # seconds of silence from a client before its connection is closed
 REQUEST_DEADLINE = 30.0  # seconds a client may take to send one whole body
 _READ_CHUNK = 64 * 1024
+MAX_CONNECTIONS = 512  # one thread each: beyond this a connection gets 503 at once
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    b"Retry-After: 1\r\nConnection: close\r\nContent-Length: 87\r\n\r\n"
+    b'{"error": {"code": "busy", "message": "too many connections", "hint": "retry shortly"}}'
+)
 
 
 class _Server(ThreadingHTTPServer):
@@ -37,6 +43,27 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 1024  # a burst of clients waits in the backlog, not refused
     service: Service
     log: Callable[[dict[str, Any]], None]
+    max_connections = MAX_CONNECTIONS
+
+    def server_activate(self) -> None:
+        super().server_activate()
+        self._slots = threading.BoundedSemaphore(self.max_connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection in a thread of its own, if one of the slots is free."""
+        if not self._slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                request.sendall(_BUSY)
+            self.shutdown_request(request)
+            self.log({"event": "busy", "status": 503})
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 class _Handler(BaseHTTPRequestHandler):

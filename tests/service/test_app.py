@@ -158,3 +158,19 @@ def test_log_answers_adds_level_and_answers_only_when_asked(ruleset):
     reply = post(chatty, "/check", {"fever": True})
     assert reply.log["answered"] == {"fever": True}
     assert "level" in reply.log
+
+
+def test_a_bug_is_a_500_body_and_a_log_entry_not_a_traceback(ruleset, monkeypatch):
+    service = Service(ruleset)
+
+    def broken(*args):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(service, "_route", broken)
+    reply = service.handle("POST", "/check", b"{}")
+    assert reply.status == 500
+    message = "internal error (a bug: please report it)"
+    assert reply.body == {"error": {"code": "internal", "message": message, "hint": None}}
+    assert reply.log == {"error": "internal", "exception": "ZeroDivisionError"}
+    fhir = service.handle("GET", "/fhir/Questionnaire", None)
+    assert fhir.status == 500 and fhir.body["resourceType"] == "OperationOutcome"
