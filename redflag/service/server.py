@@ -219,6 +219,9 @@ def serve(
     signal.signal(signal.SIGINT, on_signal)
     thread = threading.Thread(target=server.serve_forever, name="redflag-serve", daemon=True)
     thread.start()
+    if is_parent and not _is_loopback(str(bound_host)):
+        log({"event": "warning", "message": "listening beyond loopback, with no "
+             "authentication and no TLS: put a gateway in front of it"})  # fmt: skip
     if is_parent:
         log(
             {
@@ -242,6 +245,15 @@ def serve(
     else:
         os._exit(0)  # a worker ends here, without running the parent's exit handlers
     return 130 if signals and signals[0] == signal.SIGINT else 0
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _host_for_url(host: str) -> str:

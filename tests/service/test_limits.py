@@ -37,3 +37,10 @@ def test_a_connection_beyond_the_limit_gets_503_at_once(ruleset):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_only_loopback_addresses_count_as_loopback():
+    from redflag.service.server import _is_loopback
+
+    assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
+    assert not _is_loopback("0.0.0.0") and not _is_loopback("192.168.1.10")
