@@ -112,3 +112,19 @@ def test_rules_questionnaire_prints_one_item_per_flag(ruleset, version):
     assert out.exit_code == 0, out.output
     q = json.loads(out.stdout)
     assert q["resourceType"] == "Questionnaire" and len(q["item"]) == len(ruleset.flags)
+
+
+def test_the_readme_risk_assessment_is_what_check_fhir_prints():
+    readme = (Path(__file__).resolve().parent.parent.parent / "README.md").read_text()
+    command = "redflag check cancer_history back_pain limb_weakness age=67 --fhir"
+    block = readme.split(command, 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    out = run(*command.split()[1:])
+    bundle = json.loads(out.stdout)
+    risk = next(e["resource"] for e in bundle["entry"]
+                if e["resource"]["resourceType"] == "RiskAssessment")  # fmt: skip
+    assert json.dumps(risk["basis"]) in block
+    assert json.dumps(risk["mitigation"]) in block
+    assert json.dumps(risk["prediction"][0]["qualitativeRisk"]["coding"][1]) in block
+    assert risk["prediction"][0]["rationale"].startswith(
+        "In a person who has or has had cancer, new weakness, walking or balance problems, "
+    )
