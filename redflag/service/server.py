@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -48,6 +49,28 @@ class _Server(ThreadingHTTPServer):
     def server_activate(self) -> None:
         super().server_activate()
         self._slots = threading.BoundedSemaphore(self.max_connections)
+        self.stopping = False
+        self._open: set[_Handler] = set()
+        self._open_lock = threading.Lock()
+
+    def track(self, handler: _Handler, is_open: bool) -> None:
+        """Note a connection being served (or no longer)."""
+        with self._open_lock:
+            if is_open:
+                self._open.add(handler)
+            else:
+                self._open.discard(handler)
+
+    def close_idle(self) -> None:
+        """On stop: end every keep-alive connection waiting for its next request (a request
+        in flight is left to finish), so an idle client cannot hold the exit for
+        SOCKET_TIMEOUT."""
+        self.stopping = True
+        with self._open_lock:
+            idle = [h for h in self._open if h.idle]
+        for handler in idle:
+            with contextlib.suppress(OSError):
+                handler.connection.shutdown(socket.SHUT_RD)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Serve the connection in a thread of its own, if one of the slots is free."""
@@ -76,6 +99,22 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "redflag"
     sys_version = ""
     methods: ClassVar[tuple[str, ...]] = ("GET", "POST")
+    idle = True  # waiting for a request line: close_idle may end the connection
+
+    def handle(self) -> None:
+        self.server.track(self, True)
+        try:
+            super().handle()
+        finally:
+            self.server.track(self, False)
+
+    def handle_one_request(self) -> None:
+        self.idle = True
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        self.idle = False  # the request line is in: this request is in flight
+        return super().parse_request()
 
     def do_GET(self) -> None:
         self._serve("GET")
@@ -157,6 +196,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
+        if self.server.stopping:
+            self.close_connection = True
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
@@ -233,6 +274,7 @@ def serve(
         )
     stop.wait()
     server.shutdown()
+    server.close_idle()
     server.server_close()  # waits for requests in flight
     thread.join()
     if is_parent:

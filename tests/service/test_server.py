@@ -135,6 +135,17 @@ def test_sigterm_lets_a_request_in_flight_finish():
         assert running.stop() == 0
 
 
+def test_sigterm_closes_an_idle_keep_alive_connection_instead_of_waiting_for_it():
+    with RunningServer() as running:
+        conn = http.client.HTTPConnection(running.host, running.port, timeout=30)
+        conn.request("GET", "/cds-services")
+        assert conn.getresponse().read()  # the connection stays open, idle
+        # the server must not wait out its 10 s silence limit on the idle client
+        assert running.stop(timeout=8) == 0
+        assert conn.sock.recv(1) == b""  # closed by the server
+        conn.close()
+
+
 def test_workers_serve_and_stop_together():
     with RunningServer("--workers", "2") as running:
         with ThreadPoolExecutor(max_workers=8) as pool:
