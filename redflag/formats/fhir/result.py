@@ -44,21 +44,20 @@ def result_bundle(
     version: FhirVersion = "R4B",
     subject: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The Bundle `check --fhir` prints, each resource validated as FHIR `version`."""
+    """The Bundle `check --fhir` prints, validated (with its entries) as FHIR `version`."""
     ids = _Ids(ruleset, result.record, result.record_id)
     who = dict(subject or NO_SUBJECT)
     answers = answers_response(result.record, ruleset, who, ids.of("answers"))
     guidance = _guidance(result, ruleset, who, ids)
     risk = _risk(result, ruleset, version, who, ids)
     entries = [guidance, risk, answers]
-    for resource in entries:
-        validate_resource(resource, version)
     bundle = {
         "resourceType": "Bundle",
         "id": ids.of("bundle"),
         "type": "collection",
         "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in entries],
     }
+    validate_resource(bundle, version)  # the Bundle and, through it, every entry
     return bundle
 
 
