@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar, TextIO
+from typing import Any, TextIO
 
 from redflag.service.app import MAX_BODY_BYTES, Reply, Service, error_reply
 
@@ -98,7 +98,6 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = SOCKET_TIMEOUT
     server_version = "redflag"
     sys_version = ""
-    methods: ClassVar[tuple[str, ...]] = ("GET", "POST")
     idle = True  # waiting for a request line: close_idle may end the connection
 
     def handle(self) -> None:
