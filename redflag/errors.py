@@ -131,6 +131,14 @@ class WorkerLostError(RedflagError):
     code = "worker-lost"
 
 
+class NotProvedError(RedflagError):
+    """An exact analysis could not give its answer: the time budget ran out, or the rule set
+    uses a form it cannot decide exactly. Never reported as "proved"."""
+
+    exit_code = 4
+    code = "not-proved"
+
+
 class UsageError(RedflagError):
     """The command line asks for something impossible (conflicting or unusable options)."""
 

@@ -12,12 +12,18 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-def run_analyze(ruleset: CompiledRuleSet, as_json: bool) -> int:
-    """Analyze, print the findings, and return the exit code (1 on error findings)."""
+def run_analyze(ruleset: CompiledRuleSet, as_json: bool, max_seconds: float | None) -> int:
+    """Analyze, print the findings, and return the exit code (1 on error findings).
+
+    Raises:
+        OutOfTime: the budget ran out (exit 4, "not proved").
+    """
     from redflag.core.analysis import analyze
+    from redflag.core.solve import Budget
 
     start = time.perf_counter()
-    report = analyze(ruleset)
+    with Budget(max_seconds) as budget:
+        report = analyze(ruleset, budget)
     elapsed = time.perf_counter() - start
     errors = [f for f in report.findings if f.is_error]
     if as_json:
@@ -26,7 +32,7 @@ def run_analyze(ruleset: CompiledRuleSet, as_json: bool) -> int:
         data: dict[str, Any] = {
             "method": report.method,
             "seconds": round(elapsed, 3),
-            "visited": report.visited,
+            "solver_calls": report.calls,
             "findings": [
                 {
                     "kind": f.kind,
@@ -57,7 +63,7 @@ def run_analyze(ruleset: CompiledRuleSet, as_json: bool) -> int:
     _say(
         out,
         f"{len(errors)} error{'s' if len(errors) != 1 else ''}, {info} for information; "
-        f"method: {report.method}; {report.visited} partial records examined in "
+        f"method: {report.method}; {report.calls} solver calls in "
         f"{elapsed:.2f} s",
         soft_wrap=True,
     )

@@ -23,6 +23,16 @@ RulesOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+MAX_SECONDS = 60.0
+MaxSecondsOption = Annotated[
+    float,
+    typer.Option(
+        "--max-seconds",
+        min=0.001,
+        help="Time budget of the exact search; when it runs out the answer is "
+        "'not proved' (exit 4), never 'proved'.",
+    ),
+]
 RecordWords = Annotated[
     list[str] | None,
     typer.Argument(

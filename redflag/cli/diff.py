@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from redflag.cli.common import JsonOption, load
+from redflag.cli.common import MAX_SECONDS, JsonOption, MaxSecondsOption, load
 from redflag.cli.handler import guarded
 
 if TYPE_CHECKING:
@@ -39,12 +39,14 @@ def diff(
             help="Prove over every possible record that no record gets a lower level under NEW.",
         ),
     ] = False,
+    max_seconds: MaxSecondsOption = MAX_SECONDS,
     as_json: JsonOption = False,
 ) -> None:
     """Compare two rule files: changed rules, cases whose level changes, and downgrades.
 
     Exit 1 when any record (a case, or with --exhaustive any record at all) gets a less
-    urgent level under NEW than under OLD; 0 otherwise.
+    urgent level under NEW than under OLD; 0 otherwise; 4 when --exhaustive ran out of
+    its time budget (--max-seconds): not proved.
 
     Example:
 
@@ -62,10 +64,11 @@ def diff(
     proof: ExhaustiveReport | None = None
     elapsed = 0.0
     if exhaustive:
-        from redflag.core.exhaustive import find_downgrades
+        from redflag.core.exhaustive import Budget, find_downgrades
 
         start = time.perf_counter()
-        proof = find_downgrades(before, after)
+        with Budget(max_seconds) as budget:
+            proof = find_downgrades(before, after, budget)
         elapsed = time.perf_counter() - start
     if as_json:
         from redflag.cli.output import print_json
@@ -144,7 +147,7 @@ def _print_proof(out: Console, proof: ExhaustiveReport, elapsed: float) -> None:
     _say(
         out,
         f"method: {proof.method}; {len(proof.checked_rules)} changed or removed rules "
-        f"searched, {proof.visited} partial records examined in {elapsed:.2f} s",
+        f"searched, {proof.calls} solver calls in {elapsed:.2f} s",
         soft_wrap=True,
     )
     if not proof.counterexamples:
@@ -213,7 +216,7 @@ def _as_json(
         out["exhaustive"] = {
             "method": proof.method,
             "seconds": round(elapsed, 3),
-            "visited": proof.visited,
+            "solver_calls": proof.calls,
             "rules_searched": list(proof.checked_rules),
             "downgrades": [
                 {

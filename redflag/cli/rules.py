@@ -9,7 +9,14 @@ from typing import Annotated
 
 import typer
 
-from redflag.cli.common import FhirVersionChoice, FhirVersionOption, JsonOption, load
+from redflag.cli.common import (
+    MAX_SECONDS,
+    FhirVersionChoice,
+    FhirVersionOption,
+    JsonOption,
+    MaxSecondsOption,
+    load,
+)
 from redflag.cli.handler import guarded, writing
 
 app = typer.Typer(
@@ -102,12 +109,17 @@ def show(path: PathArgument = None) -> None:
 
 @app.command("analyze")
 @guarded
-def analyze(path: PathArgument = None, as_json: JsonOption = False) -> None:
+def analyze(
+    path: PathArgument = None,
+    max_seconds: MaxSecondsOption = MAX_SECONDS,
+    as_json: JsonOption = False,
+) -> None:
     """Prove facts about every rule over every possible record, with witness records.
 
     Finds rules that are vacuous (never fire), always fire, are redundant (equivalent to
     another), are masked (never change the level) or non-monotone (a yes lowers a level).
-    Exit 1 on vacuous, always-fires or non-monotone findings.
+    Exit 1 on vacuous, always-fires or non-monotone findings; 4 when the time budget
+    (--max-seconds) ran out: not proved.
 
     Example:
 
@@ -115,7 +127,7 @@ def analyze(path: PathArgument = None, as_json: JsonOption = False) -> None:
     """
     from redflag.cli.analyze import run_analyze
 
-    raise typer.Exit(run_analyze(load(path), as_json))
+    raise typer.Exit(run_analyze(load(path), as_json, max_seconds))
 
 
 @app.command("doc")

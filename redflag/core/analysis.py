@@ -1,32 +1,26 @@
 """Per-rule findings over every possible record: vacuous, always fires, redundant, masked,
-non-monotone; each with a witness record. Uses the exact search of core/exhaustive.py.
+non-monotone; each with a witness record. The questions are answered by the SAT search of
+core/solve.py, over the same encoding and regions as `diff --exhaustive`.
 
-Pure logic: no clock, no output.
+Pure logic: no clock (but the budget's), no output.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import random
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, assert_never
 
 from redflag.core.closures import truth_function
 from redflag.core.compile import CompiledRule, CompiledRuleSet
 from redflag.core.evaluate import Value, evaluate
-from redflag.core.exhaustive import (
-    METHOD,
-    Domain,
-    SearchStats,
-    Verdict,
-    domain_for,
-    downgrade_verdict,
-    relevant_blockers,
-    searched_flags,
-    smallest_witness,
-)
+from redflag.core.exhaustive import Domain, RuleIndex, domain_for, searched_flags, truth
 from redflag.core.expr.nodes import And, Call, Compare, Name, Node, Not, Number, Or
 from redflag.core.expr.walk import flags_used
 from redflag.core.implication import close, contradiction
+from redflag.core.logic import Truth
+from redflag.core.solve import METHOD, Budget, Problem
 
 Kind = Literal["vacuous", "always-fires", "non-monotone", "redundant", "masked"]
 ERROR_KINDS: tuple[Kind, ...] = ("vacuous", "always-fires", "non-monotone")
@@ -50,22 +44,31 @@ class Finding:
 
 @dataclass(frozen=True)
 class AnalysisReport:
-    """Every finding, the method, and how many partial records were examined."""
+    """Every finding, the method, and how many solver calls it took."""
 
     method: str
     findings: tuple[Finding, ...]
-    visited: int
+    calls: int
     checked_flags: tuple[str, ...] = field(default=())
 
 
-def analyze(ruleset: CompiledRuleSet) -> AnalysisReport:
-    """Find vacuous, always-firing, redundant, masked and non-monotone rules."""
-    domain = domain_for([ruleset])
-    stats = SearchStats()
+# Records tried to sort rules into groups that may be equivalent before asking the solver:
+# equivalent rules agree on every record, so rules that disagree on one of these are not.
+_SAMPLES = 64
+
+
+def analyze(ruleset: CompiledRuleSet, budget: Budget | None = None) -> AnalysisReport:
+    """Find vacuous, always-firing, redundant, masked and non-monotone rules.
+
+    Raises:
+        OutOfTime: the budget ran out (no finding list is claimed complete).
+    """
+    budget = budget or Budget(None)
+    ask = _Asker(ruleset, domain_for([ruleset]), budget)
     findings: list[Finding] = []
     firing: dict[str, dict[str, Value]] = {}
     for rule in ruleset.rules:
-        fires = _firing_record(rule, ruleset, domain, stats)
+        fires = ask.smallest(searched_flags(rule, ruleset), rule)
         if fires is None:
             findings.append(
                 Finding("vacuous", rule.id, "no record makes its condition true: it never fires")
@@ -81,91 +84,133 @@ def analyze(ruleset: CompiledRuleSet) -> AnalysisReport:
                     record={},
                 )
             )
-    findings.extend(_redundant(ruleset, firing, domain, stats))
-    findings.extend(_masked(ruleset, firing, domain, stats))
-    monotone = _non_monotone(ruleset, domain, stats)
+    findings.extend(_redundant(ruleset, firing, ask))
+    findings.extend(_masked(ruleset, firing, ask))
+    monotone = _non_monotone(ruleset, ask)
     findings.extend(monotone[0])
     order = {"vacuous": 0, "always-fires": 1, "non-monotone": 2, "redundant": 3, "masked": 4}
     findings.sort(key=lambda f: order[f.kind])
-    return AnalysisReport(METHOD, tuple(findings), stats.visited, monotone[1])
+    return AnalysisReport(METHOD, tuple(findings), ask.calls, monotone[1])
 
 
-def _firing_record(
-    rule: CompiledRule, ruleset: CompiledRuleSet, domain: Domain, stats: SearchStats
-) -> dict[str, Value] | None:
-    fn = truth_function(rule.condition, ruleset)
-    verdict = downgrade_verdict(fn, [], old=ruleset, new=ruleset)
-    return smallest_witness(searched_flags(rule, ruleset), domain, verdict, stats)
+class _Asker:
+    """Asks one small question at a time: a fresh encoding of only the rules involved."""
+
+    def __init__(self, ruleset: CompiledRuleSet, domain: Domain, budget: Budget) -> None:
+        self.ruleset = ruleset
+        self.domain = domain
+        self.budget = budget
+        self.calls = 0
+        self.index = RuleIndex(ruleset)
+
+    def smallest(
+        self,
+        searched: Sequence[str],
+        rule: CompiledRule,
+        blocked_at: int | None = None,
+        fixed: Sequence[str] = (),
+        exclude: CompiledRule | None = None,
+    ) -> dict[str, Value] | None:
+        """A smallest record over `searched` (with the bool flags `fixed`: no for `rule`, yes
+        for the blockers) where `rule` is TRUE and no rule at rank `blocked_at` or above (but
+        `exclude`) is TRUE."""
+        self.budget.check()
+        no = dict.fromkeys(fixed, False)
+        yes = dict.fromkeys(fixed, True)
+        kept = [] if blocked_at is None else self.index.relevant(blocked_at, searched, yes, exclude)
+        if kept is None:
+            return None
+        with Problem(self.domain, [self.ruleset]) as problem:
+            records = problem.records(searched)
+            before = problem.side(records.with_fixed(no) if no else records, self.ruleset)
+            after = problem.side(records.with_fixed(yes), self.ruleset) if yes else before
+            needed = [before.valid, after.valid, before.true(rule.condition)]
+            needed.extend(-after.true(b.condition) for b in kept)
+            witness = problem.smallest(records, needed, self.budget)
+            self.calls += problem.calls
+        return witness
+
+    def differ(self, searched: Sequence[str], a: CompiledRule, b: CompiledRule) -> bool:
+        """Whether some record gives `a` and `b` different truths."""
+        self.budget.check()
+        with Problem(self.domain, [self.ruleset]) as problem:
+            records = problem.records(searched)
+            side = problem.side(records, self.ruleset)
+            c = problem.circuit
+            ta, fa = side.truth(a.condition)
+            tb, fb = side.truth(b.condition)
+            xor = [c.and_([ta, -tb]), c.and_([-ta, tb]), c.and_([fa, -fb]), c.and_([-fa, fb])]
+            answer = problem.solve([side.valid, c.or_(xor)], self.budget) is not None
+            self.calls += problem.calls
+        return answer
 
 
 def _redundant(
-    ruleset: CompiledRuleSet,
-    firing: dict[str, dict[str, Value]],
-    domain: Domain,
-    stats: SearchStats,
+    ruleset: CompiledRuleSet, firing: dict[str, dict[str, Value]], ask: _Asker
 ) -> list[Finding]:
-    found: list[Finding] = []
+    """Pairs of rules with the same truth on every record (the later one is reported).
+
+    Rules are first grouped by their truths on fixed sample records: equivalent rules agree
+    on every record, so only rules in one group are asked about.
+    """
     rules = [r for r in ruleset.rules if r.id in firing]
-    for i, a in enumerate(rules):
-        found.extend(
-            Finding(
-                "redundant",
-                b.id,
-                f"its condition is equivalent to rule '{a.id}' on every record",
-                record=firing[b.id],
-                others=(a.id,),
-            )
-            for b in rules[i + 1 :]
-            if _equivalent(a, b, ruleset, domain, stats)
-        )
+    samples = _samples(ruleset, ask.domain)
+    groups: dict[tuple[int, ...], list[CompiledRule]] = {}
+    for rule in rules:
+        fn = truth_function(rule.condition, ruleset)
+        groups.setdefault(tuple(fn(s) for s in samples), []).append(rule)
+    found: list[Finding] = []
+    for group in groups.values():
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                flags = tuple(
+                    dict.fromkeys((*searched_flags(a, ruleset), *searched_flags(b, ruleset)))
+                )
+                if not ask.differ(flags, a, b):
+                    found.append(
+                        Finding(
+                            "redundant",
+                            b.id,
+                            f"its condition is equivalent to rule '{a.id}' on every record",
+                            record=firing[b.id],
+                            others=(a.id,),
+                        )
+                    )
+    order = {r.id: i for i, r in enumerate(ruleset.rules)}
+    found.sort(key=lambda f: (order[f.others[0]], order[f.rule_id]))
     return found
 
 
-def _equivalent(
-    a: CompiledRule, b: CompiledRule, ruleset: CompiledRuleSet, domain: Domain, stats: SearchStats
-) -> bool:
-    """Same truth on every partial record (both definite and equal persists: prune)."""
-    fa = truth_function(a.condition, ruleset)
-    fb = truth_function(b.condition, ruleset)
-
+def _samples(ruleset: CompiledRuleSet, domain: Domain) -> list[dict[str, Value]]:
+    """Valid records closed under implied flags, from a fixed seed, and the empty one."""
+    rng = random.Random(20261202)
+    out: list[dict[str, Value]] = [{}]
     implications = ruleset.implications
-
-    def verdict(record: dict[str, Value]) -> Verdict:
-        if contradiction(record, implications):
-            return Verdict.PRUNE
-        closed = close(record, implications)
-        ta, tb = fa(closed), fb(closed)
-        if ta is not tb:
-            return Verdict.WITNESS
-        return Verdict.PRUNE if ta.is_definite else Verdict.CONTINUE
-
-    flags = tuple(dict.fromkeys((*searched_flags(a, ruleset), *searched_flags(b, ruleset))))
-    return smallest_witness(flags, domain, verdict, stats) is None
+    while len(out) < _SAMPLES:
+        record: dict[str, Value] = {}
+        for flag in ruleset.flags:
+            values = domain[flag]
+            if values and rng.random() < 0.5:
+                record[flag] = rng.choice(values)
+        if contradiction(record, implications) is None:
+            out.append(dict(close(record, implications)))
+    return out
 
 
 def _masked(
-    ruleset: CompiledRuleSet,
-    firing: dict[str, dict[str, Value]],
-    domain: Domain,
-    stats: SearchStats,
+    ruleset: CompiledRuleSet, firing: dict[str, dict[str, Value]], ask: _Asker
 ) -> list[Finding]:
     found: list[Finding] = []
     for rule in ruleset.rules:
         if rule.id not in firing or not firing[rule.id]:
             continue
-        others = [r for r in ruleset.rules if r is not rule and r.rank <= rule.rank]
-        searched = searched_flags(rule, ruleset)
-        blockers = relevant_blockers(searched, others, ruleset)
-        verdict = downgrade_verdict(
-            truth_function(rule.condition, ruleset), blockers, old=ruleset, new=ruleset
-        )
-        if smallest_witness(searched, domain, verdict, stats) is None:
+        if ask.smallest(searched_flags(rule, ruleset), rule, rule.rank, exclude=rule) is None:
             record = firing[rule.id]
-            result = evaluate(ruleset, record)
+            closed = close(record, ruleset.implications)
             masking = tuple(
-                o.rule.id
-                for o in result.matched
-                if o.rule.id != rule.id and o.compiled.rank <= rule.rank
+                o.id
+                for o in ask.index.relevant(rule.rank, tuple(record), exclude=rule) or ()
+                if truth(o, closed, ruleset) is Truth.TRUE
             )
             found.append(
                 Finding(
@@ -180,46 +225,38 @@ def _masked(
     return found
 
 
-def _non_monotone(
-    ruleset: CompiledRuleSet, domain: Domain, stats: SearchStats
-) -> tuple[list[Finding], tuple[str, ...]]:
+def _non_monotone(ruleset: CompiledRuleSet, ask: _Asker) -> tuple[list[Finding], tuple[str, ...]]:
     """Records whose level drops when one bool flag goes from no to yes.
 
     From unknown to yes can never lower a level (Kleene monotonicity: TRUE rules stay TRUE),
-    and a flag that occurs only positively (not under `not`, not counted by `count(...) <`)
-    can never lower one either; the remaining flags are searched exactly as a diff between
-    the rule set with the flag fixed to no (OLD) and to yes (NEW).
+    and a flag that occurs only positively (not under `not`, not counted by `count(...) <`),
+    and is not connected by implied flags to one that does, can never lower one either; for
+    the remaining flags, the question is a diff between the
+    rule set with the flag fixed to no (OLD) and to yes (NEW), on the same other answers.
     """
     found: list[Finding] = []
-    suspects = sorted({f for r in ruleset.rules for f in negative_flags(r.condition)})
+    negative = {f for r in ruleset.rules for f in negative_flags(r.condition)}
+    # a no to an implied flag is a no to the flags implying it: those reach `not` too
+    implications = ruleset.implications
+    related = implications.related(frozenset(negative))
+    suspects = sorted(f for f in related if f in ruleset.flags and not ruleset.flags[f].is_numeric)
     for flag in suspects:
-        no, yes = {flag: False}, {flag: True}
+        reach = implications.related(frozenset({flag}))
         for rule in ruleset.rules:
-            if flag not in rule.flags:
+            if not reach.intersection(rule.flags):
                 continue
-            searched = tuple(f for f in rule.flags if f != flag)
-            blockers = relevant_blockers(
-                searched, [r for r in ruleset.rules if r.rank <= rule.rank], ruleset, yes
-            )
-            verdict = downgrade_verdict(
-                truth_function(rule.condition, ruleset),
-                blockers,
-                no,
-                yes,
-                old=ruleset,
-                new=ruleset,
-            )
-            witness = smallest_witness(searched, domain, verdict, stats)
+            searched = tuple(f for f in searched_flags(rule, ruleset) if f != flag)
+            witness = ask.smallest(searched, rule, rule.rank, (flag,))
             if witness is not None:
-                before = evaluate(ruleset, {**witness, **no})
-                after = evaluate(ruleset, {**witness, **yes})
+                before = evaluate(ruleset, {**witness, flag: False})
+                after = evaluate(ruleset, {**witness, flag: True})
                 found.append(
                     Finding(
                         "non-monotone",
                         rule.id,
                         f"answering '{flag}' yes instead of no lowers the level from "
                         f"{before.level.id} to {after.level.id}",
-                        record={**witness, **no},
+                        record={**witness, flag: False},
                         others=(flag,),
                     )
                 )

@@ -1,6 +1,7 @@
 import html
 import json
 
+from redflag.core.solve import METHOD
 from tests.rulefiles import with_rule
 from tests.tooling import CASES, RULES, run, run_process
 
@@ -9,10 +10,10 @@ def test_analyze_shipped_rules_exits_0_with_method_and_timing():
     result = run("rules", "analyze")
     assert result.exit_code == 0
     out = result.stdout
-    assert out.startswith("rules.toml (bundled): 51 rules, 64 flags\n")
+    assert out.startswith("rules.toml (bundled): 53 rules, 64 flags\n")
     assert "info[masked] myeloma_check:" in out
     assert '    witness: {"back_pain": true, "age": 60, "pain_duration_weeks": 4.0}\n' in out
-    assert "0 errors, 2 for information; method: exact enumeration" in out
+    assert f"0 errors, 2 for information; method: {METHOD};" in out
 
 
 def test_analyze_exits_1_on_non_monotone_rule(tmp_path):
@@ -39,7 +40,7 @@ def test_doc_markdown_covers_every_rule_and_flag():
     assert "- **sha256:** `4333e62b4c37" in out or "- **sha256:** `" in out
     for rule_id in ("mscc_neuro", "back_neuro", "x_axial_spa"):
         assert f"#### `{rule_id}`:" in out
-    assert out.count("\n#### `") == 51
+    assert out.count("\n#### `") == 53
     assert (
         "**When:** has at least one of: \\[limb weakness, difficulty walking\\] OR (has sensory "
         "change AND nerve symptom days is at most 14 days)" in out
@@ -61,7 +62,7 @@ def test_doc_html_is_self_contained_and_escapes_the_rule_file(tmp_path):
     assert "<script>" not in page
     assert html.escape("<script>alert(1)</script>") in page
     assert "<link" not in page and "src=" not in page  # nothing loaded from elsewhere
-    assert page.count('<div class="rule') == 52
+    assert page.count('<div class="rule') == 54
 
 
 def test_doc_runs_for_real():

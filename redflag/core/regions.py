@@ -1,0 +1,106 @@
+"""Numeric regions: the one definition of which values of a numeric flag an exact search tries.
+
+Pure logic. Used by `diff --exhaustive`, `rules analyze` and `ask` (core/solve.py,
+core/interview.py), so every enumerating tool splits a flag's values the same way.
+
+A numeric flag with bounds [min, max] is compared in rules only with constants (a comparison
+with anything else is refused by `constants`). The constants inside the bounds, with the
+bounds themselves, cut [min, max] into pieces: each constant point, and each open interval
+between two neighbouring points. On every piece each comparison `flag op c` has one truth,
+so one value of the piece stands for all of them. Pieces with the same truths for every
+comparison are merged (the first value is kept).
+
+The representative is a value the flag accepts: for an `int` flag it is a whole number, and a
+piece holding no whole number (the point 50.5, or the open interval (50, 51)) is dropped,
+since no record can reach it. So a fractional threshold on an `int` flag (`age >= 50.5`) is
+exact: it cuts between 50 and 51, and 51 is the value tried. When several rule sets are
+searched together (OLD and NEW), a value must be valid in every one of them: inside every
+declared range, and whole when any of them declares the flag `int`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from itertools import pairwise
+
+from redflag.core.compile import CompiledRuleSet
+from redflag.core.evaluate import Value, compare
+from redflag.core.expr.nodes import Compare, CompareOp, Name, Number
+from redflag.core.expr.walk import walk
+from redflag.core.logic import Truth
+from redflag.core.model import Flag
+from redflag.errors import UsageError
+
+FLIP: dict[CompareOp, CompareOp] = {
+    "<": ">",
+    "<=": ">=",
+    ">": "<",
+    ">=": "<=",
+    "==": "==",
+    "!=": "!=",
+}
+
+Cut = tuple[CompareOp, float]
+
+
+def constants(rulesets: Iterable[CompiledRuleSet]) -> dict[str, set[Cut]]:
+    """For each numeric flag, every (operator, constant) it is compared with, as `flag op c`.
+
+    Raises:
+        UsageError: a numeric flag is compared with another flag or a count, which regions
+            cut at constants cannot represent exactly.
+    """
+    cuts: dict[str, set[Cut]] = {}
+    for ruleset in rulesets:
+        for rule in ruleset.rules:
+            for node in walk(rule.condition):
+                if not isinstance(node, Compare):
+                    continue
+                left, right = node.left, node.right
+                if isinstance(left, Name) and isinstance(right, Number):
+                    cuts.setdefault(left.id, set()).add((node.op, right.value))
+                elif isinstance(left, Number) and isinstance(right, Name):
+                    cuts.setdefault(right.id, set()).add((FLIP[node.op], left.value))
+                elif isinstance(left, Name) or isinstance(right, Name):
+                    name = left if isinstance(left, Name) else right
+                    assert isinstance(name, Name)
+                    raise UsageError(
+                        f"rule '{rule.id}' compares flag '{name.id}' with something other "
+                        "than a number; exact analysis only handles comparisons with constants",
+                        hint="compare numeric flags with numbers, e.g. age >= 50",
+                    )
+    return cuts
+
+
+def regions(specs: Sequence[Flag], cuts: Iterable[Cut]) -> tuple[Value, ...]:
+    """One valid value for every region of a numeric flag, in increasing order.
+
+    `specs` are the flag's declarations in every rule set searched together (at least one);
+    a value must be valid for all of them. Empty when no value is (disjoint ranges).
+    """
+    assert specs, "regions of a flag no rule set declares"
+    lo = max(_bound(s.min) for s in specs)
+    hi = min(_bound(s.max) for s in specs)
+    whole = any(s.type == "int" for s in specs)
+    cut_list = sorted(set(cuts))
+    if whole:
+        lo, hi = float(math.ceil(lo)), float(math.floor(hi))
+    if lo > hi:
+        return ()
+    points = sorted({lo, hi, *(c for _, c in cut_list if lo <= c <= hi)})
+    candidates = list(points)
+    for a, b in pairwise(points):
+        candidates.append(float(math.floor(a) + 1) if whole else (a + b) / 2)
+    seen: dict[tuple[Truth, ...], float] = {}
+    for value in sorted(candidates):
+        if whole and (not value.is_integer() or not lo <= value <= hi):
+            continue
+        signature = tuple(compare(op, (value, value), (c, c)) for op, c in cut_list)
+        seen.setdefault(signature, value)
+    return tuple(int(v) if whole else v for v in sorted(seen.values()))
+
+
+def _bound(value: float | None) -> float:
+    assert value is not None, "numeric flags have bounds (checked at load)"
+    return float(value)
