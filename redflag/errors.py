@@ -204,6 +204,18 @@ class BadValueError(InputError):
     code = "bad-value"
 
 
+class BadResourceError(InputError):
+    """A FHIR resource (or CDS Hooks request) that redflag cannot read as a record."""
+
+    code = "bad-fhir"
+
+
+class MissingExtraError(UsageError):
+    """A command needs an optional extra that is not installed (`pip install 'redflag[fhir]'`)."""
+
+    code = "missing-extra"
+
+
 class CaseFileError(InputError):
     """A test-case file is malformed."""
 

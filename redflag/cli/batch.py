@@ -11,7 +11,14 @@ from typing import IO, TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from redflag.cli.common import FailOnOption, RulesOption, fail_on_rank, load
+from redflag.cli.common import (
+    FailOnOption,
+    FhirVersionChoice,
+    FhirVersionOption,
+    RulesOption,
+    fail_on_rank,
+    load,
+)
 from redflag.cli.handler import WholeWrites, guarded, terminate_as_interrupt, writing
 from redflag.errors import UsageError
 
@@ -29,6 +36,7 @@ class InputFormat(StrEnum):
     ndjson = "ndjson"
     csv = "csv"
     json = "json"
+    fhir = "fhir"
 
 
 class OutputFormat(StrEnum):
@@ -36,6 +44,7 @@ class OutputFormat(StrEnum):
 
     ndjson = "ndjson"
     csv = "csv"
+    fhir = "fhir"
 
 
 @guarded
@@ -54,12 +63,16 @@ def batch(
         typer.Option(
             "--format",
             help="ndjson: one JSON object per line. csv: a header row of flag ids (and id); "
-            "empty cell = unknown. json: one array of records, read whole into memory.",
+            "empty cell = unknown. json: one array of records, read whole into memory. "
+            "fhir: one QuestionnaireResponse, Observation or Bundle per line.",
         ),
     ] = InputFormat.ndjson,
     output_format: Annotated[
         OutputFormat,
-        typer.Option("--format-out", help="ndjson, or csv for spreadsheets."),
+        typer.Option(
+            "--format-out",
+            help="ndjson, csv for spreadsheets, or fhir (one Bundle per line, as check --fhir).",
+        ),
     ] = OutputFormat.ndjson,
     full: Annotated[
         bool,
@@ -96,6 +109,7 @@ def batch(
             f"{MAX_JOBS} at most).",
         ),
     ] = 0,
+    fhir_version: FhirVersionOption = FhirVersionChoice.R4B,
 ) -> None:
     """Check many records: one result line per input record, in order, bad ones included.
 
@@ -109,6 +123,8 @@ def batch(
         redflag batch intake.ndjson.gz --fail-on emergency > results.ndjson
 
         redflag batch --format csv answers.csv --format-out csv -o results.csv
+
+        redflag batch --format fhir responses.ndjson --format-out fhir > bundles.ndjson
     """
     import time
 
@@ -117,6 +133,14 @@ def batch(
 
     ruleset = load(rules)
     threshold = fail_on_rank(ruleset, fail_on)
+    fhir = InputFormat.fhir in (input_format,) or output_format is OutputFormat.fhir
+    if fhir and output_format is OutputFormat.csv:
+        raise UsageError("FHIR input gives NDJSON or FHIR output, not CSV", hint="drop one")
+    if fhir and input_format not in (InputFormat.fhir, InputFormat.ndjson):
+        raise UsageError(
+            "--format-out fhir reads NDJSON records or FHIR resources, one per line",
+            hint="use --format ndjson or --format fhir",
+        )
     if full and output_format is OutputFormat.csv:
         raise UsageError("--full gives nested detail: it needs NDJSON output", hint="drop one")
     paths = files or [Path("-")]
@@ -147,7 +171,21 @@ def batch(
         out = cast(IO[bytes], WholeWrites(target))
         start = time.perf_counter()
         sizes = _file_sizes(paths)
-        if sizes is not None and sys.stderr.isatty():
+        if fhir:
+            from redflag.formats.fhir.stream import run_fhir_batch
+
+            summary = run_fhir_batch(
+                inputs,
+                ruleset,
+                out,
+                fhir_in=input_format is InputFormat.fhir,
+                fhir_out=output_format is OutputFormat.fhir,
+                version=fhir_version.value,
+                full=full,
+                fail_fast=fail_fast,
+                flush_lines=line_buffered,
+            )
+        elif sizes is not None and sys.stderr.isatty():
             summary = _with_progress(inputs, raws, sizes, ruleset, out, options)
         else:
             summary = run_batch(inputs, ruleset, out, options)

@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from redflag.cli.common import (
     DetailsOption,
     FailOnOption,
     FailOnWorstOption,
+    FhirVersionChoice,
+    FhirVersionOption,
     JsonOption,
     RecordWords,
     RulesOption,
     fail_on_rank,
     fails,
     load,
-    read_record,
+    read_input,
 )
 from redflag.cli.handler import guarded
+from redflag.errors import UsageError
+
+FhirOption = Annotated[
+    bool,
+    typer.Option(
+        "--fhir",
+        help="Print the result as a FHIR Bundle (GuidanceResponse, RiskAssessment, answers).",
+    ),
+]
 
 
 @guarded
@@ -27,6 +40,8 @@ def check(
     fail_on: FailOnOption = None,
     fail_on_worst: FailOnWorstOption = None,
     details: DetailsOption = False,
+    as_fhir: FhirOption = False,
+    fhir_version: FhirVersionOption = FhirVersionChoice.R4B,
 ) -> None:
     """Check one record and print its urgency level, the rules that matched and what to do.
 
@@ -37,15 +52,24 @@ def check(
         redflag check back_pain age=35 --details
 
         echo '{"back_pain": true, "age": 70}' | redflag check - --json --fail-on-worst urgent
+
+        redflag check - --fhir < questionnaire-response.json
     """
     from redflag.core.evaluate import evaluate
 
+    if as_json and as_fhir:
+        raise UsageError("--json and --fhir both choose the output", hint="give one of them")
     ruleset = load(rules)
     threshold = fail_on_rank(ruleset, fail_on)
     worst_threshold = fail_on_rank(ruleset, fail_on_worst, "--fail-on-worst")
-    record, record_id = read_record(words, ruleset, "check")
+    record, record_id, subject = read_input(words, ruleset, "check", fhir_version)
     result = evaluate(ruleset, record, record_id)
-    if as_json:
+    if as_fhir:
+        from redflag.cli.output import print_json
+        from redflag.formats.fhir.result import result_bundle
+
+        print_json(result_bundle(result, ruleset, fhir_version.value, subject))
+    elif as_json:
         from redflag.cli.output import print_json
         from redflag.formats.result_json import result_json
 

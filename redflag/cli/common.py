@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -55,6 +57,23 @@ FailOnWorstOption = Annotated[
         "is at or above LEVEL: for scripts that must not miss an emergency.",
     ),
 ]
+
+
+class FhirVersionChoice(StrEnum):
+    """The FHIR versions redflag reads and writes."""
+
+    R4B = "R4B"
+    R5 = "R5"
+
+
+FhirVersionOption = Annotated[
+    FhirVersionChoice,
+    typer.Option(
+        "--fhir-version",
+        help="FHIR version of the resources read and written (R4B or R5).",
+        case_sensitive=False,
+    ),
+]
 DetailsOption = Annotated[
     bool,
     typer.Option(
@@ -88,15 +107,34 @@ def fail_on_rank(
 
 
 def read_record(
-    words: list[str] | None, ruleset: CompiledRuleSet, command: str
+    words: list[str] | None,
+    ruleset: CompiledRuleSet,
+    command: str,
+    fhir_version: FhirVersionChoice = FhirVersionChoice.R4B,
 ) -> tuple[Record, RecordId | None]:
-    """The record named by argv words, or one JSON record on stdin for `-`."""
+    """The record named by argv words, or one JSON record (or FHIR resource) on stdin for `-`."""
+    record, record_id, _ = read_input(words, ruleset, command, fhir_version)
+    return record, record_id
+
+
+def read_input(
+    words: list[str] | None,
+    ruleset: CompiledRuleSet,
+    command: str,
+    fhir_version: FhirVersionChoice = FhirVersionChoice.R4B,
+) -> tuple[Record, RecordId | None, Mapping[str, Any] | None]:
+    """Like read_record, with the subject of a FHIR resource read on stdin (or None).
+
+    A JSON object on stdin with a `resourceType` is a FHIR QuestionnaireResponse, Observation
+    or Bundle (formats/fhir/answers.py); a plain record has none (issue 16).
+    """
     import sys
 
+    from redflag.core.record import validate_record
     from redflag.formats.records import (
         MAX_RECORD_BYTES,
         decode_record_bytes,
-        record_from_json,
+        parse_json_object,
         record_from_words,
     )
 
@@ -116,8 +154,14 @@ def read_record(
         )
     if words == ["-"]:
         data = sys.stdin.buffer.read(MAX_RECORD_BYTES + 1)
-        return record_from_json(decode_record_bytes(data, "<stdin>"), ruleset, "<stdin>")
-    return record_from_words(words, ruleset)
+        raw = parse_json_object(decode_record_bytes(data, "<stdin>"), "<stdin>")
+        if "resourceType" in raw:
+            from redflag.formats.fhir.answers import read_answers
+
+            answers = read_answers(raw, ruleset, "<stdin>", version=fhir_version.value)
+            return answers.record, answers.record_id, answers.subject
+        return (*validate_record(raw, ruleset, Location("<stdin>")), None)
+    return (*record_from_words(words, ruleset), None)
 
 
 def _looks_like_a_file(word: str) -> bool:

@@ -9,11 +9,18 @@ from typing import Annotated
 
 import typer
 
-from redflag.cli.common import MAX_SECONDS, JsonOption, MaxSecondsOption, load
+from redflag.cli.common import (
+    MAX_SECONDS,
+    FhirVersionChoice,
+    FhirVersionOption,
+    JsonOption,
+    MaxSecondsOption,
+    load,
+)
 from redflag.cli.handler import guarded, writing
 
 app = typer.Typer(
-    help="Work with rule files: validate, show, analyze, doc.",
+    help="Work with rule files: validate, show, analyze, doc, questionnaire.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -159,3 +166,24 @@ def doc(
         with writing(output):
             output.write_text(text, encoding="utf-8")
         print(f"wrote {output}", file=sys.stderr)
+
+
+@app.command("questionnaire")
+@guarded
+def questionnaire(
+    path: PathArgument = None,
+    fhir_version: FhirVersionOption = FhirVersionChoice.R4B,
+) -> None:
+    """Print a FHIR Questionnaire with one item per flag (linkId = flag id), as JSON.
+
+    Answer it, and `redflag check - --fhir` reads the QuestionnaireResponse. No item is
+    hidden behind enableWhen: see docs/fhir.md.
+
+    Example:
+
+        redflag rules questionnaire --fhir-version R5 > questionnaire.json
+    """
+    from redflag.cli.output import print_json
+    from redflag.formats.fhir.questionnaire import build_questionnaire
+
+    print_json(build_questionnaire(load(path), fhir_version.value))

@@ -1,0 +1,46 @@
+"""The connection limit of the HTTP transport, in-process (one slot, two clients)."""
+
+import http.client
+import json
+import socket
+import threading
+
+from redflag.service.app import Service
+from redflag.service.server import _Handler, _Server
+
+
+def test_a_connection_beyond_the_limit_gets_503_at_once(ruleset):
+    class OneSlot(_Server):
+        max_connections = 1
+
+    logged = []
+    server = OneSlot(("127.0.0.1", 0), _Handler)
+    server.service = Service(ruleset)
+    server.log = logged.append
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    try:
+        holder = http.client.HTTPConnection(host, port, timeout=30)
+        holder.request("GET", "/cds-services")  # keep-alive: the one slot stays taken
+        assert holder.getresponse().read()
+        with socket.create_connection((host, port), timeout=30) as sock:
+            sock.sendall(b"GET /cds-services HTTP/1.1\r\nHost: x\r\n\r\n")
+            reply = b""
+            while chunk := sock.recv(65536):
+                reply += chunk
+        head, _, body = reply.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 503 ")
+        assert json.loads(body)["error"]["code"] == "busy"
+        assert {"event": "busy", "status": 503} in logged
+        holder.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_only_loopback_addresses_count_as_loopback():
+    from redflag.service.server import _is_loopback
+
+    assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
+    assert not _is_loopback("0.0.0.0") and not _is_loopback("192.168.1.10")
