@@ -13,6 +13,7 @@ import typer
 
 from redflag.cli.common import (
     FailOnOption,
+    FailOnWorstOption,
     FhirVersionChoice,
     FhirVersionOption,
     RulesOption,
@@ -91,6 +92,7 @@ def batch(
         bool, typer.Option("--fail-fast", help="Stop after the first bad record.")
     ] = False,
     fail_on: FailOnOption = None,
+    fail_on_worst: FailOnWorstOption = None,
     line_buffered: Annotated[
         bool,
         typer.Option(
@@ -115,7 +117,8 @@ def batch(
 
     A bad record gives {"line": N, "id": ..., "error": {...}} in its place and the run goes
     on. Blank lines count as bad records, so no line is skipped silently. Exit code 2 when
-    any record was bad, else 1 when --fail-on LEVEL was reached, else 0. A summary goes to
+    any record was bad, else 1 when --fail-on LEVEL was reached by a level (or --fail-on-worst
+    LEVEL by a worst case), else 0. A summary goes to
     stderr.
 
     Example:
@@ -133,6 +136,7 @@ def batch(
 
     ruleset = load(rules)
     threshold = fail_on_rank(ruleset, fail_on)
+    worst_threshold = fail_on_rank(ruleset, fail_on_worst, "--fail-on-worst")
     fhir = InputFormat.fhir in (input_format,) or output_format is OutputFormat.fhir
     if fhir and output_format is OutputFormat.csv:
         raise UsageError("FHIR input gives NDJSON or FHIR output, not CSV", hint="drop one")
@@ -193,8 +197,10 @@ def batch(
     print(_summary_text(summary, elapsed), file=sys.stderr)
     if summary.errors:
         raise typer.Exit(2)
-    rank = summary.most_urgent_rank
+    rank, worst = summary.most_urgent_rank, summary.worst_rank
     if threshold is not None and rank is not None and rank <= threshold:
+        raise typer.Exit(1)
+    if worst_threshold is not None and worst is not None and worst <= worst_threshold:
         raise typer.Exit(1)
 
 

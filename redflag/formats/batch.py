@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 import numpy as np
+import numpy.typing as npt
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.vector import ChunkResult, VectorRuleSet
@@ -49,6 +50,7 @@ class BatchSummary:
     errors: int = 0
     stopped_early: bool = False
     most_urgent_rank: int | None = None
+    worst_rank: int | None = None  # the most urgent worst case of any record
     first_error: str | None = field(default=None)
 
     def add(self, part: Tally) -> None:
@@ -61,6 +63,12 @@ class BatchSummary:
             self.most_urgent_rank is None or part.most_urgent < self.most_urgent_rank
         ):
             self.most_urgent_rank = part.most_urgent
+        self.note_worst(part.worst)
+
+    def note_worst(self, rank: int | None) -> None:
+        """Keep the most urgent worst case seen."""
+        if rank is not None and (self.worst_rank is None or rank < self.worst_rank):
+            self.worst_rank = rank
 
 
 @dataclass(frozen=True)
@@ -71,15 +79,26 @@ class Tally:
     records: int
     errors: int
     most_urgent: int | None
+    worst: int | None = None
 
 
-def tally(chunk: Chunk, result: ChunkResult, n_levels: int) -> Tally:
-    """Results per level rank, records, errors and the most urgent rank of a chunk."""
+def rule_ranks(ruleset: CompiledRuleSet) -> npt.NDArray[np.intp]:
+    """Each rule's level rank, in rule order (for `tally`)."""
+    return np.array([r.rank for r in ruleset.rules], dtype=np.intp)
+
+
+def tally(chunk: Chunk, result: ChunkResult, ranks: npt.NDArray[np.intp], n_levels: int) -> Tally:
+    """Results per level rank, records, errors, and the most urgent level and worst case of a
+    chunk (`ranks`: each rule's level rank)."""
     ok = np.ones(len(chunk), dtype=np.bool_)
     ok[list(chunk.errors)] = False
     counts = np.bincount(result.rank[ok], minlength=n_levels).tolist()
-    best = int(result.rank[ok].min()) if ok.any() else None
-    return Tally(counts, len(chunk), len(chunk.errors), best)
+    if not ok.any():
+        return Tally(counts, len(chunk), len(chunk.errors), None, None)
+    best = int(result.rank[ok].min())
+    could = result.could_escalate[:, ok].any(axis=1)
+    worst = min(best, int(ranks[could].min())) if could.any() else best
+    return Tally(counts, len(chunk), len(chunk.errors), best, worst)
 
 
 def run_batch(
@@ -116,7 +135,7 @@ def run_batch(
             chunk, result = _head(chunk, stop), _head_result(result, stop)
             summary.stopped_early = True
         writer.write(chunk, result)
-        summary.add(tally(chunk, result, len(level_ids)))
+        summary.add(tally(chunk, result, rule_ranks(ruleset), len(level_ids)))
         if on_chunk is not None:
             on_chunk(summary)
         if summary.stopped_early:

@@ -28,7 +28,7 @@ from typing import IO
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.vector import VectorRuleSet
 from redflag.errors import InputError, Location, WorkerLostError
-from redflag.formats.batch import BatchSummary, Tally, tally
+from redflag.formats.batch import BatchSummary, Tally, rule_ranks, tally
 from redflag.formats.batch_read import (
     Block,
     FastDecoder,
@@ -155,9 +155,12 @@ def _work(where: bytes | _FileRange, first: int, source: str) -> tuple[bytes, Ta
             )
     writer.out = buffer = io.BytesIO()
     done = BatchSummary(levels={level.id: 0 for level in ruleset.levels})
+    ranks = rule_ranks(ruleset)
     for chunk in decoder.block_chunks(block, source, first):
         result = vector.evaluate(chunk.columns)
         writer.write(chunk, result)
-        done.add(tally(chunk, result, len(done.levels)))
+        done.add(tally(chunk, result, ranks, len(done.levels)))
     counts = list(done.levels.values())
-    return buffer.getvalue(), Tally(counts, done.records, done.errors, done.most_urgent_rank)
+    return buffer.getvalue(), Tally(
+        counts, done.records, done.errors, done.most_urgent_rank, done.worst_rank
+    )

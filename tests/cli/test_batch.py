@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from redflag.cli import app
+from tests.tooling import run_process
 
 runner = CliRunner()
 
@@ -406,3 +407,39 @@ def test_csv_row_the_csv_module_cannot_read_is_an_error_in_its_place(tmp_path: P
     result = batch("--format", "csv", str(path))
     assert result.exit_code == 2 and "this row cannot be read as CSV" in result.stderr
     assert result.stdout == ""
+
+
+def _all_answered_no():
+    from redflag.formats.rulefile import load_ruleset
+
+    numbers = {
+        "age": 30,
+        "pain_duration_weeks": 0,
+        "spa_criteria_count": 0,
+        "nerve_symptom_days": 30,
+        "corrected_calcium": 2.4,
+        "neutrophil_count": 4,
+        "temperature": 37,
+        "heart_rate": 80,
+        "systolic_bp": 120,
+    }
+    flags = load_ruleset(None).flags
+    return {f: numbers[f] if spec.is_numeric else False for f, spec in flags.items()}
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_fail_on_worst_acts_on_the_worst_case_not_the_level(tmp_path, jobs):
+    settled = json.dumps(_all_answered_no())
+    partial = json.dumps({"back_pain": False})  # routine, but an emergency is not ruled out
+    calm = tmp_path / "calm.ndjson"
+    calm.write_text(settled + "\n" + settled + "\n")
+    mixed = tmp_path / "mixed.ndjson"
+    mixed.write_text(settled + "\n" + partial + "\n")
+    for path, code in ((calm, 0), (mixed, 1)):
+        result = run_process("batch", str(path), "-j", jobs, "--fail-on-worst", "emergency")
+        assert result.returncode == code, (path.name, result.stderr)
+        lines = [json.loads(x) for x in result.stdout.splitlines()]
+        assert [x["level"] for x in lines] == ["routine", "routine"]
+        assert lines[-1]["worst_case"] == ("routine" if code == 0 else "emergency")
+    # --fail-on alone looks at the level: both files are routine
+    assert run_process("batch", str(mixed), "-j", jobs, "--fail-on", "emergency").returncode == 0

@@ -67,6 +67,7 @@ def run_fhir_batch(
             summary.levels[result.level.id] += 1
             if summary.most_urgent_rank is None or result.rank < summary.most_urgent_rank:
                 summary.most_urgent_rank = result.rank
+            summary.note_worst(result.worst_rank)
             if fhir_out:  # a Bundle stays a valid resource: its line is its identifier
                 line = write(result, subject)
                 line["identifier"] = {"system": LINE_SYSTEM, "value": f"{source}:{number}"}
