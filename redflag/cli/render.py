@@ -19,7 +19,7 @@ from rich.text import Text
 from rich.theme import Theme
 
 from redflag.core.compile import CompiledRuleSet
-from redflag.core.evaluate import Result, RuleOutcome
+from redflag.core.evaluate import Result, RuleOutcome, action
 from redflag.core.unanswered import OpenQuestion, open_questions
 from redflag.errors import visible
 from redflag.formats.result_json import NOTICE, prose
@@ -201,21 +201,8 @@ def print_result(
 
 
 def _level_action(result: Result, ruleset: CompiledRuleSet) -> str:
-    """The level's action, unless it would speak of symptoms the person said they lack.
-
-    The last level's action is written for someone with the complaint the rules are about
-    ("use simple pain relief... if the pain is not improving"). When nothing matched and the
-    person answered yes to nothing, that text would talk about a pain they said they do not
-    have (issue 12), so a neutral sentence is shown instead.
-    """
-    level = result.level
-    reported = any(v is True for v in (*result.record.values(), *result.implied.values()))
-    if not result.matched and not reported and result.rank == len(ruleset.levels) - 1:
-        return (
-            "No red flag was found in the answers given, and no symptom was reported. "
-            "If a symptom appears, check again or ask a GP or NHS 111."
-        )
-    return prose(level.action)
+    """The level's action, or its no-symptom variant (core.evaluate.action)."""
+    return prose(action(result, ruleset))
 
 
 def _banner(result: Result, ruleset: CompiledRuleSet) -> Panel:

@@ -212,6 +212,15 @@ def _check_levels(doc: RuleSet, out: _Collector) -> None:
             ("levels",),
             "list them most urgent first; the last one is the result when no rule matches",
         )
+    elif doc.levels[-1].action_no_symptoms is None:
+        out.add(
+            "no-symptom-action",
+            f"the no-match level '{doc.levels[-1].id}' has no action_no_symptoms: a person who "
+            "reported no symptom at all would be given advice about symptoms",
+            ("levels", len(doc.levels) - 1),
+            'add action_no_symptoms = "..." to it, written for someone who reported nothing',
+            severity="warning",
+        )
 
 
 MAX_EXACT = 2**53 - 1  # the largest bound: every whole number up to it is exact as a float

@@ -82,6 +82,20 @@ class Result:
         return not self.could_escalate
 
 
+def action(result: Result, ruleset: CompiledRuleSet) -> str:
+    """What to do for `result` (see `action_for`)."""
+    return action_for(result.level, bool(result.matched), result.record, result.implied)
+
+
+def action_for(level: Level, matched: bool, record: Record, implied: Mapping[str, Value]) -> str:
+    """The level's action, or its `action_no_symptoms` variant when no rule matched and the
+    record reports no symptom (no yes, given or implied; issue 12)."""
+    reported = any(v is True for v in (*record.values(), *implied.values()))
+    if level.action_no_symptoms is not None and not matched and not reported:
+        return level.action_no_symptoms
+    return level.action
+
+
 def evaluate(
     ruleset: CompiledRuleSet, record: Record, record_id: str | int | None = None
 ) -> Result:

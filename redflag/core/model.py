@@ -54,6 +54,10 @@ class Level:
     label: str
     timeframe: str
     action: str
+    # the action when nothing matched and no symptom was reported: the no-match level's action
+    # is written for someone with the complaint ("use simple pain relief"), so this variant
+    # speaks to someone who reported none (issue 12)
+    action_no_symptoms: str | None = None
 
 
 @dataclass(frozen=True)

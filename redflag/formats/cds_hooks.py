@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from redflag.core.compile import CompiledRuleSet
-from redflag.core.evaluate import Result
+from redflag.core.evaluate import Result, action
 from redflag.formats.fhir.codes import LEVEL_SYSTEM
 from redflag.formats.result_json import NOTICE, prose
 
@@ -169,7 +169,8 @@ def result_card(result: Result, ruleset: CompiledRuleSet, card_uuid: str) -> Car
 def _detail(result: Result, ruleset: CompiledRuleSet) -> str:
     level, worst = result.level, ruleset.levels[result.worst_rank]
     md = markdown_text
-    parts = [f"**{md(level.label.upper())}, {md(level.timeframe)}.** {md(prose(level.action))}"]
+    todo = md(prose(action(result, ruleset)))
+    parts = [f"**{md(level.label.upper())}, {md(level.timeframe)}.** {todo}"]
     if result.worst_rank < result.rank:
         parts.append(
             f"**{md(worst.label.upper())} is not ruled out.** If any question below is yes, "

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from redflag.core.compile import CompiledRuleSet
-from redflag.core.evaluate import Record, Result, Value
+from redflag.core.evaluate import Record, Result, Value, action_for
 from redflag.core.model import Level, Rule
 from redflag.core.record import RecordId
 
@@ -88,7 +88,7 @@ def outcome_json(
             "worst_case": worst_case.id,
             "label": level.label,
             "timeframe": level.timeframe,
-            "action": level.action,
+            "action": action_for(level, bool(matched), record, implied),
             "matched": matched,
             "could_escalate": could_escalate,
             "answered": dict(record),

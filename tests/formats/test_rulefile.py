@@ -40,6 +40,12 @@ def test_unknown_flag_message_has_caret_and_suggestion():
     with pytest.raises(RuleFileError) as info:
         load_ruleset(DATA / "bad_rules" / "unknown_flag.toml")
     assert info.value.render() == (
+        f"{DATA}/bad_rules/unknown_flag.toml:21:1: warning[no-symptom-action]: the no-match "
+        "level 'routine' has no action_no_symptoms: a person who reported no symptom at all "
+        "would be given advice about symptoms\n"
+        "    [[levels]]\n"
+        "    ^\n"
+        '  hint: add action_no_symptoms = "..." to it, written for someone who reported nothing\n'
         f"{DATA}/bad_rules/unknown_flag.toml:45:23: error[unknown-flag]: "
         "rule 'r1': unknown flag 'limb_weaknes'\n"
         '    when = "back_pain and limb_weaknes and age >= 50"\n'
@@ -144,6 +150,35 @@ def test_negated_flag_and_unused_flag_are_warnings(tmp_path):
     path.write_text(text)
     rs = load_ruleset(path)
     assert [(w.code, w.severity) for w in rs.warnings] == [
+        ("no-symptom-action", "warning"),
         ("unused-flag", "warning"),
         ("negated-flag", "warning"),
     ]
+
+
+def test_the_no_match_level_needs_an_action_for_no_symptoms(tmp_path):
+    text = (DATA / "good_mini.toml").read_text()
+    assert [w.code for w in load_ruleset(DATA / "good_mini.toml").warnings] == ["no-symptom-action"]
+    path = tmp_path / "variant.toml"
+    path.write_text(
+        text.replace(
+            'action = "Self-care"\n', 'action = "Self-care"\naction_no_symptoms = "None"\n'
+        )
+    )
+    assert load_ruleset(path).warnings == ()
+
+
+def test_no_symptom_action_is_given_only_when_nothing_is_reported(tmp_path):
+    from redflag.core.evaluate import action, evaluate
+
+    text = (DATA / "good_mini.toml").read_text()
+    path = tmp_path / "variant.toml"
+    path.write_text(
+        text.replace(
+            'action = "Self-care"\n', 'action = "Self-care"\naction_no_symptoms = "No symptom"\n'
+        )
+    )
+    rs = load_ruleset(path)
+    assert action(evaluate(rs, {"back_pain": False, "age": 30}), rs) == "No symptom"
+    assert action(evaluate(rs, {"back_pain": True, "age": 30}), rs) == "Self-care"
+    assert action(evaluate(rs, {}), rs) == "No symptom"

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from redflag.core.compile import CompiledRuleSet
-from redflag.core.evaluate import Record, Result
+from redflag.core.evaluate import Record, Result, action
 from redflag.core.model import Source
 from redflag.formats.fhir.codes import (
     BASE,
@@ -188,7 +188,7 @@ def _risk(
         "subject": dict(subject),
         "basis": [{"reference": f"urn:uuid:{ids.of('answers')}"}],
         "prediction": predictions,
-        "mitigation": level.action,
+        "mitigation": action(result, ruleset),
         "note": [{"text": NOTICE}],
     }
 
