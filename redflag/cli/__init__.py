@@ -32,6 +32,8 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+# Shown in --help only: usage.take_debug takes these from anywhere on the line into State
+# before click parses it, so that every command that evaluates obeys them (issue 17).
 @app.callback()
 def _root(
     version: Annotated[
@@ -42,6 +44,30 @@ def _root(
         bool,
         typer.Option("--debug", help="Show a traceback on internal errors (anywhere on the line)."),
     ] = False,
+    require_approved: Annotated[
+        bool,
+        typer.Option(
+            "--require-approved",
+            help="Refuse a rule set that is draft, unsigned or fails verification (exit 4); "
+            "also REDFLAG_REQUIRE_APPROVED=1. Anywhere on the line.",
+        ),
+    ] = False,
+    trust: Annotated[
+        str | None,
+        typer.Option(
+            "--trust",
+            metavar="FILE",
+            help="Trust file for --require-approved and rules verify (also REDFLAG_TRUST).",
+        ),
+    ] = None,
+    trust_key: Annotated[
+        str | None,
+        typer.Option(
+            "--trust-key",
+            metavar="PUBLIC_KEY",
+            help="One minisign public key to trust instead of a trust file.",
+        ),
+    ] = None,
 ) -> None:
     State.debug = State.debug or debug
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,6 +11,9 @@ from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, Result
 from redflag.core.record import RecordId
 from redflag.errors import Location, UsageError
+
+if TYPE_CHECKING:
+    from redflag.formats.approval import Trust
 
 RulesOption = Annotated[
     Path | None,
@@ -56,10 +59,30 @@ DetailsOption = Annotated[
 
 
 def load(rules: Path | None) -> CompiledRuleSet:
-    """The rule set named by --rules (or the bundled one), read and checked afresh."""
+    """The rule set named by --rules (or the bundled one), read and checked afresh; under
+    --require-approved only a signed, approved one whose signature verifies (issue 17)."""
+    from redflag.cli.handler import State
+
+    if State.require_approved:
+        from redflag.formats.approval import verify_rule_file
+
+        return verify_rule_file(rules, trust(), require_approved=True).ruleset
     from redflag.formats.rulefile import load_ruleset
 
     return load_ruleset(rules)
+
+
+def trust(key: Path | None = None, trust_file: Path | None = None) -> Trust | None:
+    """The keys to trust: a public key (`--key`, `--trust-key`), else a trust file
+    (`--trust`, REDFLAG_TRUST); None when neither is given."""
+    from redflag.cli.handler import State
+    from redflag.formats.approval import load_public_key, load_trust
+
+    key = key or (Path(State.key) if State.key else None)
+    if key is not None:
+        return load_public_key(key)
+    trust_file = trust_file or (Path(State.trust) if State.trust else None)
+    return load_trust(trust_file) if trust_file is not None else None
 
 
 def fail_on_rank(

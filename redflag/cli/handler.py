@@ -36,6 +36,18 @@ class State:
     """Process-wide options set by the top-level callback."""
 
     debug: bool = os.environ.get("REDFLAG_DEBUG", "") not in ("", "0")
+    # --require-approved / REDFLAG_REQUIRE_APPROVED: evaluate only signed, approved rule sets,
+    # verified against --trust FILE / REDFLAG_TRUST or one --key PUBLIC_KEY (issue 17)
+    require_approved: bool = False
+    trust: str | None = None
+    key: str | None = None
+
+    @classmethod
+    def from_environment(cls) -> None:
+        """Set the approval options from the environment, as each run starts."""
+        cls.require_approved = os.environ.get("REDFLAG_REQUIRE_APPROVED", "") not in ("", "0")
+        cls.trust = os.environ.get("REDFLAG_TRUST") or None
+        cls.key = None
 
 
 def report(err: RedflagError) -> None:

@@ -36,6 +36,7 @@ class RedflagGroup(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        State.from_environment()
         words = take_debug(list(sys.argv[1:] if args is None else args))
         # "redflag", also under `python -m redflag`: messages name the command people type.
         name = prog_name or "redflag"
@@ -58,13 +59,32 @@ class RedflagGroup(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+REQUIRE_APPROVED = "--require-approved"
+_VALUED = {"--trust": "trust", "--trust-key": "key"}
+
+
 def take_debug(words: list[str]) -> list[str]:
-    """Remove --debug wherever it is (before a `--`), turning debugging on."""
+    """Remove --debug, --require-approved, --trust FILE and --trust-key FILE wherever they are
+    (before a `--`), setting State: options that apply to every command."""
     end = words.index("--") if "--" in words else len(words)
-    if DEBUG in words[:end]:
-        State.debug = True
-        return [w for w in words[:end] if w != DEBUG] + words[end:]
-    return words
+    head: list[str] = []
+    i = 0
+    while i < end:
+        word = words[i]
+        name, eq, value = word.partition("=")
+        if word == DEBUG:
+            State.debug = True
+        elif word == REQUIRE_APPROVED:
+            State.require_approved = True
+        elif name in _VALUED and (eq or i + 1 < end):
+            if not eq:
+                i += 1
+                value = words[i]
+            setattr(State, _VALUED[name], value)
+        else:
+            head.append(word)
+        i += 1
+    return head + words[end:]
 
 
 def usage_error(err: click.UsageError) -> UsageError:
