@@ -38,21 +38,20 @@ def check(
 
         echo '{"back_pain": true, "age": 70}' | redflag check - --json --fail-on-worst urgent
     """
-    from redflag.core.evaluate import evaluate
+    from redflag.api import Rules
 
     ruleset = load(rules)
     threshold = fail_on_rank(ruleset, fail_on)
     worst_threshold = fail_on_rank(ruleset, fail_on_worst, "--fail-on-worst")
     record, record_id = read_record(words, ruleset, "check")
-    result = evaluate(ruleset, record, record_id)
+    checked = Rules(ruleset).result_for(record, record_id)  # the Python API does the work
     if as_json:
         from redflag.cli.output import print_json
-        from redflag.formats.result_json import result_json
 
-        print_json(result_json(result, ruleset))
+        print_json(checked.to_json())
     else:
         from redflag.cli.render import print_result
 
-        print_result(result, ruleset, details=details)
-    if fails(result, threshold, worst_threshold):
+        print_result(checked.result, ruleset, details=details)
+    if fails(checked.result, threshold, worst_threshold):
         raise typer.Exit(1)
