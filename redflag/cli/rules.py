@@ -304,3 +304,39 @@ def keygen(
     with writing(pub):
         pub.write_text(key.public_key.file_text(), encoding="utf-8")
     print(f"wrote {pub} (public key {key.public_key.id_hex}) and {sec} (secret: keep it offline)")
+
+
+class SchemaChoice(StrEnum):
+    """`rules schema --kind` (formats.schema.SchemaKind, not imported at start-up)."""
+
+    record = "record"
+    result = "result"
+    batch_line = "batch-line"
+
+
+@app.command("schema")
+@guarded
+def schema(
+    path: PathArgument = None,
+    kind: Annotated[
+        SchemaChoice,
+        typer.Option(
+            "--kind",
+            help="record: what check - and batch read; result: check --json, ask --json; "
+            "batch-line: a line of batch (default, --full, or a bad record).",
+        ),
+    ] = SchemaChoice.record,
+) -> None:
+    """Print the JSON Schema (draft 2020-12) of a record or an output, for this rule set.
+
+    The schemas of the bundled rules are in docs/schema/.
+
+    Example:
+
+        redflag rules schema --kind record > record.schema.json
+    """
+    from redflag.cli.output import print_json
+    from redflag.formats.schema import SchemaKind
+    from redflag.formats.schema import schema as make_schema
+
+    print_json(make_schema(load(path), SchemaKind(kind.value)))
