@@ -19,7 +19,7 @@ app = typer.Typer(
         "Decision support, not a diagnosis."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -15,6 +15,42 @@ from redflag.errors import Location, UsageError
 if TYPE_CHECKING:
     from redflag.formats.approval import Trust
 
+
+def _completion_ruleset(ctx: typer.Context) -> CompiledRuleSet | None:
+    """The rule set a command line being completed names (--rules, else the bundled one)."""
+    from redflag.errors import RedflagError
+    from redflag.formats.rulefile import load_ruleset
+
+    rules = ctx.params.get("rules")
+    try:
+        return load_ruleset(Path(rules) if rules else None)
+    except RedflagError:
+        return None  # a broken --rules: nothing to offer, and never a traceback at a TAB
+
+
+def complete_flags(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion of record words: flag ids with their question, then `NAME=` values."""
+    ruleset = _completion_ruleset(ctx)
+    if ruleset is None:
+        return []
+    name, eq, _ = incomplete.partition("=")
+    if eq:
+        flag = ruleset.flags.get(name)
+        if flag is None or flag.is_numeric:
+            return []
+        values = [f"{name}={v}" for v in ("yes", "no", "unknown")]
+        return [(v, flag.question) for v in values if v.startswith(incomplete)]
+    return [(f.id, f.question) for f in ruleset.flags.values() if f.id.startswith(incomplete)]
+
+
+def complete_levels(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion of --fail-on and --fail-on-worst: the rule set's level ids."""
+    ruleset = _completion_ruleset(ctx)
+    if ruleset is None:
+        return []
+    return [(lv.id, lv.timeframe) for lv in ruleset.levels if lv.id.startswith(incomplete)]
+
+
 RulesOption = Annotated[
     Path | None,
     typer.Option(
@@ -29,6 +65,7 @@ RecordWords = Annotated[
     typer.Argument(
         help="Flags: NAME (yes), NAME=yes|no, NAME=<number>; or '-' to read JSON on stdin.",
         show_default=False,
+        autocompletion=complete_flags,
     ),
 ]
 FailOnOption = Annotated[
@@ -37,6 +74,7 @@ FailOnOption = Annotated[
         "--fail-on",
         metavar="LEVEL",
         help="Exit 1 when the result is at or above LEVEL (e.g. urgent).",
+        autocompletion=complete_levels,
     ),
 ]
 FailOnWorstOption = Annotated[
@@ -46,6 +84,7 @@ FailOnWorstOption = Annotated[
         metavar="LEVEL",
         help="Exit 1 when the worst case (what unanswered questions could still lead to) "
         "is at or above LEVEL: for scripts that must not miss an emergency.",
+        autocompletion=complete_levels,
     ),
 ]
 DetailsOption = Annotated[
