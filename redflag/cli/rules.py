@@ -36,10 +36,11 @@ PathArgument = Annotated[
 
 @app.command("validate")
 @guarded
-def validate(path: PathArgument = None) -> None:
+def validate(path: PathArgument = None, as_json: JsonOption = False) -> None:
     """Check a rule file and print every problem found, with file:line:col.
 
-    Exit 0 when clean (warnings allowed), 3 when there are errors.
+    Exit 0 when clean (warnings allowed), 3 when there are errors. With --json the report
+    (counts, warnings) is JSON on stdout, and errors are JSON on stderr.
 
     Example:
 
@@ -48,6 +49,12 @@ def validate(path: PathArgument = None) -> None:
     from redflag.formats.rulefile import check_rule_file
 
     ruleset = check_rule_file(path)  # errors: @guarded prints them all and exits 3
+    if as_json:
+        from redflag.cli.output import print_json
+        from redflag.formats.ruleset_json import validation_json
+
+        print_json(validation_json(ruleset))
+        return
     for warning in ruleset.warnings:
         print(warning.render(), file=sys.stderr)
     n_warn = len(ruleset.warnings)
@@ -60,13 +67,19 @@ def validate(path: PathArgument = None) -> None:
 
 @app.command("show")
 @guarded
-def show(path: PathArgument = None) -> None:
-    """Print the rule set as tables: levels, rules and flags.
+def show(path: PathArgument = None, as_json: JsonOption = False) -> None:
+    """Print the rule set as tables: levels, rules and flags (--json: everything, as data).
 
     Example:
 
         redflag rules show
     """
+    if as_json:
+        from redflag.cli.output import print_json
+        from redflag.formats.ruleset_json import ruleset_json
+
+        print_json(ruleset_json(load(path)))
+        return
     from rich.table import Table
     from rich.text import Text
 

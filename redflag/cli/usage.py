@@ -72,7 +72,10 @@ def take_debug(words: list[str]) -> list[str]:
     while i < end:
         word = words[i]
         name, eq, value = word.partition("=")
-        if word == DEBUG:
+        if word == "--json":
+            State.json_errors = True
+            head.append(word)
+        elif word == DEBUG:
             State.debug = True
         elif word == REQUIRE_APPROVED:
             State.require_approved = True

@@ -229,7 +229,7 @@ def test_require_approved_refuses_the_draft_in_diff():
 def test_require_approved_from_the_environment_in_a_real_process():
     env = {**os.environ, "REDFLAG_REQUIRE_APPROVED": "1"}
     done = subprocess.run(
-        [sys.executable, "-m", "redflag", "check", "back_pain", "--json"],
+        [sys.executable, "-m", "redflag", "check", "back_pain"],
         capture_output=True,
         text=True,
         env=env,
