@@ -36,33 +36,57 @@ PathArgument = Annotated[
 
 @app.command("validate")
 @guarded
-def validate(path: PathArgument = None, as_json: JsonOption = False) -> None:
-    """Check a rule file and print every problem found, with file:line:col.
+def validate(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Rule files (default: the bundled rules.toml).", show_default=False),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check rule files and print every problem found, with file:line:col.
 
-    Exit 0 when clean (warnings allowed), 3 when there are errors. With --json the report
-    (counts, warnings) is JSON on stdout, and errors are JSON on stderr.
+    Exit 0 when all are clean (warnings allowed), 3 when any has errors (each is checked).
+    With --json the report (counts, warnings) is JSON on stdout, a list for several files,
+    and errors are JSON on stderr.
 
     Example:
 
         redflag rules validate my-rules.toml
     """
+    from redflag.cli.handler import report
+    from redflag.errors import RuleFileError
     from redflag.formats.rulefile import check_rule_file
 
-    ruleset = check_rule_file(path)  # errors: @guarded prints them all and exits 3
-    if as_json:
-        from redflag.cli.output import print_json
-        from redflag.formats.ruleset_json import validation_json
+    reports = []
+    failed: RuleFileError | None = None
+    targets: list[Path | None] = list(paths) if paths else [None]
+    for path in targets:
+        try:
+            ruleset = check_rule_file(path)
+        except RuleFileError as err:
+            if failed is not None:
+                report(failed)
+            failed = err  # the last is reported by @guarded, which exits 3
+            continue
+        if as_json:
+            from redflag.formats.ruleset_json import validation_json
 
-        print_json(validation_json(ruleset))
-        return
-    for warning in ruleset.warnings:
-        print(warning.render(), file=sys.stderr)
-    n_warn = len(ruleset.warnings)
-    print(
-        f"{ruleset.source}: ok: {len(ruleset.rules)} rules, {len(ruleset.flags)} flags, "
-        f"{len(ruleset.levels)} levels, {len(ruleset.sources)} sources; "
-        f"{n_warn} warning{'s' if n_warn != 1 else ''} (sha256 {ruleset.sha256[:12]})"
-    )
+            reports.append(validation_json(ruleset))
+            continue
+        for warning in ruleset.warnings:
+            print(warning.render(), file=sys.stderr)
+        n_warn = len(ruleset.warnings)
+        print(
+            f"{ruleset.source}: ok: {len(ruleset.rules)} rules, {len(ruleset.flags)} flags, "
+            f"{len(ruleset.levels)} levels, {len(ruleset.sources)} sources; "
+            f"{n_warn} warning{'s' if n_warn != 1 else ''} (sha256 {ruleset.sha256[:12]})"
+        )
+    if as_json and reports:
+        from redflag.cli.output import print_json
+
+        print_json(reports[0] if paths is None or len(paths) == 1 else reports)
+    if failed is not None:
+        raise failed
 
 
 @app.command("show")

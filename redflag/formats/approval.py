@@ -144,7 +144,7 @@ def load_trust(path: Path) -> Trust:
         )
     mins = raw.get("min_versions", {})
     if not isinstance(mins, dict) or not all(
-        isinstance(v, str) and _version_key(v) is not None for v in mins.values()
+        isinstance(v, str) and version_key(v) is not None for v in mins.values()
     ):
         raise _shape(
             source, 'min_versions maps a rule-set id to a version: [min_versions] id = "1.2.0"'
@@ -169,7 +169,8 @@ def _shape(source: str, message: str) -> KeyFileError:
     )
 
 
-def _version_key(version: str) -> tuple[int, ...] | None:
+def version_key(version: str) -> tuple[int, ...] | None:
+    """`1.2.10` as (1, 2, 10), to compare versions; None for anything but dotted numbers."""
     parts = version.split(".")
     if not all(p.isdigit() and len(p) <= 9 for p in parts):
         return None
@@ -286,7 +287,7 @@ def verify_rule_file(
         )
     minimum = trust.min_versions.get(meta.id)
     if minimum is not None:
-        have, need = _version_key(meta.version), _version_key(minimum)
+        have, need = version_key(meta.version), version_key(minimum)
         if have is None or need is None or have < need:
             raise RollbackError(
                 f"rule set {meta.id} {meta.version} is older than the lowest version "
