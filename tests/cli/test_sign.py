@@ -351,3 +351,35 @@ def test_a_minisign_signature_without_the_fields_does_not_verify(tmp_path):
         "signed-fields-differ",
         "the signature's trusted comment does not carry the rule set's signed fields",
     )
+
+
+def test_a_legacy_minisign_signature_of_the_whole_file_verifies_and_detects_tampering(tmp_path):
+    pub, sec = minisign_keys(tmp_path)
+    rules = approved_copy(tmp_path)
+    comment = run("rules", "sign", rules, "--print-comment").stdout.strip()
+    subprocess.run(
+        [minisign(), "-S", "-l", "-s", str(sec), "-m", str(rules), "-t", comment],
+        capture_output=True,
+        check=True,
+    )
+    assert signature_path(rules).read_text().splitlines()[1].startswith("RWQ")  # "Ed", legacy
+    assert run("rules", "verify", rules, "--key", pub).exit_code == 0
+    rules.write_bytes(rules.read_bytes() + b"# late edit\n")
+    result = run("rules", "verify", rules, "--key", pub)
+    assert_refused(result, "bad-signature", "it was changed after it was signed")
+
+
+def test_a_password_protected_minisign_key_is_refused_with_the_way_round(tmp_path):
+    pub, sec = tmp_path / "enc.pub", tmp_path / "enc.key"
+    subprocess.run(
+        [minisign(), "-G", "-p", str(pub), "-s", str(sec)],
+        input=b"a password\na password\n",
+        capture_output=True,
+        check=True,
+    )
+    rules = approved_copy(tmp_path)
+    result = run("rules", "sign", rules, "--key", sec)
+    assert result.exit_code == 2, result.output
+    assert "error[bad-key]: this secret key is protected by a password" in result.stderr
+    assert "minisign -S -s KEY -m RULES -t" in result.stderr
+    assert not signature_path(rules).exists()
