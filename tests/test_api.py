@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -140,3 +141,13 @@ def test_the_package_is_typed_and_exports_what_it_documents():
         assert getattr(redflag, name) is not None
     with pytest.raises(AttributeError):
         redflag.no_such_name  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_the_readme_example_shows_what_check_returns(rules):
+    section = (ROOT / "README.md").read_text().split("## Python API", 1)[1]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert 'rules.check({"back_pain": True, "age": 70})' in block
+    result = rules.check({"back_pain": True, "age": 70})
+    shown = dict(re.findall(r"^result\.(\w+) +# '(\w+)'", block, flags=re.M))
+    assert shown == {"level": result.level, "worst_case": result.worst_case}
+    assert f"# the answers, read-only ({dict(result.answered)})" in block
