@@ -50,8 +50,10 @@ class Trust:
     source: str = "<trust>"
 
     def find(self, key_id: bytes) -> TrustedKey | None:
-        """The key with this id, or None."""
-        return next((k for k in self.keys if k.key.key_id == key_id), None)
+        """The key with this id, or None; a revoked entry wins over a trusted one (a key
+        listed twice stays revoked)."""
+        found = [k for k in self.keys if k.key.key_id == key_id]
+        return next((k for k in found if k.revoked), found[0] if found else None)
 
 
 @dataclass(frozen=True)

@@ -383,3 +383,12 @@ def test_a_password_protected_minisign_key_is_refused_with_the_way_round(tmp_pat
     assert "error[bad-key]: this secret key is protected by a password" in result.stderr
     assert "minisign -S -s KEY -m RULES -t" in result.stderr
     assert not signature_path(rules).exists()
+
+
+def test_a_key_listed_both_trusted_and_revoked_stays_revoked(signed, keys, tmp_path):
+    trust = write_trust(tmp_path / "trust.toml", keys[0])
+    key_line = keys[0].read_text().splitlines()[1]
+    with trust.open("a") as fh:
+        fh.write(f'\n[[keys]]\nname = "lost laptop"\npublic_key = "{key_line}"\nrevoked = true\n')
+    result = run("rules", "verify", signed, "--trust", trust)
+    assert_refused(result, "revoked-key", "(lost laptop), which")
