@@ -32,7 +32,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-# Shown in --help only: usage.take_debug takes these from anywhere on the line into State
+# Shown in --help only: usage.take_global_options takes these from anywhere on the line into State
 # before click parses it, so that every command that evaluates obeys them (issue 17).
 @app.callback()
 def _root(

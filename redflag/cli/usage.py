@@ -1,4 +1,4 @@
-"""Option-parser errors in redflag's one error format, and `--debug` anywhere on the line.
+"""Option-parser errors in redflag's one error format, and options that may go anywhere on the line.
 
 Click prints its own "Usage: ... Error: No such option" block; issue 12 asks for the format
 of every other error (`where: error[usage]: what` then `hint:`), so the root command runs
@@ -37,7 +37,7 @@ class RedflagGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         State.from_environment()
-        words = take_debug(list(sys.argv[1:] if args is None else args))
+        words = take_global_options(list(sys.argv[1:] if args is None else args))
         # "redflag", also under `python -m redflag`: messages name the command people type.
         name = prog_name or "redflag"
         try:
@@ -63,7 +63,7 @@ REQUIRE_APPROVED = "--require-approved"
 _VALUED = {"--trust": "trust", "--trust-key": "key"}
 
 
-def take_debug(words: list[str]) -> list[str]:
+def take_global_options(words: list[str]) -> list[str]:
     """Remove --debug, --require-approved, --trust FILE and --trust-key FILE wherever they are
     (before a `--`), setting State: options that apply to every command."""
     end = words.index("--") if "--" in words else len(words)

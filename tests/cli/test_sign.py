@@ -392,3 +392,15 @@ def test_a_key_listed_both_trusted_and_revoked_stays_revoked(signed, keys, tmp_p
         fh.write(f'\n[[keys]]\nname = "lost laptop"\npublic_key = "{key_line}"\nrevoked = true\n')
     result = run("rules", "verify", signed, "--trust", trust)
     assert_refused(result, "revoked-key", "(lost laptop), which")
+
+
+def test_minisign_signs_with_a_key_made_by_redflag_keygen(tmp_path, keys):
+    rules = approved_copy(tmp_path)
+    comment = run("rules", "sign", rules, "--print-comment").stdout.strip()
+    subprocess.run(
+        [minisign(), "-S", "-s", str(keys[1]), "-m", str(rules), "-t", comment],
+        capture_output=True,
+        check=True,
+    )
+    result = run("rules", "verify", rules, "--key", keys[0])
+    assert result.exit_code == 0, result.output
