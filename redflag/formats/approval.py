@@ -302,7 +302,7 @@ def verify_rule_file(
 
 def _compiled(data: bytes, source: str, require_approved: bool) -> CompiledRuleSet:
     ruleset = ruleset_from_bytes(data, source)
-    if require_approved and ruleset.meta.status != "approved":
+    if require_approved and (ruleset.meta.status != "approved" or not ruleset.meta.approved_by):
         raise not_approved(ruleset)
     return ruleset
 
@@ -310,6 +310,14 @@ def _compiled(data: bytes, source: str, require_approved: bool) -> CompiledRuleS
 def not_approved(ruleset: CompiledRuleSet) -> ApprovalError:
     """The error for a rule set whose status is not "approved"."""
     meta = ruleset.meta
+    if meta.status == "approved":
+        return ApprovalError(
+            f"rule set {meta.id} {meta.version} says it is approved but not by whom "
+            f"(no approved_by in {ruleset.source})",
+            location=Location(ruleset.source),
+            hint='an approved rule set names its approver: approved_by = "..." under '
+            "[ruleset], then sign it again",
+        )
     return ApprovalError(
         f"rule set {meta.id} {meta.version} is a {meta.status}, not an approved rule set "
         f"(status = {meta.status!r} in {ruleset.source})",

@@ -3,6 +3,7 @@ Typer's runner, a real subprocess, and the real `minisign` tool both ways."""
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import subprocess
@@ -362,7 +363,8 @@ def test_a_legacy_minisign_signature_of_the_whole_file_verifies_and_detects_tamp
         capture_output=True,
         check=True,
     )
-    assert signature_path(rules).read_text().splitlines()[1].startswith("RWQ")  # "Ed", legacy
+    raw = base64.b64decode(signature_path(rules).read_text().splitlines()[1])
+    assert raw[:2] == b"Ed"  # the legacy form: a signature of the whole file, not its hash
     assert run("rules", "verify", rules, "--key", pub).exit_code == 0
     rules.write_bytes(rules.read_bytes() + b"# late edit\n")
     result = run("rules", "verify", rules, "--key", pub)
@@ -404,3 +406,14 @@ def test_minisign_signs_with_a_key_made_by_redflag_keygen(tmp_path, keys):
     )
     result = run("rules", "verify", rules, "--key", keys[0])
     assert result.exit_code == 0, result.output
+
+
+def test_require_approved_wants_the_approver_named(tmp_path, keys):
+    rules = approved_copy(tmp_path)
+    rules.write_text(rules.read_text().replace('approved_by = "Dr A Reviewer"\n', "", 1))
+    assert run("rules", "sign", rules, "--key", keys[1]).exit_code == 0
+    assert run("rules", "verify", rules, "--key", keys[0]).exit_code == 0  # signed: true
+    result = run(
+        "check", "--rules", rules, "back_pain", "--require-approved", "--trust-key", keys[0]
+    )
+    assert_refused(result, "not-approved", "says it is approved but not by whom")
