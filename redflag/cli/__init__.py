@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from redflag import __version__
-from redflag.cli import ask, batch, check, diff, explain, no_downgrade, rules, test
+from redflag.cli import ask, batch, check, diff, explain, no_downgrade, rules, signing, test
 from redflag.cli.handler import State
 from redflag.cli.usage import RedflagGroup
 
@@ -78,6 +78,9 @@ app.command("ask")(ask.ask)
 app.command("test")(test.test)
 app.command("explain")(explain.explain)
 app.command("diff")(diff.diff)
+rules.app.command("sign")(signing.sign)
+rules.app.command("verify")(signing.verify)
+rules.app.command("keygen")(signing.keygen)
 rules.app.command("no-downgrade")(no_downgrade.no_downgrade)
 app.add_typer(rules.app, name="rules")
 
