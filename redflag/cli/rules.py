@@ -17,7 +17,10 @@ from redflag.cli.common import JsonOption, load
 from redflag.cli.handler import guarded, writing
 
 app = typer.Typer(
-    help="Work with rule files: validate, show, analyze, doc, sign, verify, keygen, schema.",
+    name="rules",
+    add_completion=False,  # built on its own (lazily, cli/__init__.py): the root has them
+    help="Work with rule files: validate, show, analyze, doc, schema, sign, verify, keygen, "
+    "no-downgrade.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -231,3 +234,15 @@ def schema(
     from redflag.formats.schema import schema as make_schema
 
     print_json(make_schema(load(path), SchemaKind(kind.value)))
+
+
+def _add_commands_of_other_modules() -> None:
+    from redflag.cli import no_downgrade, signing
+
+    app.command("sign")(signing.sign)
+    app.command("verify")(signing.verify)
+    app.command("keygen")(signing.keygen)
+    app.command("no-downgrade")(no_downgrade.no_downgrade)
+
+
+_add_commands_of_other_modules()

@@ -8,8 +8,8 @@ click in non-standalone mode and renders click's UsageError through errors.Usage
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import typer
 from typer.core import TyperGroup
@@ -20,13 +20,38 @@ except ImportError:  # older typer runs on click itself
     from click import exceptions as click  # type: ignore[no-redef]
 
 from redflag.cli.handler import State, report
+
+if TYPE_CHECKING:
+    from typer._click import Command, Context
 from redflag.errors import Location, UsageError
 
 DEBUG = "--debug"
 
 
 class RedflagGroup(TyperGroup):
-    """The root command: click's usage errors as error[usage] with a hint."""
+    """The root command: click's usage errors as error[usage] with a hint; command groups
+    in `lazy_commands` are built only when a command line (or help, or completion) needs
+    them."""
+
+    lazy_commands: ClassVar[dict[str, Callable[[], Command]]] = {}
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        names = super().list_commands(ctx)
+        return names + [name for name in self.lazy_commands if name not in names]
+
+    def resolve_command(
+        self, ctx: Context, args: list[str]
+    ) -> tuple[str | None, Command | None, list[str]]:
+        if args and args[0] not in self.commands:  # a lazy group, or a typo: its
+            for name in self.lazy_commands:  # did-you-mean needs every name
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        build = self.lazy_commands.get(cmd_name)
+        if build is not None and cmd_name not in self.commands:
+            self.add_command(build(), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def main(  # type: ignore[override]  # click's signature, with the extras forwarded
         self,

@@ -34,8 +34,10 @@ def json_error(result) -> dict:
 
 def every_command() -> list[str]:
     group = typer.main.get_command(app)
+    ctx = typer.Context(group)
     names = []
-    for name, command in group.commands.items():
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         subs = getattr(command, "commands", None)
         names += [f"{name} {sub}" for sub in subs] if subs else [name]
     return names
