@@ -257,3 +257,63 @@ class ConditionError(RedflagError):
         self.kind = kind
         self.start = start
         self.end = end
+
+
+class ApprovalError(RedflagError):
+    """The rule set is not an approved rule set whose signature verifies (issue 17).
+
+    Raised by `rules verify` and, under `--require-approved`, by every command that evaluates.
+    The subclasses say why; all exit 4.
+    """
+
+    exit_code = 4
+    code = "not-approved"
+
+
+class UnsignedError(ApprovalError):
+    """No signature file beside the rule file."""
+
+    code = "unsigned"
+
+
+class BadSignatureError(ApprovalError):
+    """The signature does not verify: the rule file or the trusted comment was changed, or the
+    signature file is malformed."""
+
+    code = "bad-signature"
+
+
+class UntrustedKeyError(ApprovalError):
+    """The signature was made by a key that is not trusted."""
+
+    code = "untrusted-key"
+
+
+class RevokedKeyError(ApprovalError):
+    """The signature was made by a key the trust file revokes."""
+
+    code = "revoked-key"
+
+
+class SignedFieldsError(ApprovalError):
+    """The signed id, version, status, approved_by or sha256 differ from the file's own."""
+
+    code = "signed-fields-differ"
+
+
+class RollbackError(ApprovalError):
+    """The rule set's version is below the trust file's minimum for it (a roll-back)."""
+
+    code = "rolled-back"
+
+
+class NeedsCryptographyError(ApprovalError):
+    """Signing and verifying need the optional `cryptography` package."""
+
+    code = "needs-cryptography"
+
+
+class KeyFileError(InputError):
+    """A key file (minisign public or secret key) or a trust file is malformed."""
+
+    code = "bad-key"

@@ -13,7 +13,9 @@ README = (ROOT / "README.md").read_text()
 
 def all_commands():
     group = typer.main.get_command(app)
-    for name, command in group.commands.items():
+    ctx = typer.Context(group)  # the `rules` group is built when asked for (issue 17)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         subcommands = getattr(command, "commands", None)
         if subcommands:
             for sub, cmd in subcommands.items():

@@ -55,7 +55,7 @@ def check(
 
         redflag check - --fhir < questionnaire-response.json
     """
-    from redflag.core.evaluate import evaluate
+    from redflag.api import Rules
 
     if as_json and as_fhir:
         raise UsageError("--json and --fhir both choose the output", hint="give one of them")
@@ -63,20 +63,19 @@ def check(
     threshold = fail_on_rank(ruleset, fail_on)
     worst_threshold = fail_on_rank(ruleset, fail_on_worst, "--fail-on-worst")
     record, record_id, subject = read_input(words, ruleset, "check", fhir_version)
-    result = evaluate(ruleset, record, record_id)
+    checked = Rules(ruleset).result_for(record, record_id)  # the Python API does the work
     if as_fhir:
         from redflag.cli.output import print_json
         from redflag.formats.fhir.result import result_bundle
 
-        print_json(result_bundle(result, ruleset, fhir_version.value, subject))
+        print_json(result_bundle(checked.result, ruleset, fhir_version.value, subject))
     elif as_json:
         from redflag.cli.output import print_json
-        from redflag.formats.result_json import result_json
 
-        print_json(result_json(result, ruleset))
+        print_json(checked.to_json())
     else:
         from redflag.cli.render import print_result
 
-        print_result(result, ruleset, details=details)
-    if fails(result, threshold, worst_threshold):
+        print_result(checked.result, ruleset, details=details)
+    if fails(checked.result, threshold, worst_threshold):
         raise typer.Exit(1)

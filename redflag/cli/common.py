@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,6 +13,45 @@ from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, Result
 from redflag.core.record import RecordId
 from redflag.errors import Location, UsageError
+
+if TYPE_CHECKING:
+    from redflag.formats.approval import Trust
+
+
+def _completion_ruleset(ctx: typer.Context) -> CompiledRuleSet | None:
+    """The rule set a command line being completed names (--rules, else the bundled one)."""
+    from redflag.errors import RedflagError
+    from redflag.formats.rulefile import load_ruleset
+
+    rules = ctx.params.get("rules")
+    try:
+        return load_ruleset(Path(rules) if rules else None)
+    except RedflagError:
+        return None  # a broken --rules: nothing to offer, and never a traceback at a TAB
+
+
+def complete_flags(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion of record words: flag ids with their question, then `NAME=` values."""
+    ruleset = _completion_ruleset(ctx)
+    if ruleset is None:
+        return []
+    name, eq, _ = incomplete.partition("=")
+    if eq:
+        flag = ruleset.flags.get(name)
+        if flag is None or flag.is_numeric:
+            return []
+        values = [f"{name}={v}" for v in ("yes", "no", "unknown")]
+        return [(v, flag.question) for v in values if v.startswith(incomplete)]
+    return [(f.id, f.question) for f in ruleset.flags.values() if f.id.startswith(incomplete)]
+
+
+def complete_levels(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion of --fail-on and --fail-on-worst: the rule set's level ids."""
+    ruleset = _completion_ruleset(ctx)
+    if ruleset is None:
+        return []
+    return [(lv.id, lv.timeframe) for lv in ruleset.levels if lv.id.startswith(incomplete)]
+
 
 RulesOption = Annotated[
     Path | None,
@@ -38,6 +77,7 @@ RecordWords = Annotated[
     typer.Argument(
         help="Flags: NAME (yes), NAME=yes|no, NAME=<number>; or '-' to read JSON on stdin.",
         show_default=False,
+        autocompletion=complete_flags,
     ),
 ]
 FailOnOption = Annotated[
@@ -46,6 +86,7 @@ FailOnOption = Annotated[
         "--fail-on",
         metavar="LEVEL",
         help="Exit 1 when the result is at or above LEVEL (e.g. urgent).",
+        autocompletion=complete_levels,
     ),
 ]
 FailOnWorstOption = Annotated[
@@ -55,6 +96,7 @@ FailOnWorstOption = Annotated[
         metavar="LEVEL",
         help="Exit 1 when the worst case (what unanswered questions could still lead to) "
         "is at or above LEVEL: for scripts that must not miss an emergency.",
+        autocompletion=complete_levels,
     ),
 ]
 
@@ -85,10 +127,30 @@ DetailsOption = Annotated[
 
 
 def load(rules: Path | None) -> CompiledRuleSet:
-    """The rule set named by --rules (or the bundled one), read and checked afresh."""
+    """The rule set named by --rules (or the bundled one), read and checked afresh; under
+    --require-approved only a signed, approved one whose signature verifies (issue 17)."""
+    from redflag.cli.handler import State
+
+    if State.require_approved:
+        from redflag.formats.approval import verify_rule_file
+
+        return verify_rule_file(rules, trust(), require_approved=True).ruleset
     from redflag.formats.rulefile import load_ruleset
 
     return load_ruleset(rules)
+
+
+def trust(key: Path | None = None, trust_file: Path | None = None) -> Trust | None:
+    """The keys to trust: a public key (`--key`, `--trust-key`), else a trust file
+    (`--trust`, REDFLAG_TRUST); None when neither is given."""
+    from redflag.cli.handler import State
+    from redflag.formats.approval import load_public_key, load_trust
+
+    key = key or (Path(State.key) if State.key else None)
+    if key is not None:
+        return load_public_key(key)
+    trust_file = trust_file or (Path(State.trust) if State.trust else None)
+    return load_trust(trust_file) if trust_file is not None else None
 
 
 def fail_on_rank(

@@ -52,10 +52,23 @@ def diff(
 
         redflag diff rules.toml new-rules.toml --cases tests/cases/ --exhaustive
     """
+    if compare(load(old), load(new), cases, exhaustive, as_json, max_seconds):
+        raise typer.Exit(1)
+
+
+def compare(
+    before: CompiledRuleSet,
+    after: CompiledRuleSet,
+    cases: list[Path] | None,
+    exhaustive: bool,
+    as_json: bool,
+    max_seconds: float | None = MAX_SECONDS,
+) -> bool:
+    """Print what changes from BEFORE to AFTER (as `diff` does); True when a record gets a
+    less urgent level under AFTER."""
     from redflag.core.compare import diff_rulesets
     from redflag.formats.casefile import case_files, load_cases
 
-    before, after = load(old), load(new)
     all_cases = []
     for path in case_files(cases or []):
         load_cases(path, after)  # the records must fit NEW too
@@ -76,8 +89,7 @@ def diff(
         print_json(_as_json(report, proof, elapsed, before, after))
     else:
         _print(report, proof, elapsed, before, after)
-    if report.downgrades or (proof is not None and proof.counterexamples):
-        raise typer.Exit(1)
+    return bool(report.downgrades or (proof is not None and proof.counterexamples))
 
 
 def _print(

@@ -36,11 +36,57 @@ class State:
     """Process-wide options set by the top-level callback."""
 
     debug: bool = os.environ.get("REDFLAG_DEBUG", "") not in ("", "0")
+    # --require-approved / REDFLAG_REQUIRE_APPROVED: evaluate only signed, approved rule sets,
+    # verified against --trust FILE / REDFLAG_TRUST or one --key PUBLIC_KEY (issue 17)
+    require_approved: bool = False
+    trust: str | None = None
+    key: str | None = None
+    json_errors: bool = False  # --json on the line: errors on stderr as JSON too
+
+    @classmethod
+    def from_environment(cls) -> None:
+        """Set the approval options from the environment, as each run starts."""
+        cls.require_approved = os.environ.get("REDFLAG_REQUIRE_APPROVED", "") not in ("", "0")
+        cls.trust = os.environ.get("REDFLAG_TRUST") or None
+        cls.key = None
+        cls.json_errors = False
 
 
 def report(err: RedflagError) -> None:
-    """Print a user error to stderr."""
+    """Print a user error to stderr: as text, or under --json as one JSON object,
+    `{"error": {"code", "message", "hint", "where"}}` (issue 17)."""
+    if State.json_errors:
+        import json
+
+        # ASCII: escapes keep control and bidi characters from a record inert (issue 13)
+        print(json.dumps({"error": error_json(err)}), file=sys.stderr)
+        return
     print(err.render(), file=sys.stderr)
+
+
+def error_json(err: RedflagError) -> dict[str, object]:
+    """An error as data: code, message, hint, where (`file:line:col`, or null); a rule file's
+    every diagnostic, or every bad word of a command line, under `errors`."""
+    from redflag.errors import Diagnostic, InputErrors, RuleFileError
+
+    def one(e: RedflagError | Diagnostic) -> dict[str, object]:
+        out: dict[str, object] = {
+            "code": e.code,
+            "message": e.message,
+            "hint": e.hint,
+            "where": str(e.location) if e.location is not None else None,
+        }
+        if isinstance(e, Diagnostic):
+            out["severity"] = e.severity
+        return out
+
+    body = one(err)
+    if isinstance(err, RuleFileError):
+        body["where"] = err.source
+        body["errors"] = [one(d) for d in err.diagnostics]
+    elif isinstance(err, InputErrors):
+        body["errors"] = [one(e) for e in err.errors]
+    return body
 
 
 def quiet_broken_pipe() -> None:
@@ -211,6 +257,16 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
 def _bug() -> NoReturn:
     if State.debug:
         traceback.print_exc()
+    elif State.json_errors:
+        bug = {
+            "code": "internal",
+            "message": "internal error (a bug): please report it with the command you ran",
+            "hint": "run again with --debug to see the traceback",
+            "where": None,
+        }
+        import json
+
+        print(json.dumps({"error": bug}), file=sys.stderr)
     else:
         print(
             "redflag: internal error (a bug). Please report it with the command you "

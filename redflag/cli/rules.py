@@ -1,4 +1,8 @@
-"""`redflag rules ...`: commands for the rule file itself (validate, show)."""
+"""`redflag rules ...`: the rule-file group and validate, show, analyze, doc, schema.
+
+sign, verify and keygen live in signing.py, no-downgrade in no_downgrade.py; cli/__init__.py
+adds them to this group.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,10 @@ from redflag.cli.common import (
 from redflag.cli.handler import guarded, writing
 
 app = typer.Typer(
-    help="Work with rule files: validate, show, analyze, doc, questionnaire.",
+    name="rules",
+    add_completion=False,  # built on its own (lazily, cli/__init__.py): the root has them
+    help="Work with rule files: validate, show, analyze, doc, questionnaire, schema, sign, "
+    "verify, keygen, no-downgrade.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -41,37 +48,74 @@ PathArgument = Annotated[
 
 @app.command("validate")
 @guarded
-def validate(path: PathArgument = None) -> None:
-    """Check a rule file and print every problem found, with file:line:col.
+def validate(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Rule files (default: the bundled rules.toml).", show_default=False),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check rule files and print every problem found, with file:line:col.
 
-    Exit 0 when clean (warnings allowed), 3 when there are errors.
+    Exit 0 when all are clean (warnings allowed), 3 when any has errors (each is checked).
+    With --json the report (counts, warnings) is JSON on stdout, a list for several files,
+    and errors are JSON on stderr.
 
     Example:
 
         redflag rules validate my-rules.toml
     """
+    from redflag.cli.handler import report
+    from redflag.errors import RuleFileError
     from redflag.formats.rulefile import check_rule_file
 
-    ruleset = check_rule_file(path)  # errors: @guarded prints them all and exits 3
-    for warning in ruleset.warnings:
-        print(warning.render(), file=sys.stderr)
-    n_warn = len(ruleset.warnings)
-    print(
-        f"{ruleset.source}: ok: {len(ruleset.rules)} rules, {len(ruleset.flags)} flags, "
-        f"{len(ruleset.levels)} levels, {len(ruleset.sources)} sources; "
-        f"{n_warn} warning{'s' if n_warn != 1 else ''} (sha256 {ruleset.sha256[:12]})"
-    )
+    reports = []
+    failed: RuleFileError | None = None
+    targets: list[Path | None] = list(paths) if paths else [None]
+    for path in targets:
+        try:
+            ruleset = check_rule_file(path)
+        except RuleFileError as err:
+            if failed is not None:
+                report(failed)
+            failed = err  # the last is reported by @guarded, which exits 3
+            continue
+        if as_json:
+            from redflag.formats.ruleset_json import validation_json
+
+            reports.append(validation_json(ruleset))
+            continue
+        for warning in ruleset.warnings:
+            print(warning.render(), file=sys.stderr)
+        n_warn = len(ruleset.warnings)
+        print(
+            f"{ruleset.source}: ok: {len(ruleset.rules)} rules, {len(ruleset.flags)} flags, "
+            f"{len(ruleset.levels)} levels, {len(ruleset.sources)} sources; "
+            f"{n_warn} warning{'s' if n_warn != 1 else ''} (sha256 {ruleset.sha256[:12]})"
+        )
+    if as_json and reports:
+        from redflag.cli.output import print_json
+
+        print_json(reports[0] if paths is None or len(paths) == 1 else reports)
+    if failed is not None:
+        raise failed
 
 
 @app.command("show")
 @guarded
-def show(path: PathArgument = None) -> None:
-    """Print the rule set as tables: levels, rules and flags.
+def show(path: PathArgument = None, as_json: JsonOption = False) -> None:
+    """Print the rule set as tables: levels, rules and flags (--json: everything, as data).
 
     Example:
 
         redflag rules show
     """
+    if as_json:
+        from redflag.cli.output import print_json
+        from redflag.formats.ruleset_json import ruleset_json
+
+        print_json(ruleset_json(load(path)))
+        return
     from rich.table import Table
     from rich.text import Text
 
@@ -187,3 +231,51 @@ def questionnaire(
     from redflag.formats.fhir.questionnaire import build_questionnaire
 
     print_json(build_questionnaire(load(path), fhir_version.value))
+
+
+class SchemaChoice(StrEnum):
+    """`rules schema --kind` (formats.schema.SchemaKind, not imported at start-up)."""
+
+    record = "record"
+    result = "result"
+    batch_line = "batch-line"
+
+
+@app.command("schema")
+@guarded
+def schema(
+    path: PathArgument = None,
+    kind: Annotated[
+        SchemaChoice,
+        typer.Option(
+            "--kind",
+            help="record: what check - and batch read; result: check --json, ask --json; "
+            "batch-line: a line of batch (default, --full, or a bad record).",
+        ),
+    ] = SchemaChoice.record,
+) -> None:
+    """Print the JSON Schema (draft 2020-12) of a record or an output, for this rule set.
+
+    The schemas of the bundled rules are in docs/schema/.
+
+    Example:
+
+        redflag rules schema --kind record > record.schema.json
+    """
+    from redflag.cli.output import print_json
+    from redflag.formats.schema import SchemaKind
+    from redflag.formats.schema import schema as make_schema
+
+    print_json(make_schema(load(path), SchemaKind(kind.value)))
+
+
+def _add_commands_of_other_modules() -> None:
+    from redflag.cli import no_downgrade, signing
+
+    app.command("sign")(signing.sign)
+    app.command("verify")(signing.verify)
+    app.command("keygen")(signing.keygen)
+    app.command("no-downgrade")(no_downgrade.no_downgrade)
+
+
+_add_commands_of_other_modules()

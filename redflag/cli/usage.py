@@ -1,4 +1,4 @@
-"""Option-parser errors in redflag's one error format, and `--debug` anywhere on the line.
+"""Option-parser errors in redflag's one error format, and options that may go anywhere on the line.
 
 Click prints its own "Usage: ... Error: No such option" block; issue 12 asks for the format
 of every other error (`where: error[usage]: what` then `hint:`), so the root command runs
@@ -8,8 +8,8 @@ click in non-standalone mode and renders click's UsageError through errors.Usage
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import typer
 from typer.core import TyperGroup
@@ -20,13 +20,38 @@ except ImportError:  # older typer runs on click itself
     from click import exceptions as click  # type: ignore[no-redef]
 
 from redflag.cli.handler import State, report
+
+if TYPE_CHECKING:
+    from typer._click import Command, Context
 from redflag.errors import Location, UsageError
 
 DEBUG = "--debug"
 
 
 class RedflagGroup(TyperGroup):
-    """The root command: click's usage errors as error[usage] with a hint."""
+    """The root command: click's usage errors as error[usage] with a hint; command groups
+    in `lazy_commands` are built only when a command line (or help, or completion) needs
+    them."""
+
+    lazy_commands: ClassVar[dict[str, Callable[[], Command]]] = {}
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        names = super().list_commands(ctx)
+        return names + [name for name in self.lazy_commands if name not in names]
+
+    def resolve_command(
+        self, ctx: Context, args: list[str]
+    ) -> tuple[str | None, Command | None, list[str]]:
+        if args and args[0] not in self.commands:  # a lazy group, or a typo: its
+            for name in self.lazy_commands:  # did-you-mean needs every name
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        build = self.lazy_commands.get(cmd_name)
+        if build is not None and cmd_name not in self.commands:
+            self.add_command(build(), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def main(  # type: ignore[override]  # click's signature, with the extras forwarded
         self,
@@ -36,7 +61,8 @@ class RedflagGroup(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
-        words = take_debug(list(sys.argv[1:] if args is None else args))
+        State.from_environment()
+        words = take_global_options(list(sys.argv[1:] if args is None else args))
         # "redflag", also under `python -m redflag`: messages name the command people type.
         name = prog_name or "redflag"
         try:
@@ -58,13 +84,35 @@ class RedflagGroup(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-def take_debug(words: list[str]) -> list[str]:
-    """Remove --debug wherever it is (before a `--`), turning debugging on."""
+REQUIRE_APPROVED = "--require-approved"
+_VALUED = {"--trust": "trust", "--trust-key": "key"}
+
+
+def take_global_options(words: list[str]) -> list[str]:
+    """Remove --debug, --require-approved, --trust FILE and --trust-key FILE wherever they are
+    (before a `--`), setting State: options that apply to every command."""
     end = words.index("--") if "--" in words else len(words)
-    if DEBUG in words[:end]:
-        State.debug = True
-        return [w for w in words[:end] if w != DEBUG] + words[end:]
-    return words
+    head: list[str] = []
+    i = 0
+    while i < end:
+        word = words[i]
+        name, eq, value = word.partition("=")
+        if word == "--json":
+            State.json_errors = True
+            head.append(word)
+        elif word == DEBUG:
+            State.debug = True
+        elif word == REQUIRE_APPROVED:
+            State.require_approved = True
+        elif name in _VALUED and (eq or i + 1 < end):
+            if not eq:
+                i += 1
+                value = words[i]
+            setattr(State, _VALUED[name], value)
+        else:
+            head.append(word)
+        i += 1
+    return head + words[end:]
 
 
 def usage_error(err: click.UsageError) -> UsageError:

@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Callable
 from itertools import compress
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 
 import msgspec
 import numpy as np
@@ -22,9 +22,12 @@ from redflag.core.compile import CompiledRuleSet
 from redflag.core.implication import close
 from redflag.core.record import RecordId
 from redflag.core.vector import ChunkResult
-from redflag.errors import InputError
+from redflag.errors import InputError, RedflagError
 from redflag.formats.batch_read import Chunk
 from redflag.formats.result_json import escalation_json, matched_json, outcome_json
+
+if TYPE_CHECKING:  # the output model (formats/json_model.py); not imported at run time
+    from redflag.formats.json_model import BatchErrorJSON, ErrorBodyJSON
 
 CSV_COLUMNS = (
     "line",
@@ -62,14 +65,17 @@ def to_json(value: object) -> bytes:
 
 def error_json(
     line: int, record_id: RecordId | None, err: InputError, source: str | None = None
-) -> dict[str, Any]:
+) -> BatchErrorJSON:
     """`{"line", "file" (several inputs), "id", "error": {"code", "message", "hint"}}`."""
-    out: dict[str, Any] = {"line": line}
-    if source is not None:
-        out["file"] = source
-    out["id"] = record_id
-    out["error"] = {"code": err.code, "message": err.message, "hint": err.hint}
+    out: BatchErrorJSON = {"line": line, "id": record_id, "error": error_body(err)}
+    if source is not None:  # `file` after `line`, as it always was printed
+        return cast("BatchErrorJSON", {"line": line, "file": source, **out})
     return out
+
+
+def error_body(err: RedflagError) -> ErrorBodyJSON:
+    """`{"code", "message", "hint"}` of an error."""
+    return {"code": err.code, "message": err.message, "hint": err.hint}
 
 
 class _Signatures:

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, Result, Value, action_for
 from redflag.core.model import Level, Rule
 from redflag.core.record import RecordId
+
+if TYPE_CHECKING:  # the output model; not imported at run time (start-up)
+    from redflag.formats.json_model import (
+        EscalationJSON,
+        MatchedJSON,
+        ResultBodyJSON,
+        ResultJSON,
+        RuleSetJSON,
+        SourceJSON,
+    )
 
 
 def prose(text: str) -> str:
@@ -17,7 +27,7 @@ def prose(text: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
-def ruleset_info(ruleset: CompiledRuleSet) -> dict[str, Any]:
+def ruleset_info(ruleset: CompiledRuleSet) -> RuleSetJSON:
     """`{id, version, status, sha256}` of the rule file actually used."""
     return {
         "id": ruleset.meta.id,
@@ -27,7 +37,7 @@ def ruleset_info(ruleset: CompiledRuleSet) -> dict[str, Any]:
     }
 
 
-def matched_json(rule: Rule, ruleset: CompiledRuleSet) -> dict[str, Any]:
+def matched_json(rule: Rule, ruleset: CompiledRuleSet) -> MatchedJSON:
     """One matched rule with its rationale, advice and full source citations."""
     return {
         "id": rule.id,
@@ -39,7 +49,7 @@ def matched_json(rule: Rule, ruleset: CompiledRuleSet) -> dict[str, Any]:
     }
 
 
-def escalation_json(rule: Rule, missing: Sequence[str], ruleset: CompiledRuleSet) -> dict[str, Any]:
+def escalation_json(rule: Rule, missing: Sequence[str], ruleset: CompiledRuleSet) -> EscalationJSON:
     """One could-escalate rule and the unanswered flags (with questions) that decide it."""
     return {
         "id": rule.id,
@@ -50,7 +60,7 @@ def escalation_json(rule: Rule, missing: Sequence[str], ruleset: CompiledRuleSet
     }
 
 
-def result_json(result: Result, ruleset: CompiledRuleSet) -> dict[str, Any]:
+def result_json(result: Result, ruleset: CompiledRuleSet) -> ResultJSON:
     """The whole result, as `check --json` prints it."""
     return outcome_json(
         result.level,
@@ -66,38 +76,36 @@ def result_json(result: Result, ruleset: CompiledRuleSet) -> dict[str, Any]:
 
 def outcome_json(
     level: Level,
-    matched: list[dict[str, Any]],
-    could_escalate: list[dict[str, Any]],
+    matched: list[MatchedJSON],
+    could_escalate: list[EscalationJSON],
     record: Record,
     record_id: RecordId | None,
     ruleset: CompiledRuleSet,
     implied: Mapping[str, Value],
     worst_case: Level,
-) -> dict[str, Any]:
+) -> ResultJSON:
     """`check --json`'s document from its parts (matched_json and escalation_json for the
     rules); `batch --full` builds them from its column-wise evaluation.
 
     `worst_case` is the most urgent level unanswered questions could still lead to (`level`
     when nothing can escalate; issue 12)."""
-    out: dict[str, Any] = {}
-    if record_id is not None:
-        out["id"] = record_id
-    out.update(
-        {
-            "level": level.id,
-            "worst_case": worst_case.id,
-            "label": level.label,
-            "timeframe": level.timeframe,
-            "action": action_for(level, bool(matched), record, implied),
-            "matched": matched,
-            "could_escalate": could_escalate,
-            "answered": dict(record),
-            "implied": dict(implied),
-            "ruleset": ruleset_info(ruleset),
-            "notice": NOTICE,
-        }
-    )
-    return out
+    body: ResultBodyJSON = {
+        "level": level.id,
+        "worst_case": worst_case.id,
+        "label": level.label,
+        "timeframe": level.timeframe,
+        "action": action_for(level, bool(matched), record, implied),
+        "matched": matched,
+        "could_escalate": could_escalate,
+        "answered": dict(record),
+        "implied": dict(implied),
+        "ruleset": ruleset_info(ruleset),
+        "notice": NOTICE,
+    }
+    if record_id is None:
+        return cast("ResultJSON", body)  # a ResultJSON without its optional id
+    # `id` first, as it always was printed: a ResultJSON built key by key
+    return cast("ResultJSON", {"id": record_id, **body})
 
 
 NOTICE = (
@@ -106,7 +114,7 @@ NOTICE = (
 )
 
 
-def _source_json(key: str, ruleset: CompiledRuleSet) -> dict[str, Any]:
+def _source_json(key: str, ruleset: CompiledRuleSet) -> SourceJSON:
     src = ruleset.sources[key]
     return {
         "key": key,

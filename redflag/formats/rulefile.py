@@ -53,8 +53,31 @@ def load_ruleset(path: Path | None = None) -> CompiledRuleSet:
     Raises:
         RuleFileError: the file cannot be read, is not TOML, or has errors (all of them).
     """
-    source = str(path) if path is not None else f"{BUNDLED} (bundled)"
-    data = _read(path, source)
+    source = source_name(path)
+    return ruleset_from_bytes(read_rule_file(path), source)
+
+
+def source_name(path: Path | None) -> str:
+    """How diagnostics name the rule file: its path, or `rules.toml (bundled)`."""
+    return str(path) if path is not None else f"{BUNDLED} (bundled)"
+
+
+def read_rule_file(path: Path | None) -> bytes:
+    """The bytes of a rule file (the bundled one when `path` is None), within the size limit.
+
+    Raises:
+        RuleFileError: missing, a directory, unreadable or over 4 MiB.
+    """
+    return _read(path, source_name(path))
+
+
+def ruleset_from_bytes(data: bytes, source: str) -> CompiledRuleSet:
+    """Check and compile rule-file bytes already read (so that a signature is verified
+    over exactly the bytes that are used).
+
+    Raises:
+        RuleFileError: not TOML, or with errors (all of them).
+    """
     sha = hashlib.sha256(data).hexdigest()
     doc, text = _parse(data, source)
     return compile_ruleset(doc, sha256=sha, source=source, locate=_LazyLocate(text, source))

@@ -45,8 +45,8 @@ def check_json(record: dict) -> dict:
 
 
 def check_error(text: str) -> str:
-    """The stderr of `check -` for one record text."""
-    result = runner.invoke(app, ["check", "-", "--json"], input=text)
+    """The stderr of `check -` for one record text (as text: without --json, issue 17)."""
+    result = runner.invoke(app, ["check", "-"], input=text)
     assert result.exit_code == 2
     return result.stderr
 

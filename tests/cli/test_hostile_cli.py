@@ -166,9 +166,12 @@ def test_a_full_disk_is_reported_not_a_crash(argv):
             check=False,
         )
     assert result.returncode == 74
-    assert b"error[cannot-write]: cannot write the output: No space left on device" in (
-        result.stderr
-    )
+    message = "cannot write the output: No space left on device"
+    if "--json" in argv:  # under --json the error is JSON too (issue 17)
+        error = json.loads(result.stderr)["error"]
+        assert (error["code"], error["message"]) == ("cannot-write", message)
+    else:
+        assert f"error[cannot-write]: {message}".encode() in result.stderr
     assert b"internal error" not in result.stderr
 
 
@@ -541,7 +544,12 @@ def test_a_closed_stdout_exits_74_saying_so(command):
     # issue 13: `>&-` was exit 70 (Python's sys.stdout is None)
     proc = _shell(f"{command} >&-")
     assert proc.returncode == 74, proc.stderr
-    assert "error[cannot-write]: cannot write the output: standard output is closed" in proc.stderr
+    message = "cannot write the output: standard output is closed"
+    if "--json" in command:  # under --json the error is JSON too (issue 17)
+        error = json.loads(proc.stderr)["error"]
+        assert (error["code"], error["message"]) == ("cannot-write", message)
+    else:
+        assert f"error[cannot-write]: {message}" in proc.stderr
 
 
 @pytest.mark.parametrize(

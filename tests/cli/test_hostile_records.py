@@ -45,7 +45,9 @@ def test_batch_gives_each_one_line_record_what_check_gives(jobs):
         alone = runner.invoke(app, ["check", "-", "--json"], input=line)
         if "error" in out:
             assert alone.exit_code == 2, (line, out)
-            assert f"error[{out['error']['code']}]" in alone.stderr, (line, out, alone.stderr)
+            # under --json, check's error is JSON too (issue 17): the same code as batch's
+            error = json.loads(alone.stderr)["error"]
+            assert error["code"] == out["error"]["code"], (line, out, alone.stderr)
         else:
             assert alone.exit_code == 0, (line, out, alone.stderr)
             assert json.loads(alone.stdout)["level"] == out["level"], line

@@ -131,7 +131,12 @@ def test_json_bad_case_file_exits_2_with_the_error_on_stderr_only(tmp_path):
     result = run("test", str(bad), "--json")
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr.startswith(f"{bad}:1: error[bad-case-file]: case #1: missing 'expect'\n")
+    error = json.loads(result.stderr)["error"]  # under --json the error is JSON (issue 17)
+    assert (error["where"], error["code"], error["message"]) == (
+        f"{bad}:1",
+        "bad-case-file",
+        "case #1: missing 'expect'",
+    )
 
 
 def test_json_bad_rule_file_exits_3_with_nothing_on_stdout(tmp_path):

@@ -105,7 +105,7 @@ def _error(
         }
     body = error_json(number, None, err, source if with_file else None)
     body["error"]["location"] = where
-    return body
+    return dict(body)
 
 
 def _read(
