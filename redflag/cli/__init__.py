@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from redflag import __version__
-from redflag.cli import ask, batch, check, diff, explain, rules, test
+from redflag.cli import ask, batch, check, diff, explain, rules, sql, test
 from redflag.cli.handler import State
 from redflag.cli.usage import RedflagGroup
 
@@ -52,6 +52,7 @@ app.command("ask")(ask.ask)
 app.command("test")(test.test)
 app.command("explain")(explain.explain)
 app.command("diff")(diff.diff)
+app.command("sql")(sql.sql)
 app.add_typer(rules.app, name="rules")
 
 
