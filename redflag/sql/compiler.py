@@ -60,7 +60,11 @@ class Query:
 
 
 def compile_query(
-    ruleset: CompiledRuleSet, dialect: Dialect, table: str, select: Select = "results"
+    ruleset: CompiledRuleSet,
+    dialect: Dialect,
+    table: str,
+    select: Select = "results",
+    carry: tuple[str, ...] = (),
 ) -> Query:
     """The SQL that evaluates `ruleset` for every row of `table`.
 
@@ -74,17 +78,19 @@ def compile_query(
             rule's truth (BOOLEAN, NULL unknown) in a column named by its id; `status`, for
             engines: id, the level rank and worst rank, and per rule (`s0`, `s1`, ...) 2 when
             it matched, 1 when it could escalate, else 0.
+        carry: more input columns to pass through, after `id` (an engine's line numbers).
     """
     q = dialect.identifier
     flags = list(ruleset.flags.values())
-    given = [f"{q(ID_COLUMN)} AS {q(ID_COLUMN)}"]
+    kept = [q(ID_COLUMN), *(q(c) for c in carry)]
+    given = [f"{q(ID_COLUMN)} AS {q(ID_COLUMN)}", *(q(c) for c in carry)]
     for flag in flags:
         column = q(flag.id)
         value = f"CAST({column} AS {dialect.double})" if flag.is_numeric else column
         given.append(f"{value} AS {column}")
-    closed = [q(ID_COLUMN), *(f"{_closed(f.id, ruleset, dialect)} AS {q(f.id)}" for f in flags)]
+    closed = [*kept, *(f"{_closed(f.id, ruleset, dialect)} AS {q(f.id)}" for f in flags)]
     rules = ruleset.rules
-    truths = [q(ID_COLUMN)]
+    truths = list(kept)
     truths += [
         f"{_Sql(ruleset, dialect).truth(r.condition)} AS {q(f'r{i}')}" for i, r in enumerate(rules)
     ]
@@ -106,13 +112,13 @@ def compile_query(
         ("redflag_truth", truths, q("redflag_closed")),
         (
             "redflag_rank",
-            [q(ID_COLUMN), *(q(f"r{i}") for i in range(len(rules))), f"{rank} AS {q(RANK_COLUMN)}"],
+            [*kept, *(q(f"r{i}") for i in range(len(rules))), f"{rank} AS {q(RANK_COLUMN)}"],
             q("redflag_truth"),
         ),
         (
             "redflag_worst",
             [
-                q(ID_COLUMN),
+                *kept,
                 *(q(f"r{i}") for i in range(len(rules))),
                 q(RANK_COLUMN),
                 f"{worst} AS {q(WORST_COLUMN)}",
@@ -139,7 +145,7 @@ def compile_query(
             )
             meta = ruleset.meta
             final = [
-                q(ID_COLUMN),
+                *kept,
                 f"{level} AS {q('level')}",
                 f"{worst_case} AS {q('worst_case')}",
                 f"{matched} AS {q('matched')}",
@@ -148,15 +154,15 @@ def compile_query(
                 f"{dialect.string(meta.version)} AS {q('ruleset_version')}",
                 f"{dialect.string(ruleset.sha256)} AS {q('ruleset_sha256')}",
             ]
-            columns = RESULT_COLUMNS
+            columns = (ID_COLUMN, *carry, *RESULT_COLUMNS[1:])
         case "truth":
             final = [
-                q(ID_COLUMN),
+                *kept,
                 f"{level} AS {q('level')}",
                 f"{worst_case} AS {q('worst_case')}",
                 *(f"{q(f'r{i}')} AS {q(r.id)}" for i, r in enumerate(rules)),
             ]
-            columns = (ID_COLUMN, "level", "worst_case", *(r.id for r in rules))
+            columns = (ID_COLUMN, *carry, "level", "worst_case", *(r.id for r in rules))
         case "status":
             status = [
                 f"CASE WHEN COALESCE({q(f'r{i}')}, FALSE) THEN 2 "
@@ -164,8 +170,9 @@ def compile_query(
                 f"ELSE 0 END AS {q(f's{i}')}"
                 for i, r in enumerate(rules)
             ]
-            final = [q(ID_COLUMN), q(RANK_COLUMN), q(WORST_COLUMN), *status]
-            columns = (ID_COLUMN, RANK_COLUMN, WORST_COLUMN, *(f"s{i}" for i in range(len(rules))))
+            final = [*kept, q(RANK_COLUMN), q(WORST_COLUMN), *status]
+            statuses = (f"s{i}" for i in range(len(rules)))
+            columns = (ID_COLUMN, *carry, RANK_COLUMN, WORST_COLUMN, *statuses)
         case _:
             assert_never(select)
     meta = ruleset.meta

@@ -1,0 +1,229 @@
+"""`batch --engine duckdb`: NDJSON, CSV or Parquet in; NDJSON, CSV or Parquet out.
+
+Text input is read and validated by the Python engine's own readers (formats/batch.py: the
+strict decoder, every bad line's error in its place) and only evaluated in DuckDB, so the
+NDJSON and CSV output is byte for byte the Python engine's. Parquet input is scanned by
+DuckDB (engines/parquet.py checks it first). Parquet output has CSV's columns, with the
+rule ids as lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from redflag.core.compile import CompiledRuleSet
+from redflag.core.vector import ChunkResult
+from redflag.engines.duckdb import CHUNK_TABLE, LINE_COLUMN, ChunkEvaluator, chunk_table, connect
+from redflag.engines.parquet import (
+    BATCH_ROWS,
+    CODE_COLUMN,
+    INPUT_VIEW,
+    MESSAGE_COLUMN,
+    ParquetInput,
+    bad_rows,
+    empty_columns,
+    errors_table,
+    open_parquet,
+    output_select,
+    status_chunks,
+)
+from redflag.errors import OutputError
+from redflag.formats.batch import (
+    BatchOptions,
+    BatchSummary,
+    Tally,
+    make_writer,
+    new_summary,
+    run_batch,
+    tally,
+    validated_chunks,
+)
+from redflag.formats.batch_read import Chunk
+from redflag.sql import DIALECTS
+
+if TYPE_CHECKING:
+    import duckdb
+
+_SQL = DIALECTS["duckdb"]
+ERRORS_TABLE = "redflag_errors"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What to read: text streams (NDJSON, CSV, JSON) or Parquet paths."""
+
+    streams: Sequence[tuple[str, IO[bytes]]] = ()
+    parquet: Sequence[tuple[str, Path]] = ()
+
+
+def run_duckdb_batch(
+    inputs: Inputs,
+    ruleset: CompiledRuleSet,
+    out: IO[bytes] | None,
+    options: BatchOptions,
+    parquet_out: Path | None = None,
+) -> BatchSummary:
+    """Evaluate every record in DuckDB; results to `out` (NDJSON, CSV) or `parquet_out`.
+
+    Raises:
+        InputError: an input cannot be read, or a Parquet schema does not fit the flags.
+        OutputError: the Parquet output cannot be written.
+    """
+    con = connect()
+    try:
+        if parquet_out is not None:
+            return _to_parquet(con, inputs, ruleset, options, parquet_out)
+        assert out is not None
+        if inputs.streams:
+            return run_batch(
+                inputs.streams, ruleset, out, options, evaluate=ChunkEvaluator(ruleset, con)
+            )
+        return _parquet_to_text(con, inputs.parquet, ruleset, out, options)
+    finally:
+        con.close()
+
+
+def _checked(
+    con: duckdb.DuckDBPyConnection, parquet: Sequence[tuple[str, Path]], ruleset: CompiledRuleSet
+) -> list[ParquetInput]:
+    # every schema before any row (issue 15): a bad last file stops the run before output
+    return [open_parquet(con, str(path), source, ruleset) for source, path in parquet]
+
+
+def _parquet_to_text(
+    con: duckdb.DuckDBPyConnection,
+    parquet: Sequence[tuple[str, Path]],
+    ruleset: CompiledRuleSet,
+    out: IO[bytes],
+    options: BatchOptions,
+) -> BatchSummary:
+    files = _checked(con, parquet, ruleset)
+    writer = make_writer(out, ruleset, options, with_file=len(files) > 1)
+    summary = new_summary(ruleset)
+    for file in files:
+        errors, _ = bad_rows(con, file, ruleset)
+        for part in status_chunks(con, file, ruleset, errors):
+            chunk = Chunk(
+                file.source,
+                part.lines,
+                part.ids,
+                empty_columns(ruleset, len(part.lines)),
+                part.errors,
+            )
+            result = part.result
+            if options.fail_fast and chunk.errors:
+                stop = min(chunk.errors) + 1
+                chunk = Chunk(
+                    chunk.source,
+                    chunk.lines[:stop],
+                    chunk.ids[:stop],
+                    chunk.columns,
+                    {i: e for i, e in chunk.errors.items() if i < stop},
+                )
+                result = ChunkResult(
+                    result.rank[:stop], result.matched[:, :stop], result.could_escalate[:, :stop]
+                )
+                summary.stopped_early = True
+            writer.write(chunk, result)
+            summary.add(tally(chunk, result, len(ruleset.levels)))
+            if summary.stopped_early:
+                return summary
+    return summary
+
+
+def _to_parquet(
+    con: duckdb.DuckDBPyConnection,
+    inputs: Inputs,
+    ruleset: CompiledRuleSet,
+    options: BatchOptions,
+    target: Path,
+) -> BatchSummary:
+    import pyarrow.parquet as pq
+
+    several = len(inputs.streams) + len(inputs.parquet) > 1
+    files = _checked(con, inputs.parquet, ruleset)
+    summary = new_summary(ruleset)
+    writer: Any = None
+    try:
+        for reader in _result_readers(con, inputs, files, ruleset, options, several):
+            if writer is None:
+                writer = pq.ParquetWriter(str(target), reader.schema)
+            for batch in reader:
+                writer.write_batch(batch)
+                _count(summary, batch, ruleset)
+        if writer is None:  # no input at all: a file with the columns and no row
+            empty = Chunk("", [], [], empty_columns(ruleset, 0))
+            con.register(CHUNK_TABLE, _chunk_input(empty, ruleset))
+            schema = (
+                con.sql(output_select(ruleset, CHUNK_TABLE, None, None)).to_arrow_table().schema
+            )
+            writer = pq.ParquetWriter(str(target), schema)
+    except OSError as err:
+        raise OutputError(
+            f"cannot write {target}: {err}", hint="check the path and free space"
+        ) from None
+    finally:
+        if writer is not None:
+            writer.close()
+    return summary
+
+
+def _result_readers(
+    con: duckdb.DuckDBPyConnection,
+    inputs: Inputs,
+    files: list[ParquetInput],
+    ruleset: CompiledRuleSet,
+    options: BatchOptions,
+    several: bool,
+) -> Iterator[Any]:
+    """Arrow readers of output rows: each Parquet file whole, then each text chunk."""
+    q = _SQL.identifier
+    for file in files:
+        errors, _ = bad_rows(con, file, ruleset)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {q(INPUT_VIEW)} AS {file.select(ruleset)}")
+        joined = None
+        if errors:
+            con.register(ERRORS_TABLE, errors_table(errors))
+            joined = ERRORS_TABLE
+        sql = output_select(ruleset, INPUT_VIEW, file.source if several else None, joined)
+        yield con.sql(sql).fetch_arrow_reader(BATCH_ROWS)
+    for chunk in validated_chunks(inputs.streams, ruleset, options):
+        con.register(CHUNK_TABLE, _chunk_input(chunk, ruleset))
+        sql = output_select(ruleset, CHUNK_TABLE, chunk.source if several else None, None)
+        yield con.sql(sql).fetch_arrow_reader(BATCH_ROWS)
+
+
+def _chunk_input(chunk: Chunk, ruleset: CompiledRuleSet) -> Any:
+    """A validated chunk as the compiler's input, with its line numbers and errors."""
+    import pyarrow as pa
+
+    from redflag.core.vector import VectorRuleSet
+
+    codes: list[str | None] = [None] * len(chunk)
+    messages: list[str | None] = [None] * len(chunk)
+    for i, err in chunk.errors.items():
+        codes[i], messages[i] = err.code, err.message
+    extra = {
+        LINE_COLUMN: pa.array(chunk.lines, pa.int64()),
+        CODE_COLUMN: pa.array(codes, pa.string()),
+        MESSAGE_COLUMN: pa.array(messages, pa.string()),
+    }
+    table = chunk_table(chunk.columns, VectorRuleSet(ruleset), extra)
+    ids = pa.array([None if i is None else str(i) for i in chunk.ids], pa.string())
+    return table.set_column(table.schema.get_field_index("id"), "id", ids)
+
+
+def _count(summary: BatchSummary, batch: Any, ruleset: CompiledRuleSet) -> None:
+    import pyarrow.compute as pc
+
+    ranks = {level.id: i for i, level in enumerate(ruleset.levels)}
+    counts = [0] * len(ruleset.levels)
+    for item in pc.value_counts(batch.column("level")).to_pylist():
+        if item["values"] is not None:
+            counts[ranks[item["values"]]] += item["counts"]
+    errors = batch.num_rows - sum(counts)
+    best = next((i for i, c in enumerate(counts) if c), None)
+    summary.add(Tally(counts, batch.num_rows, errors, best))
