@@ -29,6 +29,7 @@ from redflag.engines.parquet import (
     open_parquet,
     output_select,
     status_chunks,
+    with_errors,
 )
 from redflag.errors import OutputError
 from redflag.formats.batch import (
@@ -158,7 +159,7 @@ def _to_parquet(
             empty = Chunk("", [], [], empty_columns(ruleset, 0))
             con.register(CHUNK_TABLE, _chunk_input(empty, ruleset))
             schema = (
-                con.sql(output_select(ruleset, CHUNK_TABLE, None, None)).to_arrow_table().schema
+                con.sql(output_select(ruleset, CHUNK_TABLE, None, False)).to_arrow_table().schema
             )
             writer = pq.ParquetWriter(str(target), schema)
     except OSError as err:
@@ -183,17 +184,18 @@ def _result_readers(
     q = _SQL.identifier
     for file in files:
         errors, _ = bad_rows(con, file, ruleset)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {q(INPUT_VIEW)} AS {file.select(ruleset)}")
         joined = None
         if errors:
             con.register(ERRORS_TABLE, errors_table(errors))
             joined = ERRORS_TABLE
-        sql = output_select(ruleset, INPUT_VIEW, file.source if several else None, joined)
-        yield con.sql(sql).fetch_arrow_reader(BATCH_ROWS)
+        view = with_errors(file.select(ruleset), joined)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {q(INPUT_VIEW)} AS {view}")
+        sql = output_select(ruleset, INPUT_VIEW, file.source if several else None, bool(errors))
+        yield con.sql(sql).to_arrow_reader(BATCH_ROWS)
     for chunk in validated_chunks(inputs.streams, ruleset, options):
         con.register(CHUNK_TABLE, _chunk_input(chunk, ruleset))
-        sql = output_select(ruleset, CHUNK_TABLE, chunk.source if several else None, None)
-        yield con.sql(sql).fetch_arrow_reader(BATCH_ROWS)
+        sql = output_select(ruleset, CHUNK_TABLE, chunk.source if several else None, False)
+        yield con.sql(sql).to_arrow_reader(BATCH_ROWS)
 
 
 def _chunk_input(chunk: Chunk, ruleset: CompiledRuleSet) -> Any:

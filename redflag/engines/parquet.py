@@ -168,22 +168,26 @@ def errors_table(errors: dict[int, InputError]) -> Any:
     )
 
 
-def output_select(
-    ruleset: CompiledRuleSet, table: str, source: str | None, errors: str | None
-) -> str:
-    """The Parquet output columns (CSV's, with lists) over an input table or view.
-
-    `errors` names a table of (line, error_code, error_message) to join, or None when the
-    input carries those columns itself (or has no bad row).
-    """
+def with_errors(select: str, errors: str | None) -> str:
+    """A Parquet file's rows with `error_code` and `error_message` (NULL for good rows),
+    from the table of bad rows `errors` (line, code, message), or all NULL when None."""
     q = _SQL.identifier
-    carry: tuple[str, ...] = (LINE_COLUMN,)
     if errors is None:
-        carry += (CODE_COLUMN, MESSAGE_COLUMN)
+        nulls = ", ".join(f"CAST(NULL AS VARCHAR) AS {q(c)}" for c in (CODE_COLUMN, MESSAGE_COLUMN))
+        return f"SELECT *, {nulls} FROM ({select})"
+    picked = f"{q(CODE_COLUMN)}, {q(MESSAGE_COLUMN)}"
+    return (
+        f"SELECT f.*, {picked} FROM ({select}) AS f "
+        f"LEFT JOIN {q(errors)} AS e USING ({q(LINE_COLUMN)})"
+    )
+
+
+def output_select(ruleset: CompiledRuleSet, table: str, source: str | None, ordered: bool) -> str:
+    """The Parquet output columns (CSV's, with lists) over an input table or view that
+    carries line numbers and error columns; `ordered` sorts by line (after a join)."""
+    q = _SQL.identifier
+    carry = (LINE_COLUMN, CODE_COLUMN, MESSAGE_COLUMN)
     results = compile_query(ruleset, _SQL, table, select="results", carry=carry).text
-    joined = f"({results}) AS r"
-    if errors is not None:
-        joined += f" LEFT JOIN {q(errors)} AS e USING ({q(LINE_COLUMN)})"
     ok = f"{q(CODE_COLUMN)} IS NULL"
     file_column = [f"{_SQL.string(source)} AS {q('file')}"] if source is not None else []
     columns = [
@@ -197,8 +201,8 @@ def output_select(
         q(CODE_COLUMN),
         q(MESSAGE_COLUMN),
     ]
-    order = f" ORDER BY {q(LINE_COLUMN)}" if errors is not None else ""
-    return "SELECT " + ", ".join(columns) + f" FROM {joined}{order}"
+    order = f" ORDER BY {q(LINE_COLUMN)}" if ordered else ""
+    return "SELECT " + ", ".join(columns) + f" FROM ({results}) AS r{order}"
 
 
 @dataclass
@@ -221,7 +225,7 @@ def status_chunks(
     q = _SQL.identifier
     con.execute(f"CREATE OR REPLACE TEMP VIEW {q(INPUT_VIEW)} AS {parquet.select(ruleset)}")
     query = compile_query(ruleset, _SQL, INPUT_VIEW, select="status", carry=(LINE_COLUMN,))
-    reader = con.sql(query.text).fetch_arrow_reader(BATCH_ROWS)
+    reader = con.sql(query.text).to_arrow_reader(BATCH_ROWS)
     n_rules = len(ruleset.rules)
     for batch in reader:
         got = {
