@@ -38,6 +38,7 @@ def connect() -> duckdb.DuckDBPyConnection:
             hint="pip install 'redflag[sql]'",
         ) from None
     con = duckdb.connect(":memory:", config={"threads": THREADS})
+    con.execute("SET enable_progress_bar = false")  # stderr carries batch's own summary
     return con
 
 

@@ -213,3 +213,24 @@ def test_full_is_refused_with_the_duckdb_engine():
     result = batch("--engine", "duckdb", "--full", data=b"{}\n")
     assert result.exit_code == 2
     assert "--full needs the Python engine" in result.stderr
+
+
+@pytest.mark.parametrize("extra", [["--fail-fast"], ["--line-buffered"]])
+def test_fail_fast_and_line_buffered_give_the_python_engines_output(corpus_100k, extra):
+    head = b"".join(corpus_100k.read_bytes().splitlines(keepends=True)[:300])
+    a = batch(*extra, data=head)
+    b = batch(*extra, "--engine", "duckdb", data=head)
+    assert a.exit_code == b.exit_code == 2
+    assert b.stdout == a.stdout
+    assert ("stopped at the first bad record" in b.stderr) == (extra == ["--fail-fast"])
+
+
+def test_several_inputs_name_their_file_as_the_python_engine_does(tmp_path):
+    one, two = tmp_path / "one.ndjson", tmp_path / "two.ndjson"
+    one.write_bytes(b'{"back_pain": true}\n')
+    two.write_bytes(b'{"age": 30}\n\n')
+    a = batch(str(one), str(two))
+    b = batch(str(one), str(two), "--engine", "duckdb")
+    assert a.exit_code == b.exit_code == 2
+    assert b.stdout == a.stdout
+    assert f'"file":"{two}"' in b.stdout
