@@ -203,6 +203,8 @@ def _to_parquet(
     several = len(inputs.streams) + len(inputs.parquet) > 1
     files = _checked(con, inputs.parquet, ruleset)
     summary = new_summary(ruleset)
+    if len(files) == 1 and not inputs.streams:  # DuckDB writes it, on all its threads
+        return _copy_parquet(con, files[0], ruleset, target, summary)
     writer: Any = None
     try:
         for reader in _result_readers(con, inputs, files, ruleset, options, several):
@@ -228,6 +230,51 @@ def _to_parquet(
     return summary
 
 
+def _copy_parquet(
+    con: duckdb.DuckDBPyConnection,
+    file: ParquetInput,
+    ruleset: CompiledRuleSet,
+    target: Path,
+    summary: BatchSummary,
+) -> BatchSummary:
+    import duckdb
+
+    q = _SQL.identifier
+    sql = _file_output(con, file, ruleset, source=None)
+    try:
+        con.execute(f"COPY ({sql}) TO {_SQL.string(str(target))} (FORMAT parquet)")
+    except duckdb.IOException as err:
+        raise OutputError(f"cannot write {target}: {err}", hint="check the path") from None
+    counted = f"SELECT {q('level')}, count(*) FROM read_parquet({_SQL.string(str(target))})"
+    ranks = {level.id: i for i, level in enumerate(ruleset.levels)}
+    counts = [0] * len(ruleset.levels)
+    records = errors = 0
+    for level, count in con.sql(f"{counted} GROUP BY ALL").fetchall():
+        records += count
+        if level is None:
+            errors += count
+        else:
+            counts[ranks[level]] = count
+    best = next((i for i, c in enumerate(counts) if c), None)
+    summary.add(Tally(counts, records, errors, best))
+    return summary
+
+
+def _file_output(
+    con: duckdb.DuckDBPyConnection, file: ParquetInput, ruleset: CompiledRuleSet, source: str | None
+) -> str:
+    """The output query of one Parquet file, its refused rows' errors joined in."""
+    q = _SQL.identifier
+    errors, _ = bad_rows(con, file, ruleset)
+    joined = None
+    if errors:
+        con.register(ERRORS_TABLE, errors_table(errors))
+        joined = ERRORS_TABLE
+    view = with_errors(file.select(ruleset), joined)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {q(INPUT_VIEW)} AS {view}")
+    return output_select(ruleset, INPUT_VIEW, source, bool(errors))
+
+
 def _result_readers(
     con: duckdb.DuckDBPyConnection,
     inputs: Inputs,
@@ -237,16 +284,8 @@ def _result_readers(
     several: bool,
 ) -> Iterator[Any]:
     """Arrow readers of output rows: each Parquet file whole, then each text chunk."""
-    q = _SQL.identifier
     for file in files:
-        errors, _ = bad_rows(con, file, ruleset)
-        joined = None
-        if errors:
-            con.register(ERRORS_TABLE, errors_table(errors))
-            joined = ERRORS_TABLE
-        view = with_errors(file.select(ruleset), joined)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {q(INPUT_VIEW)} AS {view}")
-        sql = output_select(ruleset, INPUT_VIEW, file.source if several else None, bool(errors))
+        sql = _file_output(con, file, ruleset, file.source if several else None)
         yield con.sql(sql).to_arrow_reader(BATCH_ROWS)
     for chunk in validated_chunks(inputs.streams, ruleset, options):
         con.register(CHUNK_TABLE, _chunk_input(chunk, ruleset))
