@@ -171,3 +171,22 @@ def test_schema_then_query_in_postgres_gives_checks_level_for_a_record(postgres)
         row = cur.fetchone()
     assert row[:3] == ("p2", expected["level"], expected["worst_case"])
     assert row[4] == [c["id"] for c in expected["could_escalate"]]
+
+
+def test_the_engines_stay_off_the_start_up_path_of_check_and_batch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from redflag.cli import app\n"
+        "r = CliRunner()\n"
+        "assert r.invoke(app, ['check', 'back_pain']).exit_code == 0\n"
+        "assert r.invoke(app, ['batch'], input=b'{}\\n').exit_code == 0\n"
+        "engines = ('duckdb', 'pyarrow', 'pyspark', 'psycopg')\n"
+        "print(sorted(m for m in engines if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
