@@ -287,7 +287,7 @@ def _result_readers(
     for file in files:
         sql = _file_output(con, file, ruleset, file.source if several else None)
         yield con.sql(sql).to_arrow_reader(BATCH_ROWS)
-    for chunk in validated_chunks(inputs.streams, ruleset, options):
+    for chunk in _merged(validated_chunks(inputs.streams, ruleset, options)):
         con.register(CHUNK_TABLE, _chunk_input(chunk, ruleset))
         sql = output_select(ruleset, CHUNK_TABLE, chunk.source if several else None, False)
         yield con.sql(sql).to_arrow_reader(BATCH_ROWS)
