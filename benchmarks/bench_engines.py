@@ -104,6 +104,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="keep the corpus and outputs in DIR")
     parser.add_argument("--no-spark", action="store_true")
+    parser.add_argument("--spark-only", action="store_true", help="only the Spark runs")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="redflag-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -118,39 +119,46 @@ def main() -> None:
             f"Parquet {parquet.stat().st_size / 1e6:,.0f} MB "
             f"({time.perf_counter() - start:.0f} s to write)"
         )
-        runs = {
-            "python   NDJSON -> NDJSON   ": [
-                *REDFLAG,
-                "batch",
-                str(ndjson),
-                "-o",
-                str(folder / "py.ndjson"),
-            ],
-            "duckdb   Parquet -> Parquet ": [
-                *REDFLAG,
-                "batch",
-                "--engine",
-                "duckdb",
-                str(parquet),
-                "-o",
-                str(folder / "duck.parquet"),
-            ],
-            "duckdb   NDJSON -> NDJSON   ": [
-                *REDFLAG,
-                "batch",
-                "--engine",
-                "duckdb",
-                str(ndjson),
-                "-o",
-                str(folder / "duck.ndjson"),
-            ],
-        }
+        runs = (
+            {}
+            if args.spark_only
+            else {
+                "python   NDJSON -> NDJSON   ": [
+                    *REDFLAG,
+                    "batch",
+                    str(ndjson),
+                    "-o",
+                    str(folder / "py.ndjson"),
+                ],
+                "duckdb   Parquet -> Parquet ": [
+                    *REDFLAG,
+                    "batch",
+                    "--engine",
+                    "duckdb",
+                    str(parquet),
+                    "-o",
+                    str(folder / "duck.parquet"),
+                ],
+                "duckdb   NDJSON -> NDJSON   ": [
+                    *REDFLAG,
+                    "batch",
+                    "--engine",
+                    "duckdb",
+                    str(ndjson),
+                    "-o",
+                    str(folder / "duck.ndjson"),
+                ],
+            }
+        )
         seconds = {}
         for name, cmd in runs.items():
             elapsed, _, _ = timed(cmd, memory=False)
             _, (pss, _), _ = timed(cmd, memory=True)
             seconds[name] = elapsed
             print(f"{name}{rate(n, elapsed)}  peak {pss:,.0f} MB")
+        if args.spark_only:
+            _spark(parquet)
+            return
         same = (folder / "py.ndjson").read_bytes() == (folder / "duck.ndjson").read_bytes()
         print(f"duckdb NDJSON output byte-identical to python: {same}")
         py, duck = seconds["python   NDJSON -> NDJSON   "], seconds["duckdb   Parquet -> Parquet "]
@@ -168,22 +176,29 @@ def main() -> None:
             f"validator (same as python's, one process), DuckDB per 65,536-record batch; "
             f"NDJSON -> Parquet {read:.2f} s vs NDJSON -> NDJSON {strict:.2f} s"
         )
-        if not args.no_spark and shutil.which("java"):
-            for master in ("local[1]", "local[2]"):
-                out = subprocess.run(
-                    [sys.executable, "-c", SPARK_JOB, master, str(parquet)],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                count, elapsed, overhead = out.stdout.split()
-                print(
-                    f"spark    {master:<9} Parquet     {rate(int(count), float(elapsed))}  "
-                    f"per-job overhead {float(overhead):.2f} s"
-                )
+        if not args.no_spark:
+            _spark(parquet)
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _spark(parquet: Path) -> None:
+    if not shutil.which("java"):
+        print("spark: skipped, no java on PATH")
+        return
+    for master in ("local[1]", "local[2]"):
+        out = subprocess.run(
+            [sys.executable, "-c", SPARK_JOB, master, str(parquet)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        count, elapsed, overhead = out.stdout.split()
+        print(
+            f"spark    {master:<9} Parquet     {rate(int(count), float(elapsed))}  "
+            f"per-job overhead {float(overhead):.2f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -182,7 +182,7 @@ def _parquet_to_text(
     writer = make_writer(out, ruleset, options, with_file=len(files) > 1)
     summary = new_summary(ruleset)
     for file in files:
-        errors, _ = bad_rows(con, file, ruleset)
+        errors = bad_rows(con, file, ruleset)
         for part in status_chunks(con, file, ruleset, errors):
             columns = empty_columns(ruleset, len(part.lines))
             chunk = Chunk(file.source, part.lines, part.ids, columns, part.errors)
@@ -265,7 +265,7 @@ def _file_output(
 ) -> str:
     """The output query of one Parquet file, its refused rows' errors joined in."""
     q = _SQL.identifier
-    errors, _ = bad_rows(con, file, ruleset)
+    errors = bad_rows(con, file, ruleset)
     joined = None
     if errors:
         con.register(ERRORS_TABLE, errors_table(errors))

@@ -132,8 +132,8 @@ def suspect(ruleset: CompiledRuleSet) -> str:
 
 def bad_rows(
     con: duckdb.DuckDBPyConnection, parquet: ParquetInput, ruleset: CompiledRuleSet
-) -> tuple[dict[int, InputError], dict[int, Any]]:
-    """Each refused row's line -> its error (from validate_record) and line -> its id."""
+) -> dict[int, InputError]:
+    """Each refused row's line -> its error, from core/record.py validate_record."""
     names = list(parquet.columns)
     q = _SQL.identifier
     picked = ", ".join(q(c) for c in names)
@@ -142,15 +142,13 @@ def bad_rows(
         f"WHERE {suspect(ruleset)} ORDER BY {q(LINE_COLUMN)}"
     )
     errors: dict[int, InputError] = {}
-    ids: dict[int, Any] = {}
     for row in con.sql(sql).fetchall():
         line, values = int(row[0]), dict(zip(names, row[1:], strict=True))
         try:
             validate_record(values, ruleset, Location(parquet.source, line))
         except InputError as err:
             errors[line] = err
-            ids[line] = values.get(ID_KEY)
-    return errors, ids
+    return errors
 
 
 def errors_table(errors: dict[int, InputError]) -> Any:
