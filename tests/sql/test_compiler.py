@@ -30,31 +30,27 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize("text", HOSTILE)
-def test_string_literals_read_back_as_the_same_text_in_duckdb_and_postgres(text, postgres):
-    for name in ("duckdb", "postgres"):
-        literal = DIALECTS[name].string(text)
-        if name == "duckdb":
-            got = duckdb.connect().execute(f"SELECT {literal}").fetchone()
-        else:
-            with postgres.cursor() as cur:
-                cur.execute(f"SELECT {literal}")
-                got = cur.fetchone()
-        assert got == (text,), (name, literal)
+def _select_one(engine: str, sql: str, request: pytest.FixtureRequest):
+    if engine == "duckdb":
+        return duckdb.connect().execute(sql).fetchone()
+    with request.getfixturevalue("postgres").cursor() as cur:
+        cur.execute(sql)
+        return cur.fetchone()
 
 
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
 @pytest.mark.parametrize("text", HOSTILE)
-def test_identifiers_name_a_column_whatever_its_text(text, postgres):
-    for name in ("duckdb", "postgres"):
-        q = DIALECTS[name].identifier
-        sql = f"SELECT {q(text)} FROM (SELECT 1 AS {q(text)}) AS t"
-        if name == "duckdb":
-            got = duckdb.connect().execute(sql).fetchone()
-        else:
-            with postgres.cursor() as cur:
-                cur.execute(sql)
-                got = cur.fetchone()
-        assert got == (1,), (name, sql)
+def test_string_literals_read_back_as_the_same_text(engine, text, request):
+    literal = DIALECTS[engine].string(text)
+    assert _select_one(engine, f"SELECT {literal}", request) == (text,), literal
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+@pytest.mark.parametrize("text", HOSTILE)
+def test_identifiers_name_a_column_whatever_its_text(engine, text, request):
+    q = DIALECTS[engine].identifier
+    sql = f"SELECT {q(text)} FROM (SELECT 1 AS {q(text)}) AS t"
+    assert _select_one(engine, sql, request) == (1,), sql
 
 
 def _hostile_ruleset():
