@@ -8,7 +8,7 @@ import typer
 import typer.main
 
 from redflag import __version__
-from redflag.cli import ask, batch, check, diff, explain, serve, test
+from redflag.cli import ask, batch, check, diff, explain, serve, sql, test
 from redflag.cli.handler import State
 from redflag.cli.usage import RedflagGroup
 
@@ -82,6 +82,7 @@ app.command("ask")(ask.ask)
 app.command("test")(test.test)
 app.command("explain")(explain.explain)
 app.command("diff")(diff.diff)
+app.command("sql")(sql.sql)
 app.command("serve")(serve.serve)
 
 

@@ -25,7 +25,7 @@ from redflag.errors import UsageError
 
 if TYPE_CHECKING:
     from redflag.core.compile import CompiledRuleSet
-    from redflag.formats.batch import BatchSummary
+    from redflag.formats.batch import BatchOptions, BatchSummary
 
 
 MAX_JOBS = 64  # each worker is a forked process holding a block or two: bounded
@@ -38,6 +38,7 @@ class InputFormat(StrEnum):
     csv = "csv"
     json = "json"
     fhir = "fhir"
+    parquet = "parquet"
 
 
 class OutputFormat(StrEnum):
@@ -46,6 +47,14 @@ class OutputFormat(StrEnum):
     ndjson = "ndjson"
     csv = "csv"
     fhir = "fhir"
+    parquet = "parquet"
+
+
+class Engine(StrEnum):
+    """Evaluation engines."""
+
+    python = "python"
+    duckdb = "duckdb"
 
 
 @guarded
@@ -60,21 +69,35 @@ def batch(
     ] = None,
     rules: RulesOption = None,
     input_format: Annotated[
-        InputFormat,
+        InputFormat | None,
         typer.Option(
             "--format",
             help="ndjson: one JSON object per line. csv: a header row of flag ids (and id); "
             "empty cell = unknown. json: one array of records, read whole into memory. "
-            "fhir: one QuestionnaireResponse, Observation or Bundle per line.",
+            "fhir: one QuestionnaireResponse, Observation or Bundle per line. "
+            "parquet (--engine duckdb): one column per flag, null = unknown. "
+            "Default: parquet for .parquet files, else ndjson.",
+            show_default=False,
         ),
-    ] = InputFormat.ndjson,
+    ] = None,
     output_format: Annotated[
-        OutputFormat,
+        OutputFormat | None,
         typer.Option(
             "--format-out",
-            help="ndjson, csv for spreadsheets, or fhir (one Bundle per line, as check --fhir).",
+            help="ndjson, csv for spreadsheets, fhir (one Bundle per line, as check --fhir), "
+            "or parquet (--engine duckdb, with --output). "
+            "Default: parquet when --output ends in .parquet, else ndjson.",
+            show_default=False,
         ),
-    ] = OutputFormat.ndjson,
+    ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="python: this process (and its workers). duckdb: the compiled SQL in "
+            "embedded DuckDB (pip install 'redflag[sql]'); same results, same errors.",
+        ),
+    ] = Engine.python,
     full: Annotated[
         bool,
         typer.Option(
@@ -128,6 +151,7 @@ def batch(
         redflag batch --format csv answers.csv --format-out csv -o results.csv
 
         redflag batch --format fhir responses.ndjson --format-out fhir > bundles.ndjson
+        redflag batch --engine duckdb corpus.parquet -o results.parquet
     """
     import time
 
@@ -137,7 +161,12 @@ def batch(
     ruleset = load(rules)
     threshold = fail_on_rank(ruleset, fail_on)
     worst_threshold = fail_on_rank(ruleset, fail_on_worst, "--fail-on-worst")
-    fhir = InputFormat.fhir in (input_format,) or output_format is OutputFormat.fhir
+    paths = files or [Path("-")]
+    if len(paths) > 1 and Path("-") in paths:
+        raise UsageError("'-' (stdin) cannot be combined with files", hint="give files only")
+    input_format = input_format or _format_of(paths)
+    output_format = output_format or _format_out_of(output)
+    fhir = input_format is InputFormat.fhir or output_format is OutputFormat.fhir
     if fhir and output_format is OutputFormat.csv:
         raise UsageError("FHIR input gives NDJSON or FHIR output, not CSV", hint="drop one")
     if fhir and input_format not in (InputFormat.fhir, InputFormat.ndjson):
@@ -145,11 +174,16 @@ def batch(
             "--format-out fhir reads NDJSON records or FHIR resources, one per line",
             hint="use --format ndjson or --format fhir",
         )
-    if full and output_format is OutputFormat.csv:
+    if fhir and engine is Engine.duckdb:
+        raise UsageError("FHIR is read and written by the Python engine", hint="drop --engine")
+    if full and output_format not in (OutputFormat.ndjson, OutputFormat.fhir):
         raise UsageError("--full gives nested detail: it needs NDJSON output", hint="drop one")
-    paths = files or [Path("-")]
-    if len(paths) > 1 and Path("-") in paths:
-        raise UsageError("'-' (stdin) cannot be combined with files", hint="give files only")
+    if (
+        engine is Engine.duckdb
+        or OutputFormat.parquet in (output_format,)
+        or (input_format is InputFormat.parquet)
+    ):
+        _check_duckdb_options(engine, input_format, output_format, output, paths, full)
     options = BatchOptions(
         format=input_format.value,
         format_out=output_format.value,
@@ -158,6 +192,10 @@ def batch(
         line_buffered=line_buffered,
         jobs=jobs or (os.cpu_count() or 1),
     )
+    if engine is Engine.duckdb:
+        summary, elapsed = _run_duckdb(paths, ruleset, options, output)
+        _finish(summary, elapsed, threshold, worst_threshold)
+        return
     with ExitStack() as stack:
         stack.callback(terminate_as_interrupt())  # stopped by `timeout`: whole lines too
         raws = [
@@ -193,7 +231,12 @@ def batch(
             summary = _with_progress(inputs, raws, sizes, ruleset, out, options)
         else:
             summary = run_batch(inputs, ruleset, out, options)
-    elapsed = time.perf_counter() - start
+    _finish(summary, time.perf_counter() - start, threshold, worst_threshold)
+
+
+def _finish(
+    summary: BatchSummary, elapsed: float, threshold: int | None, worst_threshold: int | None
+) -> None:
     print(_summary_text(summary, elapsed), file=sys.stderr)
     if summary.errors:
         raise typer.Exit(2)
@@ -202,6 +245,75 @@ def batch(
         raise typer.Exit(1)
     if worst_threshold is not None and worst is not None and worst <= worst_threshold:
         raise typer.Exit(1)
+
+
+def _format_of(paths: list[Path]) -> InputFormat:
+    if paths and all(p.suffix.lower() == ".parquet" for p in paths):
+        return InputFormat.parquet
+    return InputFormat.ndjson
+
+
+def _format_out_of(output: Path | None) -> OutputFormat:
+    if output is not None and output.suffix.lower() == ".parquet":
+        return OutputFormat.parquet
+    return OutputFormat.ndjson
+
+
+def _check_duckdb_options(
+    engine: Engine,
+    input_format: InputFormat,
+    output_format: OutputFormat,
+    output: Path | None,
+    paths: list[Path],
+    full: bool,
+) -> None:
+    parquet = InputFormat.parquet in (input_format,) or output_format is OutputFormat.parquet
+    if parquet and engine is not Engine.duckdb:
+        raise UsageError(
+            "Parquet is read and written by the DuckDB engine", hint="add --engine duckdb"
+        )
+    if full:
+        raise UsageError("--full needs the Python engine", hint="drop --engine duckdb or --full")
+    if output_format is OutputFormat.parquet and output is None:
+        raise UsageError("Parquet output needs a file", hint="add --output results.parquet")
+    if input_format is InputFormat.parquet and Path("-") in paths:
+        raise UsageError("Parquet cannot be read from stdin", hint="give the file's path")
+
+
+def _run_duckdb(
+    paths: list[Path], ruleset: CompiledRuleSet, options: BatchOptions, output: Path | None
+) -> tuple[BatchSummary, float]:
+    import time
+
+    from redflag.engines.batch import Inputs, run_duckdb_batch
+    from redflag.formats.batch_read import decompressed, open_path
+
+    parquet_out = output if options.format_out == "parquet" else None
+    with ExitStack() as stack:
+        stack.callback(terminate_as_interrupt())
+        if options.format == "parquet":
+            for path in paths:
+                stack.enter_context(open_path(path))  # a missing file: check's message
+            inputs = Inputs(parquet=[(str(p), p) for p in paths])
+        else:
+            raws = [
+                sys.stdin.buffer if p == Path("-") else stack.enter_context(open_path(p))
+                for p in paths
+            ]
+            sources = ["<stdin>" if p == Path("-") else str(p) for p in paths]
+            inputs = Inputs(
+                streams=[(s, decompressed(r, s)) for s, r in zip(sources, raws, strict=True)]
+            )
+        out: IO[bytes] | None = None
+        if parquet_out is None:
+            out = sys.stdout.buffer
+            if output is not None:
+                with writing(output):
+                    out = stack.enter_context(open(output, "wb"))
+            out = cast(IO[bytes], WholeWrites(out))
+        start = time.perf_counter()
+        summary = run_duckdb_batch(inputs, ruleset, out, options, parquet_out)
+    return summary, time.perf_counter() - start
 
 
 def _file_sizes(paths: list[Path]) -> list[int] | None:

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redflag.core.compile import CompiledRuleSet
-from redflag.core.vector import ChunkResult, VectorRuleSet
+from redflag.core.vector import ChunkResult, Columns, VectorRuleSet
 from redflag.errors import InputError, Location, TooLargeError
 from redflag.formats import batch_read
 from redflag.formats.batch_read import Chunk, FastDecoder
@@ -107,6 +107,7 @@ def run_batch(
     out: IO[bytes],
     options: BatchOptions,
     on_chunk: Callable[[BatchSummary], None] | None = None,
+    evaluate: Callable[[Columns], ChunkResult] | None = None,
 ) -> BatchSummary:
     """Evaluate every record of every input, writing one result per record, in order.
 
@@ -116,20 +117,22 @@ def run_batch(
         out: where results go; written and flushed chunk by chunk.
         options: formats, --full, --fail-fast, --line-buffered.
         on_chunk: called after each chunk is written (progress display).
+        evaluate: another engine for the validated chunks (default: core/vector.py in this
+            process, or its workers); reading, validation and writing stay the same.
 
     Raises:
         InputError: a CSV header or a JSON array that cannot be read at all.
     """
-    if options.parallel:
+    if options.parallel and evaluate is None:
         from redflag.formats.batch_parallel import run_parallel
 
         return run_parallel(inputs, ruleset, out, options.jobs, on_block=on_chunk)
     vector = VectorRuleSet(ruleset)
-    writer = _writer(out, ruleset, options, with_file=len(inputs) > 1)
-    summary = BatchSummary(levels={level.id: 0 for level in ruleset.levels})
+    writer = make_writer(out, ruleset, options, with_file=len(inputs) > 1)
+    summary = new_summary(ruleset)
     level_ids = list(summary.levels)
     for chunk in _chunks(inputs, ruleset, vector, options):
-        result = vector.evaluate(chunk.columns)
+        result = (evaluate or vector.evaluate)(chunk.columns)
         if options.fail_fast and chunk.errors:
             stop = min(chunk.errors) + 1
             chunk, result = _head(chunk, stop), _head_result(result, stop)
@@ -143,15 +146,28 @@ def run_batch(
     return summary
 
 
-def _writer(
+def new_summary(ruleset: CompiledRuleSet) -> BatchSummary:
+    """An empty summary: no records yet at any level."""
+    return BatchSummary(levels={level.id: 0 for level in ruleset.levels})
+
+
+def make_writer(
     out: IO[bytes], ruleset: CompiledRuleSet, options: BatchOptions, *, with_file: bool
 ) -> ResultWriter:
+    """The writer --format-out and --full choose (NDJSON, CSV, or check's full detail)."""
     flush = options.line_buffered
     if options.format_out == "csv":
         return CsvWriter(out, ruleset, flush_lines=flush, with_file=with_file)
     if options.full:
         return FullWriter(out, ruleset, flush_lines=flush, with_file=with_file)
     return NdjsonWriter(out, ruleset, flush_lines=flush, with_file=with_file)
+
+
+def validated_chunks(
+    inputs: Sequence[tuple[str, IO[bytes]]], ruleset: CompiledRuleSet, options: BatchOptions
+) -> Iterator[Chunk]:
+    """Every input's records, read and validated as the Python engine reads them."""
+    return _chunks(inputs, ruleset, VectorRuleSet(ruleset), options)
 
 
 def _chunks(

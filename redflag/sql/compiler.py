@@ -1,0 +1,307 @@
+"""CompiledRuleSet -> one SQL query: the core's three-valued semantics, column by column.
+
+The input is a table with an `id` column and one column per flag (SQL NULL = unknown): bool
+flags BOOLEAN, numeric flags any number type. The query, built from the validated syntax
+tree (never from rule text), works in named steps:
+
+1. `redflag_closed`: the record closed under the rule file's implied flags, as
+   core/implication.close does (a yes makes its implied flags yes; a no makes the flags that
+   imply it no; only where the record left them unknown, from the answers given).
+2. `redflag_truth`: each rule's truth, BOOLEAN with NULL for unknown. SQL's AND, OR and NOT
+   are Kleene logic; `any`/`all` are OR/AND. A numeric part is an interval (low, high): a
+   known value is a point, an unknown flag spans its declared bounds, `count(...)` spans
+   [known true, known true + unknown]; a comparison is TRUE when every pair of values
+   agrees, FALSE when none does, else NULL (core/evaluate.py `compare`, case by case).
+3. `redflag_rank`: the level rank (most urgent rule that is TRUE) and the worst case (most
+   urgent UNKNOWN rule above it), as core/evaluate.py.
+
+Identifiers are quoted and strings escaped by the dialect (sql/dialect.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, assert_never
+
+from redflag.core.compile import CompiledRuleSet
+from redflag.core.expr.nodes import And, Call, Compare, CompareOp, Name, Node, Not, Number, Or
+from redflag.sql.dialect import Dialect
+
+Select = Literal["results", "truth", "status"]
+
+RESULT_COLUMNS = (
+    "id",
+    "level",
+    "worst_case",
+    "matched",
+    "could_escalate",
+    "ruleset_id",
+    "ruleset_version",
+    "ruleset_sha256",
+)
+ID_COLUMN = "id"
+RANK_COLUMN = "redflag_rank"
+WORST_COLUMN = "redflag_worst_rank"
+
+
+@dataclass(frozen=True)
+class Query:
+    """A compiled query and what its columns are.
+
+    Attributes:
+        text: the SQL.
+        rule_ids: the rules in file order (the `truth` and `status` columns follow it).
+        columns: the output column names, in order.
+    """
+
+    text: str
+    rule_ids: tuple[str, ...]
+    columns: tuple[str, ...]
+
+
+def compile_query(
+    ruleset: CompiledRuleSet,
+    dialect: Dialect,
+    table: str,
+    select: Select = "results",
+    carry: tuple[str, ...] = (),
+) -> Query:
+    """The SQL that evaluates `ruleset` for every row of `table`.
+
+    Args:
+        ruleset: the validated rule set.
+        dialect: the SQL dialect to write.
+        table: the input table (or `schema.table`); quoted, so any name is safe.
+        select: `results`, the public columns (RESULT_COLUMNS: id, level, worst_case, the
+            matched and could-escalate rule ids as lists, most urgent first, and the rule
+            set's id, version and sha256); `truth`, id, level and worst_case and then each
+            rule's truth (BOOLEAN, NULL unknown) in a column named by its id; `status`, for
+            engines: id, the level rank and worst rank, and per rule (`s0`, `s1`, ...) 2 when
+            it matched, 1 when it could escalate, else 0.
+        carry: more input columns to pass through, after `id` (an engine's line numbers).
+    """
+    q = dialect.identifier
+    flags = list(ruleset.flags.values())
+    kept = [q(ID_COLUMN), *(q(c) for c in carry)]
+    given = [f"{q(ID_COLUMN)} AS {q(ID_COLUMN)}", *(q(c) for c in carry)]
+    for flag in flags:
+        column = q(flag.id)
+        value = f"CAST({column} AS {dialect.double})" if flag.is_numeric else column
+        given.append(f"{value} AS {column}")
+    closed = [*kept, *(f"{_closed(f.id, ruleset, dialect)} AS {q(f.id)}" for f in flags)]
+    rules = ruleset.rules
+    truths = list(kept)
+    truths += [
+        f"{_Sql(ruleset, dialect).truth(r.condition)} AS {q(f'r{i}')}" for i, r in enumerate(rules)
+    ]
+    by_rank = sorted(range(len(rules)), key=lambda i: rules[i].rank)  # stable: file order
+    no_match = len(ruleset.levels) - 1
+    rank = _first(
+        [(f"COALESCE({q(f'r{i}')}, FALSE)", str(rules[i].rank)) for i in by_rank], str(no_match)
+    )
+    worst = _first(
+        [
+            (f"{q(f'r{i}')} IS NULL AND {rules[i].rank} < {q(RANK_COLUMN)}", str(rules[i].rank))
+            for i in by_rank
+        ],
+        q(RANK_COLUMN),
+    )
+    steps = [
+        ("redflag_given", given, dialect.table(table)),
+        ("redflag_closed", closed, q("redflag_given")),
+        ("redflag_truth", truths, q("redflag_closed")),
+        (
+            "redflag_rank",
+            [*kept, *(q(f"r{i}") for i in range(len(rules))), f"{rank} AS {q(RANK_COLUMN)}"],
+            q("redflag_truth"),
+        ),
+        (
+            "redflag_worst",
+            [
+                *kept,
+                *(q(f"r{i}") for i in range(len(rules))),
+                q(RANK_COLUMN),
+                f"{worst} AS {q(WORST_COLUMN)}",
+            ],
+            q("redflag_rank"),
+        ),
+    ]
+    level = _level_name(q(RANK_COLUMN), ruleset, dialect)
+    worst_case = _level_name(q(WORST_COLUMN), ruleset, dialect)
+    final: list[str]
+    columns: tuple[str, ...]
+    match select:
+        case "results":
+            ids = [dialect.string(r.id) for r in rules]
+            matched = dialect.string_list(
+                [f"CASE WHEN COALESCE({q(f'r{i}')}, FALSE) THEN {ids[i]} END" for i in by_rank]
+            )
+            could = dialect.string_list(
+                [
+                    f"CASE WHEN {q(f'r{i}')} IS NULL AND {rules[i].rank} < {q(RANK_COLUMN)} "
+                    f"THEN {ids[i]} END"
+                    for i in by_rank
+                ]
+            )
+            meta = ruleset.meta
+            final = [
+                *kept,
+                f"{level} AS {q('level')}",
+                f"{worst_case} AS {q('worst_case')}",
+                f"{matched} AS {q('matched')}",
+                f"{could} AS {q('could_escalate')}",
+                f"{dialect.string(meta.id)} AS {q('ruleset_id')}",
+                f"{dialect.string(meta.version)} AS {q('ruleset_version')}",
+                f"{dialect.string(ruleset.sha256)} AS {q('ruleset_sha256')}",
+            ]
+            columns = (ID_COLUMN, *carry, *RESULT_COLUMNS[1:])
+        case "truth":
+            final = [
+                *kept,
+                f"{level} AS {q('level')}",
+                f"{worst_case} AS {q('worst_case')}",
+                *(f"{q(f'r{i}')} AS {q(r.id)}" for i, r in enumerate(rules)),
+            ]
+            columns = (ID_COLUMN, *carry, "level", "worst_case", *(r.id for r in rules))
+        case "status":
+            status = [
+                f"CASE WHEN COALESCE({q(f'r{i}')}, FALSE) THEN 2 "
+                f"WHEN {q(f'r{i}')} IS NULL AND {r.rank} < {q(RANK_COLUMN)} THEN 1 "
+                f"ELSE 0 END AS {q(f's{i}')}"
+                for i, r in enumerate(rules)
+            ]
+            final = [*kept, q(RANK_COLUMN), q(WORST_COLUMN), *status]
+            statuses = (f"s{i}" for i in range(len(rules)))
+            columns = (ID_COLUMN, *carry, RANK_COLUMN, WORST_COLUMN, *statuses)
+        case _:
+            assert_never(select)
+    meta = ruleset.meta
+    header = (
+        f"-- redflag: rule set {meta.id} {meta.version} (sha256 {ruleset.sha256}), "
+        f"dialect {dialect.name}\n"
+    )
+    ctes = ",\n".join(
+        f"{q(name)} AS (\n  SELECT\n    " + ",\n    ".join(cols) + f"\n  FROM {source}\n)"
+        for name, cols, source in steps
+    )
+    body = "SELECT\n  " + ",\n  ".join(final) + f"\nFROM {q('redflag_worst')}"
+    text = f"{header}WITH\n{ctes}\n{body}"
+    return Query(text, tuple(r.id for r in rules), columns)
+
+
+def compile_schema(ruleset: CompiledRuleSet, dialect: Dialect, table: str) -> str:
+    """`CREATE TABLE` for the input `compile_query` reads: `id` text, then one column per
+    flag (BOOLEAN, BIGINT for whole numbers, else the dialect's DOUBLE), NULL for unknown."""
+    q = dialect.identifier
+    types = {"bool": "BOOLEAN", "int": "BIGINT", "number": dialect.double}
+    columns = [f"{q(ID_COLUMN)} {dialect.text}"]
+    columns += [f"{q(f.id)} {types[f.type]}" for f in ruleset.flags.values()]
+    return f"CREATE TABLE {dialect.table(table)} (\n  " + ",\n  ".join(columns) + "\n)"
+
+
+def _first(cases: list[tuple[str, str]], default: str) -> str:
+    if not cases:
+        return default
+    whens = " ".join(f"WHEN {cond} THEN {value}" for cond, value in cases)
+    return f"CASE {whens} ELSE {default} END"
+
+
+def _level_name(rank: str, ruleset: CompiledRuleSet, dialect: Dialect) -> str:
+    whens = " ".join(
+        f"WHEN {i} THEN {dialect.string(level.id)}" for i, level in enumerate(ruleset.levels)
+    )
+    return f"CASE {rank} {whens} END"
+
+
+def _closed(flag_id: str, ruleset: CompiledRuleSet, dialect: Dialect) -> str:
+    """A flag's value with implied answers added (core/implication.close, column-wise).
+
+    close() adds the no's after the yes's, so a no wins where both apply (a record that
+    contradicts the rule file, which validation refuses): the same order here.
+    """
+    q = dialect.identifier
+    column = q(flag_id)
+    implications = ruleset.implications
+    targets = implications.implied.get(flag_id, ())
+    sources = implications.implying.get(flag_id, ())
+    cases = []
+    if targets:
+        cases.append((" OR ".join(f"COALESCE(NOT {q(t)}, FALSE)" for t in targets), "FALSE"))
+    if sources:
+        cases.append((" OR ".join(f"COALESCE({q(s)}, FALSE)" for s in sources), "TRUE"))
+    if not cases:
+        return column
+    return f"COALESCE({column}, {_first(cases, 'NULL')})"
+
+
+class _Sql:
+    """Expressions for one rule set in one dialect."""
+
+    def __init__(self, ruleset: CompiledRuleSet, dialect: Dialect) -> None:
+        self.ruleset = ruleset
+        self.dialect = dialect
+
+    def truth(self, node: Node) -> str:
+        """A BOOLEAN expression, NULL for unknown."""
+        match node:
+            case Name(id=flag):
+                return self.dialect.identifier(flag)
+            case Not(operand=operand):
+                return f"(NOT {self.truth(operand)})"
+            case And(operands=parts) | Call(func="all", args=parts):
+                return "(" + " AND ".join(self.truth(p) for p in parts) + ")"
+            case Or(operands=parts) | Call(func="any", args=parts):
+                return "(" + " OR ".join(self.truth(p) for p in parts) + ")"
+            case Compare(op=op, left=left, right=right):
+                return _compare(op, self.interval(left), self.interval(right))
+            case Number() | Call():
+                raise AssertionError("numeric node in a truth position (checked at load)")
+            case _:
+                assert_never(node)
+
+    def interval(self, node: Node) -> tuple[str, str]:
+        """(low, high): the values a numeric part could take."""
+        match node:
+            case Name(id=flag):
+                spec = self.ruleset.flags[flag]
+                assert spec.min is not None and spec.max is not None  # checked at load
+                column = self.dialect.identifier(flag)
+                low, high = self.dialect.number(spec.min), self.dialect.number(spec.max)
+                return f"COALESCE({column}, {low})", f"COALESCE({column}, {high})"
+            case Number(value=value):
+                point = self.dialect.number(value)
+                return point, point
+            case Call(func="count", args=args):
+                parts = [self.truth(a) for a in args]
+                known = " + ".join(
+                    f"CASE WHEN COALESCE({p}, FALSE) THEN 1 ELSE 0 END" for p in parts
+                )
+                unknown = " + ".join(f"CASE WHEN {p} IS NULL THEN 1 ELSE 0 END" for p in parts)
+                return f"({known})", f"({known} + {unknown})"
+            case Not() | And() | Or() | Compare() | Call():
+                raise AssertionError("truth node in a numeric position (checked at load)")
+            case _:
+                assert_never(node)
+
+
+def _compare(op: CompareOp, left: tuple[str, str], right: tuple[str, str]) -> str:
+    """core/evaluate.py `compare` over SQL intervals: TRUE, FALSE, else NULL."""
+    (a, b), (c, d) = left, right
+    point = f"{a} = {b} AND {b} = {c} AND {c} = {d}"
+    apart = f"{b} < {c} OR {a} > {d}"
+    match op:
+        case "<":
+            always, never = f"{b} < {c}", f"{a} >= {d}"
+        case "<=":
+            always, never = f"{b} <= {c}", f"{a} > {d}"
+        case ">":
+            always, never = f"{a} > {d}", f"{b} <= {c}"
+        case ">=":
+            always, never = f"{a} >= {d}", f"{b} < {c}"
+        case "==":
+            always, never = point, apart
+        case "!=":
+            always, never = apart, point
+        case _:
+            assert_never(op)
+    return f"(CASE WHEN {always} THEN TRUE WHEN {never} THEN FALSE END)"
