@@ -26,8 +26,8 @@ def test_failure_shows_record_expected_got_and_rules_then_exits_1():
 def test_min_coverage_below_exits_1_with_reason():
     result = run("test", str(CASES / "basic.toml"), "--min-coverage", "50")
     assert result.exit_code == 1
-    assert "Coverage: 4/51 rules fired (7.8%)" in result.stdout
-    assert "rule coverage 7.8% is below --min-coverage 50%" in result.stdout
+    assert "Coverage: 4/53 rules fired (7.5%)" in result.stdout
+    assert "rule coverage 7.5% is below --min-coverage 50%" in result.stdout
     assert result.stdout.endswith("3 passed, 0 failed\n")
 
 
@@ -105,12 +105,12 @@ def test_json_coverage_fields():
     assert result.exit_code == 0
     cov = json.loads(result.stdout)["coverage"]
     assert cov["fired"] == ["mscc_neuro", "ces_saddle", "back_neuro", "cancer_back_review"]
-    assert len(cov["rules"]) == 51
-    assert len(cov["not_fired"]) == 47
+    assert len(cov["rules"]) == 53
+    assert len(cov["not_fired"]) == 49
     assert "age_over_50" in cov["near_missed"]
     assert "age" in cov["flags_set"] and "fever" in cov["flags_set"]
     assert "pain_duration_weeks" in cov["flags_not_set"]
-    assert round(cov["fired_percent"], 1) == 7.8
+    assert round(cov["fired_percent"], 1) == 7.5
     assert (cov["min_coverage"], cov["below_min_coverage"]) == (None, False)
 
 
