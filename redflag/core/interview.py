@@ -176,6 +176,7 @@ class _Flips:
         self.sx = self.problem.side(self.x, ruleset)
         self.sy = self.problem.side(self.y, ruleset)
         self._same: dict[str, int] = {}
+        self._unknown: dict[str, int] = {}
 
     def close(self) -> None:
         """Free the solver."""
@@ -226,24 +227,20 @@ class _Flips:
             self.sy.valid,
             c.or_([c.or_([c.and_([a, -b]), c.and_([-a, b])]) for a, b in fired]),
         ]
-        outside = [
-            -copy.vars[f].answered
-            for copy in (self.x, self.y)
-            for f in self.free
-            if f not in shared
-        ]
+        outside = [self.unknown(f) for f in self.free if f not in shared]
         # open flags are answered, "don't know" ones may stay unknown
         answered = [
             copy.vars[f].answered for copy in (self.x, self.y) for f in free if f not in skipped
         ]
+        # one selector literal stands for this rule's fixed assumptions: the solver then
+        # takes a handful of assumptions per question instead of one per flag
+        base = self._selector([*need, *outside])
+        full = self._selector([base, *answered])
         try:
             needed = tuple(
                 f
                 for f in askable
-                if self.problem.sat(
-                    [*need, *outside, *answered, *(self.same(g) for g in free if g != f)],
-                    self.budget,
-                )
+                if self.problem.sat([full, *(self.same(g) for g in free if g != f)], self.budget)
             )
             # a flag that matters only while another open flag stays unknown is asked once
             # that one is "don't know": count it in "at most N more" from now on
@@ -251,13 +248,26 @@ class _Flips:
                 f
                 for f in askable
                 if f not in needed
-                and self.problem.sat(
-                    [*need, *outside, *(self.same(g) for g in free if g != f)], self.budget
-                )
+                and self.problem.sat([base, *(self.same(g) for g in free if g != f)], self.budget)
             )
             return needed
         except OutOfTime:
             return askable  # towards asking, never towards stopping early
+
+    def _selector(self, lits: Sequence[int]) -> int:
+        """A fresh literal that, assumed true, makes every one of `lits` hold."""
+        selector = self.problem.circuit.new()
+        self.problem.circuit.clauses.extend([-selector, lit] for lit in lits)
+        return selector
+
+    def unknown(self, flag: str) -> int:
+        """The literal "`flag` is unknown in both copies"."""
+        found = self._unknown.get(flag)
+        if found is None:
+            c = self.problem.circuit
+            found = c.and_([-self.x.vars[flag].answered, -self.y.vars[flag].answered])
+            self._unknown[flag] = found
+        return found
 
     def same(self, flag: str) -> int:
         """The literal "both copies answer `flag` alike"."""
