@@ -139,6 +139,13 @@ class NotProvedError(RedflagError):
     code = "not-proved"
 
 
+class EngineMemoryError(RedflagError):
+    """An engine (DuckDB) could not get the memory it needed: the system, not the input."""
+
+    exit_code = 71  # EX_OSERR, sysexits.h, as a batch worker killed out of memory
+    code = "out-of-memory"
+
+
 class UsageError(RedflagError):
     """The command line asks for something impossible (conflicting or unusable options)."""
 

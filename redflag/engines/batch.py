@@ -31,7 +31,7 @@ from redflag.engines.parquet import (
     status_chunks,
     with_errors,
 )
-from redflag.errors import OutputError
+from redflag.errors import EngineMemoryError, OutputError
 from redflag.formats.batch import (
     BatchOptions,
     BatchSummary,
@@ -73,7 +73,10 @@ def run_duckdb_batch(
     Raises:
         InputError: an input cannot be read, or a Parquet schema does not fit the flags.
         OutputError: the Parquet output cannot be written.
+        EngineMemoryError: DuckDB could not get the memory it needed.
     """
+    import duckdb
+
     con = connect()
     try:
         if parquet_out is not None:
@@ -82,6 +85,12 @@ def run_duckdb_batch(
         if inputs.streams:
             return _text_to_text(con, inputs.streams, ruleset, out, options)
         return _parquet_to_text(con, inputs.parquet, ruleset, out, options)
+    except duckdb.OutOfMemoryException as err:
+        raise EngineMemoryError(
+            f"DuckDB ran out of memory ({str(err).splitlines()[0]}); the results before this "
+            "point were written",
+            hint="give it more memory, or use the Python engine (drop --engine duckdb)",
+        ) from None
     finally:
         con.close()
 

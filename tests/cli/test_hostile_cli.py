@@ -691,6 +691,7 @@ def test_an_empty_csv_id_cell_is_no_id():
         ("batch --format csv", "back_pain", "errors 1"),  # once exit 70
         ("batch --format json", "[", "error[too-large]: a JSON array over 16 MiB"),  # once 70
         ("test /dev/stdin", "{}", "error[bad-case-file]: the case file is over 16 MiB"),
+        ("batch --format fhir", "{}", "errors 3"),  # FHIR lines (issue 16): '{}' is none
     ],
 )
 def test_every_input_path_stays_in_bounded_memory(command, head, text):
@@ -748,3 +749,24 @@ def test_rules_validate_shows_raw_control_bytes_in_its_snippet_made_visible(tmp_
     assert result.exit_code == 3
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
     assert 'name = "Mini \u241b]0;pwned\u2407\u241b[2J"' in result.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_duckdb_out_of_memory_is_a_clear_error_not_a_crash():
+    # DuckDB cannot work in a 500 MB address space: exit 71 with what to do, never exit 70
+    proc = subprocess.run(
+        [
+            "sh",
+            "-c",
+            f"echo '{{}}' | (ulimit -v 500000; exec {sys.executable} -m redflag batch "
+            "--engine duckdb)",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 71, proc.stderr
+    assert "error[out-of-memory]: DuckDB ran out of memory" in proc.stderr
+    assert "Traceback" not in proc.stderr
