@@ -751,22 +751,19 @@ def test_rules_validate_shows_raw_control_bytes_in_its_snippet_made_visible(tmp_
     assert 'name = "Mini \u241b]0;pwned\u2407\u241b[2J"' in result.stderr
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
-def test_duckdb_out_of_memory_is_a_clear_error_not_a_crash():
-    # DuckDB cannot work in a 500 MB address space: exit 71 with what to do, never exit 70
-    proc = subprocess.run(
-        [
-            "sh",
-            "-c",
-            f"echo '{{}}' | (ulimit -v 500000; exec {sys.executable} -m redflag batch "
-            "--engine duckdb)",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert proc.returncode == 71, proc.stderr
-    assert "error[out-of-memory]: DuckDB ran out of memory" in proc.stderr
-    assert "Traceback" not in proc.stderr
+def test_duckdb_out_of_memory_is_a_clear_error_not_a_crash(monkeypatch):
+    # DuckDB out of memory: exit 71 with what to do, never exit 70. A real memory limit
+    # (ulimit -v) stops the interpreter itself on some machines, so DuckDB's own exception
+    # is raised where the engine evaluates.
+    import duckdb
+
+    from redflag.engines import batch as engine
+
+    def out_of_memory(*args, **kwargs):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+
+    monkeypatch.setattr(engine, "_text_to_text", out_of_memory)
+    result = runner.invoke(app, ["batch", "--engine", "duckdb"], input="{}\n")
+    assert result.exit_code == 71, result.output
+    assert "error[out-of-memory]: DuckDB ran out of memory (Out of Memory Error" in result.stderr
+    assert "drop --engine duckdb" in result.stderr
