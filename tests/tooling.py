@@ -31,3 +31,18 @@ def run_process(*args: str, input: str | None = None, cwd: Path | None = None):
         cwd=cwd,
         check=False,
     )
+
+
+# The quiet answer to each numeric flag of the shipped rules (bool flags: no): fires no rule
+# on its own (tests/core/test_interview.py checks it).
+QUIET = {
+    "age": 30,
+    "pain_duration_weeks": 0,
+    "spa_criteria_count": 0,
+    "nerve_symptom_days": 30,
+    "corrected_calcium": 2.4,
+    "neutrophil_count": 4,
+    "temperature": 37,
+    "heart_rate": 80,
+    "systolic_bp": 120,
+}

@@ -156,7 +156,6 @@ def batch(
     import time
 
     from redflag.formats.batch import BatchOptions, run_batch
-    from redflag.formats.batch_read import decompressed, open_path
 
     ruleset = load(rules)
     threshold = fail_on_rank(ruleset, fail_on)
@@ -198,19 +197,8 @@ def batch(
         return
     with ExitStack() as stack:
         stack.callback(terminate_as_interrupt())  # stopped by `timeout`: whole lines too
-        raws = [
-            sys.stdin.buffer if p == Path("-") else stack.enter_context(open_path(p)) for p in paths
-        ]
-        sources = ["<stdin>" if p == Path("-") else str(p) for p in paths]
-        inputs = [
-            (source, decompressed(raw, source)) for source, raw in zip(sources, raws, strict=True)
-        ]
-        target = sys.stdout.buffer
-        if output is not None:
-            with writing(output):
-                target = stack.enter_context(open(output, "wb"))
-        # Ctrl-C waits for the write under way: every line written is whole (issue 6)
-        out = cast(IO[bytes], WholeWrites(target))
+        raws, inputs = _open_inputs(stack, paths)
+        out = _open_output(stack, output)
         start = time.perf_counter()
         sizes = _file_sizes(paths)
         if fhir:
@@ -286,7 +274,7 @@ def _run_duckdb(
     import time
 
     from redflag.engines.batch import Inputs, run_duckdb_batch
-    from redflag.formats.batch_read import decompressed, open_path
+    from redflag.formats.batch_read import open_path
 
     parquet_out = output if options.format_out == "parquet" else None
     with ExitStack() as stack:
@@ -296,24 +284,33 @@ def _run_duckdb(
                 stack.enter_context(open_path(path))  # a missing file: check's message
             inputs = Inputs(parquet=[(str(p), p) for p in paths])
         else:
-            raws = [
-                sys.stdin.buffer if p == Path("-") else stack.enter_context(open_path(p))
-                for p in paths
-            ]
-            sources = ["<stdin>" if p == Path("-") else str(p) for p in paths]
-            inputs = Inputs(
-                streams=[(s, decompressed(r, s)) for s, r in zip(sources, raws, strict=True)]
-            )
-        out: IO[bytes] | None = None
-        if parquet_out is None:
-            out = sys.stdout.buffer
-            if output is not None:
-                with writing(output):
-                    out = stack.enter_context(open(output, "wb"))
-            out = cast(IO[bytes], WholeWrites(out))
+            inputs = Inputs(streams=_open_inputs(stack, paths)[1])
+        out = _open_output(stack, output) if parquet_out is None else None
         start = time.perf_counter()
         summary = run_duckdb_batch(inputs, ruleset, out, options, parquet_out)
     return summary, time.perf_counter() - start
+
+
+def _open_inputs(
+    stack: ExitStack, paths: list[Path]
+) -> tuple[list[IO[bytes]], list[tuple[str, IO[bytes]]]]:
+    """The raw streams of `paths` ('-' is stdin), and each named and decompressed."""
+    from redflag.formats.batch_read import decompressed, open_path
+
+    raws = [
+        sys.stdin.buffer if p == Path("-") else stack.enter_context(open_path(p)) for p in paths
+    ]
+    sources = ["<stdin>" if p == Path("-") else str(p) for p in paths]
+    return raws, [(s, decompressed(r, s)) for s, r in zip(sources, raws, strict=True)]
+
+
+def _open_output(stack: ExitStack, output: Path | None) -> IO[bytes]:
+    """stdout or `output`, writing whole lines only (Ctrl-C waits for the write under way)."""
+    target: IO[bytes] = sys.stdout.buffer
+    if output is not None:
+        with writing(output):
+            target = stack.enter_context(open(output, "wb"))  # noqa: SIM115 (the stack owns it)
+    return cast(IO[bytes], WholeWrites(target))
 
 
 def _file_sizes(paths: list[Path]) -> list[int] | None:

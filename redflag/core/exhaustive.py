@@ -41,7 +41,7 @@ from redflag.core.expr.nodes import And, Call, Compare, Name, Node, Not, Number,
 from redflag.core.implication import close
 from redflag.core.logic import Truth
 from redflag.core.model import Flag
-from redflag.core.regions import constants, regions
+from redflag.core.regions import answers, constants
 from redflag.core.solve import METHOD, Budget, Problem
 from redflag.errors import UsageError
 
@@ -85,18 +85,11 @@ def domain_for(rulesets: Iterable[CompiledRuleSet]) -> dict[str, tuple[Value, ..
             cut at constants cannot represent exactly.
     """
     sets = list(rulesets)
-    cuts = constants(sets)
     specs: dict[str, list[Flag]] = {}
     for ruleset in sets:
         for flag in ruleset.flags.values():
             specs.setdefault(flag.id, []).append(flag)
-    domain: dict[str, tuple[Value, ...]] = {}
-    for flag_id, declared in specs.items():
-        if not declared[0].is_numeric:
-            domain[flag_id] = (True, False)
-        else:
-            domain[flag_id] = regions(declared, cuts.get(flag_id, set()))
-    return domain
+    return answers(specs, constants(rule for ruleset in sets for rule in ruleset.rules))
 
 
 @dataclass(frozen=True)

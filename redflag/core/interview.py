@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, Result, RuleOutcome, Value, evaluate
 from redflag.core.implication import close
-from redflag.core.regions import Cut, node_cuts, regions
+from redflag.core.regions import answers, constants
 from redflag.core.solve import Budget, OutOfTime, Problem
+from redflag.errors import UsageError
 
 # The time one question may take to choose; past it, every missing flag of the rules not yet
 # settled counts as worth asking (towards asking, never towards stopping early).
@@ -154,21 +155,13 @@ class _Flips:
             dict.fromkeys(f for o in result.could_escalate for f in o.missing if f not in not_asked)
         )
         self.free = free
-        cuts: dict[str, set[Cut]] = {}
         self.exact = True
-        for rule in rules:
-            found = node_cuts(rule.condition)
-            if isinstance(found, str):
-                self.exact = False  # two quantities compared: ask every missing flag
-                return
-            for flag, pairs in found.items():
-                cuts.setdefault(flag, set()).update(pairs)
-        domain = {
-            f: regions([ruleset.flags[f]], cuts.get(f, set()))
-            if ruleset.flags[f].is_numeric
-            else (True, False)
-            for f in free
-        }
+        try:
+            cuts = constants(rules)
+        except UsageError:
+            self.exact = False  # two quantities compared: ask every missing flag
+            return
+        domain = answers({f: [ruleset.flags[f]] for f in free}, cuts)
         fixed = {f: v for f, v in record.items() if f not in domain}
         self.problem = Problem(domain, [ruleset])
         self.x = self.problem.records(free, fixed)

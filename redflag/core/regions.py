@@ -21,10 +21,10 @@ declared range, and whole when any of them declares the flag `int`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import pairwise
 
-from redflag.core.compile import CompiledRuleSet
+from redflag.core.compile import CompiledRule
 from redflag.core.evaluate import Value, compare
 from redflag.core.expr.nodes import Compare, CompareOp, Name, Node, Number
 from redflag.core.expr.walk import walk
@@ -44,26 +44,37 @@ FLIP: dict[CompareOp, CompareOp] = {
 Cut = tuple[CompareOp, float]
 
 
-def constants(rulesets: Iterable[CompiledRuleSet]) -> dict[str, set[Cut]]:
-    """For each numeric flag, every (operator, constant) it is compared with, as `flag op c`.
+def constants(rules: Iterable[CompiledRule]) -> dict[str, set[Cut]]:
+    """For each numeric flag, every (operator, constant) the rules compare it with, as
+    `flag op c`.
 
     Raises:
         UsageError: a numeric flag is compared with another flag or a count, which regions
             cut at constants cannot represent exactly.
     """
     cuts: dict[str, set[Cut]] = {}
-    for ruleset in rulesets:
-        for rule in ruleset.rules:
-            found = node_cuts(rule.condition)
-            if isinstance(found, str):
-                raise UsageError(
-                    f"rule '{rule.id}' compares flag '{found}' with something other "
-                    "than a number; exact analysis only handles comparisons with constants",
-                    hint="compare numeric flags with numbers, e.g. age >= 50",
-                )
-            for flag, pairs in found.items():
-                cuts.setdefault(flag, set()).update(pairs)
+    for rule in rules:
+        found = node_cuts(rule.condition)
+        if isinstance(found, str):
+            raise UsageError(
+                f"rule '{rule.id}' compares flag '{found}' with something other "
+                "than a number; exact analysis only handles comparisons with constants",
+                hint="compare numeric flags with numbers, e.g. age >= 50",
+            )
+        for flag, pairs in found.items():
+            cuts.setdefault(flag, set()).update(pairs)
     return cuts
+
+
+def answers(
+    specs: Mapping[str, Sequence[Flag]], cuts: Mapping[str, set[Cut]]
+) -> dict[str, tuple[Value, ...]]:
+    """The answers a search tries for each flag (its declarations in every rule set searched
+    together): yes and no for a bool flag, one value per region for a numeric one."""
+    return {
+        flag: regions(declared, cuts.get(flag, set())) if declared[0].is_numeric else (True, False)
+        for flag, declared in specs.items()
+    }
 
 
 def node_cuts(node: Node) -> dict[str, set[Cut]] | str:

@@ -194,12 +194,6 @@ class FlagVars:
     regions: tuple[int, ...] = ()
     answered: int = -TRUE
 
-    def choice(self, value: Value) -> int:
-        """The literal of answering `value`."""
-        if not self.numeric:
-            return self.yes if value is True else self.no
-        return self.regions[self.values.index(value)]
-
     def choices(self) -> tuple[tuple[Value, int], ...]:
         """Every answer with its literal, in search order (yes before no; regions ascending)."""
         if not self.numeric:
@@ -248,15 +242,6 @@ class Records:
     def get(self, flag: str) -> FlagVars:
         """The flag's variables (a flag not searched is fixed unknown)."""
         return self.vars.get(flag) or _UNKNOWN
-
-    def decode(self, model: set[int]) -> dict[str, Value]:
-        """The searched answers of a model, in search order."""
-        record: dict[str, Value] = {}
-        for flag in self.searched:
-            for value, lit in self.vars[flag].choices():
-                if lit in model:
-                    record[flag] = value
-        return record
 
 
 _UNKNOWN = FlagVars()

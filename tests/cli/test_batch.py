@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from redflag.cli import app
-from tests.tooling import run_process
+from tests.tooling import QUIET, run_process
 
 runner = CliRunner()
 
@@ -412,19 +412,8 @@ def test_csv_row_the_csv_module_cannot_read_is_an_error_in_its_place(tmp_path: P
 def _all_answered_no():
     from redflag.formats.rulefile import load_ruleset
 
-    numbers = {
-        "age": 30,
-        "pain_duration_weeks": 0,
-        "spa_criteria_count": 0,
-        "nerve_symptom_days": 30,
-        "corrected_calcium": 2.4,
-        "neutrophil_count": 4,
-        "temperature": 37,
-        "heart_rate": 80,
-        "systolic_bp": 120,
-    }
     flags = load_ruleset(None).flags
-    return {f: numbers[f] if spec.is_numeric else False for f, spec in flags.items()}
+    return {f: QUIET[f] if spec.is_numeric else False for f, spec in flags.items()}
 
 
 @pytest.mark.parametrize("jobs", ["1", "2", "duckdb", "parquet"])

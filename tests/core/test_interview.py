@@ -18,22 +18,10 @@ from redflag.core.implication import close
 from redflag.core.interview import answers_record, plan
 from redflag.core.regions import regions
 from redflag.formats.rulefile import load_ruleset
+from tests.tooling import QUIET
 
 RULES = load_ruleset(None)
 DONT_KNOW = "don't know"
-
-# The quiet answer to each flag: fires no rule on its own (checked below).
-QUIET = {
-    "age": 30,
-    "pain_duration_weeks": 0,
-    "spa_criteria_count": 0,
-    "nerve_symptom_days": 30,
-    "corrected_calcium": 2.4,
-    "neutrophil_count": 4,
-    "temperature": 37,
-    "heart_rate": 80,
-    "systolic_bp": 120,
-}
 
 
 def _interview(ruleset, answer):
@@ -413,3 +401,15 @@ def test_closures_agree_with_trace_for_every_operator(tmp_path, when):
 def test_comparing_two_numeric_flags_falls_back_to_asking(tmp_path):
     ruleset = _ruleset(tmp_path, FLAGS, _rule("n > m"))
     assert set(plan(ruleset, {}).needed_by) == {"n", "m"}
+
+
+def test_out_of_time_asks_every_open_flag_never_stops_early(monkeypatch):
+    from redflag.core import interview
+
+    exact = plan(RULES, {})
+    monkeypatch.setattr(interview, "PLAN_SECONDS", 1e-9)
+    hurried = plan(RULES, {})
+    # towards asking: every open flag of every rule that could escalate is worth asking
+    assert set(exact.needed_by) < set(hurried.needed_by)
+    assert "bone_metastases" in hurried.needed_by
+    assert hurried.next_flag is not None

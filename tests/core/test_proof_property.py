@@ -1,5 +1,8 @@
 """Property: every verdict of `diff --exhaustive` and `rules analyze` agrees with brute force.
 
+(This replaces the fixed-seed cross-check of 4 bool flags and one int flag: the same
+comparisons, on more kinds of rule file and edit.)
+
 Random small rule files and random edits of them: levels, conditions, thresholds (fractional
 ones too, on int and float flags), a numeric flag's bounds and type, implied flags, flags and
 rules added or removed. Brute force tries every record both rule files accept: each bool flag
@@ -206,6 +209,15 @@ def test_rules_analyze_agrees_with_brute_force(seed):
                 if fired
             )
             assert (("masked", rule.id) in kinds) == masked, spec
+    truths = {r.id: [res.outcomes[i].truth for res in results] for i, r in enumerate(ruleset.rules)}
+    live = [r for r in ruleset.rules if ("vacuous", r.id) not in kinds]
+    for i, a in enumerate(live):
+        for b in live[i + 1 :]:
+            if truths[a.id] == truths[b.id]:  # the same on every record: b is redundant
+                assert ("redundant", b.id) in kinds, spec
+    for finding in report.findings:
+        if finding.kind == "redundant":
+            assert truths[finding.rule_id] == truths[finding.others[0]], finding
     for finding in report.findings:  # every witness makes its rule fire
         if finding.kind in ("masked", "redundant", "always-fires"):
             assert finding.record is not None
