@@ -110,6 +110,7 @@ ISSUER_HOSTS = (
     "mariecurie.org.uk",
     "www.westmidspallcare.co.uk",
     "my-oscar.nhs.uk",
+    "dynamichealth.nhs.uk",
     "www.rcemlearning.co.uk",
     "link.springer.com",
     "www.bmj.com",

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from tests.tooling import CASES, ROOT, run, run_process
 
 
@@ -23,11 +25,13 @@ def test_failure_shows_record_expected_got_and_rules_then_exits_1():
     assert out.endswith("1 passed, 1 failed\n")
 
 
-def test_min_coverage_below_exits_1_with_reason():
+def test_min_coverage_below_exits_1_with_reason(ruleset):
     result = run("test", str(CASES / "basic.toml"), "--min-coverage", "50")
     assert result.exit_code == 1
-    assert "Coverage: 4/53 rules fired (7.5%)" in result.stdout
-    assert "rule coverage 7.5% is below --min-coverage 50%" in result.stdout
+    n = len(ruleset.rules)
+    share = f"{100 * 4 / n:.1f}%"
+    assert f"Coverage: 4/{n} rules fired ({share})" in result.stdout
+    assert f"rule coverage {share} is below --min-coverage 50%" in result.stdout
     assert result.stdout.endswith("3 passed, 0 failed\n")
 
 
@@ -100,17 +104,17 @@ def test_json_failing_case_exits_1_with_expected_got_and_problems():
     }
 
 
-def test_json_coverage_fields():
+def test_json_coverage_fields(ruleset):
     result = run("test", str(CASES / "basic.toml"), "--json", "--coverage")
     assert result.exit_code == 0
     cov = json.loads(result.stdout)["coverage"]
     assert cov["fired"] == ["mscc_neuro", "ces_saddle", "back_neuro", "cancer_back_review"]
-    assert len(cov["rules"]) == 53
-    assert len(cov["not_fired"]) == 49
+    assert len(cov["rules"]) == len(ruleset.rules)
+    assert len(cov["not_fired"]) == len(ruleset.rules) - 4
     assert "age_over_50" in cov["near_missed"]
     assert "age" in cov["flags_set"] and "fever" in cov["flags_set"]
     assert "pain_duration_weeks" in cov["flags_not_set"]
-    assert round(cov["fired_percent"], 1) == 7.5
+    assert cov["fired_percent"] == pytest.approx(100 * 4 / len(ruleset.rules))
     assert (cov["min_coverage"], cov["below_min_coverage"]) == (None, False)
 
 
