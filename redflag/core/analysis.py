@@ -16,7 +16,7 @@ from redflag.core.closures import truth_function
 from redflag.core.compile import CompiledRule, CompiledRuleSet
 from redflag.core.evaluate import Value, evaluate
 from redflag.core.exhaustive import Domain, RuleIndex, domain_for, searched_flags, truth
-from redflag.core.expr.nodes import And, Call, Compare, Name, Node, Not, Number, Or
+from redflag.core.expr.nodes import FLIP, And, Call, Compare, CompareOp, Name, Node, Not, Number, Or
 from redflag.core.expr.walk import flags_used
 from redflag.core.implication import close, contradiction
 from redflag.core.logic import Truth
@@ -281,9 +281,9 @@ def negative_flags(node: Node, positive: bool = True) -> set[str]:
             assert_never(node)
 
 
-def _compare_negatives(op: str, left: Node, right: Node, positive: bool) -> set[str]:
+def _compare_negatives(op: CompareOp, left: Node, right: Node, positive: bool) -> set[str]:
     if isinstance(right, Call) and not isinstance(left, Call):
-        op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+        op = FLIP[op]
         left, right = right, left
     if not isinstance(left, Call):
         return set()  # numeric flags against numbers: no bool flag involved

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from redflag.core.expr import Node, check_condition, parse_condition
@@ -18,7 +18,7 @@ from redflag.core.expr.nodes import FUNCTIONS, KEYWORDS
 from redflag.core.expr.walk import flags_used, names_under_not
 from redflag.core.implication import Implications, implications_of
 from redflag.core.model import Flag, Level, Rule, RuleSet, RuleSetMeta, Source
-from redflag.core.suggest import Suggester, closest
+from redflag.core.suggest import Suggester, did_you_mean
 from redflag.errors import ConditionError, Diagnostic, Location, RuleFileError
 
 PathPart = str | int
@@ -67,11 +67,6 @@ class CompiledRuleSet:
         """The rank of a level id: 0 for the most urgent."""
         return self._rank[level_id]
 
-    @property
-    def no_match_level(self) -> Level:
-        """The level given when no rule matches (the last, least urgent one)."""
-        return self.levels[-1]
-
 
 class _Collector:
     def __init__(self, locate: Locator) -> None:
@@ -99,11 +94,6 @@ class _Collector:
         if self._flag_hints is None:
             self._flag_hints = Suggester(flag_types)
         return self._flag_hints.closest
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = closest(word, choices)
-    return f"did you mean '{close}'? " if close else ""
 
 
 def compile_ruleset(
@@ -299,7 +289,7 @@ def _check_implications(doc: RuleSet, out: _Collector) -> None:
                     "unknown-flag",
                     f"flag '{flag.id}' implies flag '{target}', which is not declared",
                     path,
-                    _did_you_mean(target, kinds) + "Flags are declared under [flags].",
+                    did_you_mean(target, kinds, then="Flags are declared under [flags]."),
                 )
             elif kinds[target] != "bool":
                 out.add(
@@ -345,7 +335,7 @@ def _compile_rules(
                 "unknown-level",
                 f"rule '{rule.id}' has level '{rule.level}', which is not declared",
                 (*path, "level"),
-                _did_you_mean(rule.level, rank) + f"The levels are: {', '.join(rank)}.",
+                did_you_mean(rule.level, rank, then=f"The levels are: {', '.join(rank)}."),
             )
         elif rule.level == last_level:
             out.add(
@@ -369,7 +359,7 @@ def _compile_rules(
                     "unknown-source",
                     f"rule '{rule.id}' cites source '{key}', which is not declared",
                     (*path, "sources", j),
-                    _did_you_mean(key, declared_sources) + f"Declare it as [sources.{key}].",
+                    did_you_mean(key, declared_sources, then=f"Declare it as [sources.{key}]."),
                 )
         condition = _compile_condition(rule, path, flag_types, out)
         if condition is not None and rule.level in rank:

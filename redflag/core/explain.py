@@ -11,7 +11,7 @@ from typing import Literal, assert_never
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Result, RuleOutcome, Trace
-from redflag.core.expr.nodes import And, Call, Compare, Name, Node, Not, Number, Or
+from redflag.core.expr.nodes import FLIP, And, Call, Compare, CompareOp, Name, Node, Not, Number, Or
 from redflag.core.logic import Truth
 
 Status = Literal["fired", "not fired", "unknown"]
@@ -28,7 +28,6 @@ _OP_WORDS = {
     "==": "is",
     "!=": "is not",
 }
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ def to_english(node: Node, ruleset: CompiledRuleSet) -> str:
 def _english(node: Node, ruleset: CompiledRuleSet, *, top: bool = False) -> str:
     match node:
         case Name(id=flag):
-            return _flag_words(flag) if ruleset.flags[flag].is_numeric else f"has {_words(flag)}"
+            return _words(flag) if ruleset.flags[flag].is_numeric else f"has {_words(flag)}"
         case Number(value=value):
             return f"{value:g}"
         case Not(operand=operand):
@@ -136,9 +135,9 @@ def _english(node: Node, ruleset: CompiledRuleSet, *, top: bool = False) -> str:
             assert_never(node)
 
 
-def _compare_english(op: str, left: Node, right: Node, ruleset: CompiledRuleSet) -> str:
+def _compare_english(op: CompareOp, left: Node, right: Node, ruleset: CompiledRuleSet) -> str:
     if isinstance(left, Number) and not isinstance(right, Number):
-        op, left, right = _FLIP[op], right, left
+        op, left, right = FLIP[op], right, left
     if isinstance(left, Call) and left.func == "count" and isinstance(right, Number):
         items = _items(left.args, ruleset)
         n = f"{right.value:g}"
@@ -169,7 +168,3 @@ def _items(args: tuple[Node, ...], ruleset: CompiledRuleSet) -> str:
 
 def _words(flag: str) -> str:
     return flag.replace("_", " ")
-
-
-def _flag_words(flag: str) -> str:
-    return _words(flag)

@@ -14,7 +14,7 @@ from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, Value
 from redflag.core.implication import contradiction
 from redflag.core.model import Flag
-from redflag.core.suggest import closest
+from redflag.core.suggest import did_you_mean
 from redflag.errors import BadValueError, Location, UnknownFlagError
 
 ID_KEY = "id"
@@ -75,16 +75,13 @@ def suggest_flag(key: str, ruleset: CompiledRuleSet) -> str:
     normal = key.strip().lower().replace(" ", "_").replace("-", "_")
     if normal in ruleset.flags:
         return f"did you mean '{normal}'? Flag ids are lower case with '_'."
-    close = _closest_flag(normal, tuple(ruleset.flags))
-    if close:
-        return f"did you mean '{close}'?"
-    return "run 'redflag rules show' to list the flags"
+    return _flag_hint(normal, tuple(ruleset.flags))
 
 
 @functools.lru_cache(maxsize=4096)
-def _closest_flag(key: str, flags: tuple[str, ...]) -> str | None:
+def _flag_hint(key: str, flags: tuple[str, ...]) -> str:
     # memo: a stream repeats its unknown keys (issue 13: 25x slower batch); bounded size
-    return closest(key, flags)
+    return did_you_mean(key, flags, otherwise="run 'redflag rules show' to list the flags")
 
 
 def _check_id(value: object, where: Location | None) -> RecordId:

@@ -26,20 +26,11 @@ from itertools import pairwise
 
 from redflag.core.compile import CompiledRule
 from redflag.core.evaluate import Value, compare
-from redflag.core.expr.nodes import Compare, CompareOp, Name, Node, Number
+from redflag.core.expr.nodes import FLIP, Compare, CompareOp, Name, Node, Number
 from redflag.core.expr.walk import walk
 from redflag.core.logic import Truth
 from redflag.core.model import Flag
 from redflag.errors import UsageError
-
-FLIP: dict[CompareOp, CompareOp] = {
-    "<": ">",
-    "<=": ">=",
-    ">": "<",
-    ">=": "<=",
-    "==": "==",
-    "!=": "!=",
-}
 
 Cut = tuple[CompareOp, float]
 

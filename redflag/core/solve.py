@@ -44,9 +44,8 @@ from typing import TYPE_CHECKING, Any, assert_never
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Value, compare
-from redflag.core.expr.nodes import And, Call, Compare, CompareOp, Name, Node, Not, Number, Or
+from redflag.core.expr.nodes import FLIP, And, Call, Compare, CompareOp, Name, Node, Not, Number, Or
 from redflag.core.logic import Truth
-from redflag.core.regions import FLIP
 from redflag.errors import NotProvedError
 
 if TYPE_CHECKING:

@@ -44,6 +44,18 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
     return best[1] if best else None
 
 
+def did_you_mean(word: str, choices: Iterable[str], *, then: str = "", otherwise: str = "") -> str:
+    """The hint for a word that is not a known name, in one phrasing for every message.
+
+    "did you mean 'x'?" when a choice is close, followed by `then` (said either way), or
+    `otherwise` when none is close.
+    """
+    close = closest(word, choices)
+    if close is None:
+        return then or otherwise
+    return f"did you mean '{close}'?" + (f" {then}" if then else "")
+
+
 class Suggester:
     """`closest` over fixed choices, with a budget for a whole file (issue 13).
 

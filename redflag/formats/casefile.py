@@ -15,7 +15,7 @@ from typing import Any
 from redflag.core.casework import Case
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.record import validate_record
-from redflag.core.suggest import closest
+from redflag.core.suggest import did_you_mean
 from redflag.errors import CaseFileError, InputError, Location
 from redflag.formats.records import parse_json_object
 
@@ -169,13 +169,10 @@ def _ndjson_cases(text: str, source: str, ruleset: CompiledRuleSet) -> list[Case
 def _case(raw: Mapping[str, Any], where: Location, ruleset: CompiledRuleSet, label: str) -> Case:
     for key in raw:
         if key not in _KEYS:
-            close = closest(key, _KEYS)
             raise CaseFileError(
                 f"{label}: unknown key '{key}'",
                 location=where,
-                hint=(f"did you mean '{close}'? " if close else "")
-                + "A case has: "
-                + ", ".join(_KEYS),
+                hint=did_you_mean(key, _KEYS, then="A case has: " + ", ".join(_KEYS)),
             )
     for key in ("name", "record", "expect"):
         if key not in raw:
@@ -217,7 +214,9 @@ def _case(raw: Mapping[str, Any], where: Location, ruleset: CompiledRuleSet, lab
         raise CaseFileError(
             f"{label}: expect {expect!r} is not a level of rule set '{ruleset.meta.id}'",
             location=where,
-            hint=_suggest(str(expect), levels, "the levels are: " + ", ".join(levels)),
+            hint=did_you_mean(
+                str(expect), levels, otherwise="the levels are: " + ", ".join(levels)
+            ),
         )
     return Case(
         name=name,
@@ -248,11 +247,8 @@ def _rule_ids(
                 f"{label}: {key} names rule '{rule}', which rule set "
                 f"'{ruleset.meta.id}' does not have",
                 location=where,
-                hint=_suggest(rule, ids, "run 'redflag rules show' to list the rules"),
+                hint=did_you_mean(
+                    rule, ids, otherwise="run 'redflag rules show' to list the rules"
+                ),
             )
     return tuple(value)
-
-
-def _suggest(word: str, choices: list[str], otherwise: str) -> str:
-    close = closest(word, choices)
-    return f"did you mean '{close}'?" if close else otherwise

@@ -37,6 +37,14 @@ BOM = "\ufeff"
 TRUE_WORDS = frozenset({"yes", "y", "true", "1"})
 FALSE_WORDS = frozenset({"no", "n", "false", "0"})
 UNKNOWN_WORDS = frozenset({"unknown", "null", "?"})
+# The one grammar of a number written as text, on the command line or in a CSV cell: JSON's
+# (no '_', no leading '+', no 'inf' or 'nan', no spaces inside).
+NUMBER_TEXT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
+def number_text(text: str) -> float | None:
+    """The number a word or cell writes, or None when it is not one (NUMBER_TEXT)."""
+    return float(text) if NUMBER_TEXT.fullmatch(text) else None
 
 
 def record_from_words(
@@ -100,10 +108,7 @@ def _word_value(name: str, flag_type: str, has_value: bool, text: str, where: Lo
         raise BadValueError(
             f"'{name}' needs a value", location=where, hint=f"write it as {name}=<number>"
         )
-    try:
-        number = float(text)
-    except ValueError:
-        number = None
+    number = number_text(text)
     if number is None:
         raise BadValueError(
             f"'{name}' must be a number, got {text!r}",

@@ -295,7 +295,7 @@ def _describe_path(path: list[PathPart], raw: Mapping[str, Any]) -> str:
 
 def _allowed_keys_hint(key: str, parent: list[PathPart]) -> str:
     from redflag.core import model
-    from redflag.core.suggest import closest
+    from redflag.core.suggest import did_you_mean
 
     by_table: dict[str, type] = {
         "ruleset": model.RuleSetMeta,
@@ -309,9 +309,7 @@ def _allowed_keys_hint(key: str, parent: list[PathPart]) -> str:
         return "remove it"
     hidden = set(_KEYED_TABLES.values()) if parent and parent[0] in _KEYED_TABLES else set()
     allowed = [f.name for f in dataclasses.fields(cls) if f.name not in hidden]
-    close = closest(key, allowed)
-    prefix = f"did you mean '{close}'? " if close else ""
-    return prefix + "Allowed keys: " + ", ".join(allowed) + "."
+    return did_you_mean(key, allowed, then="Allowed keys: " + ", ".join(allowed) + ".")
 
 
 class _SourceMap:

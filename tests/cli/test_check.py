@@ -304,3 +304,20 @@ def test_spread_to_the_bones_with_no_cancer_is_a_bad_value_not_a_silent_answer()
         "error[bad-value]: 'bone_metastases' is yes, which implies 'cancer_history', "
         "but 'cancer_history' is no" in result.stderr
     )
+
+
+NUMBER_TEXTS = ["60", "60.0", "1e2", "-0", "6_0", "+60", "nan", "inf", "0x10", "6 0", "60."]
+
+
+@pytest.mark.parametrize("text", NUMBER_TEXTS)
+def test_a_number_word_and_a_csv_cell_follow_one_grammar(text):
+    word = run("check", "back_pain", f"age={text}", "--json")
+    cell = run("batch", "-", "--format", "csv", input=f"back_pain,age\nyes,{text}\n")
+    line = json.loads(cell.stdout.splitlines()[0])
+    word_ok = word.exit_code == 0
+    cell_ok = "error" not in line
+    assert word_ok == cell_ok, (word.stdout, line)
+    if not word_ok:
+        assert json.loads(word.stderr)["error"]["code"] == line["error"]["code"] == "bad-value"
+    expected_ok = text in ("60", "60.0", "1e2", "-0")
+    assert word_ok is expected_ok

@@ -9,7 +9,8 @@ def test_explain_tree_shows_each_rule_and_each_part(ruleset):
     out = result.stdout
     undecided = out.split("EMERGENCY not ruled out (", 1)[1].split(" ", 1)[0]
     assert out.startswith(
-        f" URGENT  1 of {len(ruleset.rules)} rules fired; EMERGENCY not ruled out ({undecided} rules undecided)\n"
+        f" URGENT  1 of {len(ruleset.rules)} rules fired; "
+        f"EMERGENCY not ruled out ({undecided} rules undecided)\n"
     )
     assert int(undecided) > 0
     assert "FIRED      URGENT  spinal_infection" in out

@@ -10,11 +10,20 @@ from dataclasses import dataclass
 from typing import Literal
 
 FUNCTIONS = ("any", "all", "count")
-COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 KEYWORDS = ("and", "or", "not")
 
 FuncName = Literal["any", "all", "count"]
 CompareOp = Literal["<", "<=", ">", ">=", "==", "!="]
+
+# `a op b` is `b FLIP[op] a`: the one table for turning a comparison around
+FLIP: dict[CompareOp, CompareOp] = {
+    "<": ">",
+    "<=": ">=",
+    ">": "<",
+    ">=": "<=",
+    "==": "==",
+    "!=": "!=",
+}
 
 
 @dataclass(frozen=True)

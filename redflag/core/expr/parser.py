@@ -29,7 +29,7 @@ from redflag.core.expr.nodes import (
     Or,
     Span,
 )
-from redflag.core.suggest import closest
+from redflag.core.suggest import did_you_mean
 from redflag.errors import ConditionError
 
 MAX_DEPTH = 32
@@ -164,8 +164,9 @@ class _Parser:
 
     def call(self, name: Token) -> Node:
         if name.text not in FUNCTIONS:
-            close = closest(name.text, FUNCTIONS)
-            hint = f"did you mean '{close}'?" if close else "use any(...), all(...) or count(...)"
+            hint = did_you_mean(
+                name.text, FUNCTIONS, otherwise="use any(...), all(...) or count(...)"
+            )
             self.fail(
                 f"unknown function '{name.text}'; the functions are any(), all() and count()",
                 name,
