@@ -37,32 +37,10 @@ def truth_function(node: Node, ruleset: CompiledRuleSet) -> TruthFn:
             return lambda record: Truth(2 - inner(record))
         case And(operands=operands) | Call(func="all", args=operands):
             parts = [truth_function(o, ruleset) for o in operands]
-
-            def all_(record: Record) -> Truth:
-                worst = Truth.TRUE
-                for part in parts:
-                    value = part(record)
-                    if value is Truth.FALSE:
-                        return value
-                    if value is Truth.UNKNOWN:
-                        worst = value
-                return worst
-
-            return all_
+            return _junction(parts, absorbing=Truth.FALSE, identity=Truth.TRUE)
         case Or(operands=operands) | Call(func="any", args=operands):
             parts = [truth_function(o, ruleset) for o in operands]
-
-            def any_(record: Record) -> Truth:
-                best = Truth.FALSE
-                for part in parts:
-                    value = part(record)
-                    if value is Truth.TRUE:
-                        return value
-                    if value is Truth.UNKNOWN:
-                        best = value
-                return best
-
-            return any_
+            return _junction(parts, absorbing=Truth.TRUE, identity=Truth.FALSE)
         case Compare(op=op, left=left, right=right):
             lf = _number_function(left, ruleset)
             rf = _number_function(right, ruleset)
@@ -71,6 +49,23 @@ def truth_function(node: Node, ruleset: CompiledRuleSet) -> TruthFn:
             raise AssertionError("numeric node where a truth value is needed")  # type-checked
         case _:
             assert_never(node)
+
+
+def _junction(parts: list[TruthFn], *, absorbing: Truth, identity: Truth) -> TruthFn:
+    """Kleene `and` (FALSE absorbs, TRUE is the identity) or `or` (the other way round):
+    the first absorbing part decides, otherwise any UNKNOWN part makes it UNKNOWN."""
+
+    def junction(record: Record) -> Truth:
+        result = identity
+        for part in parts:
+            value = part(record)
+            if value is absorbing:
+                return value
+            if value is Truth.UNKNOWN:
+                result = value
+        return result
+
+    return junction
 
 
 def _number_function(node: Node, ruleset: CompiledRuleSet) -> _NumFn:
