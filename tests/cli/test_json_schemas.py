@@ -1,6 +1,7 @@
 """Every command's `--json` output validates against its schema in docs/schema/ (issue 17):
 explain, test (--coverage, --matrix), diff (--cases, --exhaustive), rules analyze, validate,
-verify and show, and the `--json` error on stderr; through Typer's runner and real processes.
+verify and show, the `--json` error on stderr, and the record `ask --save` writes; through
+Typer's runner and real processes.
 The schemas are closed: a stray key anywhere fails. check, ask and batch: test_schema.py."""
 
 from __future__ import annotations
@@ -306,3 +307,15 @@ def test_json_error_of_a_real_process_validates():
     assert done.returncode == 2
     assert done.stdout == ""
     assert problems("error", json.loads(done.stderr)) == []
+
+
+def test_the_answers_ask_saves_are_a_record(tmp_path):
+    """`ask --save` writes a record (null for don't know) that `check -` reads back."""
+    saved = tmp_path / "answers.json"
+    answers = "n\ny\ny\nn\nn\nd\n" + "n\n30\n" * 80
+    result = run("ask", "--no-tty-check", "--json", "--save", str(saved), input=answers)
+    assert result.exit_code == 0, result.output
+    record = json.loads(saved.read_text(encoding="utf-8"))
+    assert None in record.values()
+    assert problems("record", record) == []
+    assert problems("result", json.loads(result.stdout)) == []
