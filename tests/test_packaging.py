@@ -34,6 +34,64 @@ def test_the_metadata_has_classifiers_keywords_and_authors():
     assert project["requires-python"] == ">=3.11"
 
 
+URLS = ("Homepage", "Documentation", "Repository", "Issues", "Changelog")
+
+
+def test_the_project_urls_name_one_canonical_repository():
+    urls = PYPROJECT["project"]["urls"]
+    assert tuple(urls) == URLS
+    base = urls["Repository"]
+    assert re.fullmatch(r"https://github\.com/[\w-]+/redflag", base)
+    assert all(url == base or url.startswith(base + "/") for url in urls.values())
+    # the other places that name it
+    assert f"repo: {base} " in (ROOT / "README.md").read_text()
+    assert f"repo: {base} " in (ROOT / ".pre-commit-hooks.yaml").read_text()
+    assert f"]: {base}/" in (ROOT / "CHANGELOG.md").read_text()
+
+
+RELEASE = re.compile(r"^## \[(\d+\.\d+\.\d+)\] - (\d{4}-\d{2}-\d{2})$")
+
+
+def changelog_sections() -> list[tuple[str, str]]:
+    """(heading, body) of each `## ` section of CHANGELOG.md."""
+    text = (ROOT / "CHANGELOG.md").read_text()
+    parts = re.split(r"^(## .*)$", text, flags=re.M)
+    return list(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in version.split("."))
+
+
+def test_the_changelog_has_unreleased_then_a_dated_section_per_release():
+    sections = changelog_sections()
+    assert sections[0][0] == "## [Unreleased]"
+    releases = []
+    for heading, body in sections[1:]:
+        match = RELEASE.match(heading)
+        assert match, f"not a Keep a Changelog release heading: {heading}"
+        version, date = match.groups()
+        releases.append((version, date))
+        # the program version and the rule set it ships, with that rule set's sha256
+        assert re.search(r"Rule set `[\w-]+` \d+\.\d+\.\d+", body), heading
+        assert re.search(r"sha256\s+`[0-9a-f]{64}`", body), heading
+        assert re.search(r"^### (Added|Changed|Fixed|Removed)$", body, flags=re.M), heading
+        text = (ROOT / "CHANGELOG.md").read_text()
+        assert re.search(rf"^\[{re.escape(version)}\]: https://", text, flags=re.M), version
+    assert releases, "no released section"
+    assert releases == sorted(releases, key=lambda r: version_key(r[0]), reverse=True)
+    assert [d for _, d in releases] == sorted((d for _, d in releases), reverse=True)
+    # the version in the one place is the last release, or the next one being made
+    assert version_key(redflag.__version__) >= version_key(releases[0][0])
+
+
+def test_the_unreleased_section_names_the_program_and_bundled_rule_set_versions():
+    body = " ".join(changelog_sections()[0][1].split())
+    rules = tomllib.loads((ROOT / "rules.toml").read_text())["ruleset"]
+    assert f"Program version {redflag.__version__}" in body
+    assert f"Rule set `{rules['id']}` {rules['version']}" in body
+
+
 def test_the_version_lives_in_one_place():
     project = PYPROJECT["project"]
     assert "version" not in project and project["dynamic"] == ["version"]
@@ -89,7 +147,8 @@ def test_the_sdist_passes_its_own_docs_and_schema_tests(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(unpacked)}
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "tests/test_docs.py", "tests/formats/test_schema.py", "tests/test_api.py"],
+         "tests/test_docs.py", "tests/formats/test_schema.py", "tests/cli/test_json_schemas.py",
+         "tests/test_api.py"],
         cwd=unpacked, env=env, capture_output=True, text=True, check=False, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

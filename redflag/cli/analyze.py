@@ -28,24 +28,9 @@ def run_analyze(ruleset: CompiledRuleSet, as_json: bool, max_seconds: float | No
     errors = [f for f in report.findings if f.is_error]
     if as_json:
         from redflag.cli.output import print_json
+        from redflag.formats.proof_json import analysis_json
 
-        data: dict[str, Any] = {
-            "method": report.method,
-            "seconds": round(elapsed, 3),
-            "solver_calls": report.calls,
-            "findings": [
-                {
-                    "kind": f.kind,
-                    "rule": f.rule_id,
-                    "error": f.is_error,
-                    "message": f.message,
-                    "record": f.record,
-                    "others": list(f.others),
-                }
-                for f in report.findings
-            ],
-        }
-        print_json(data)
+        print_json(analysis_json(report, elapsed))
         return 1 if errors else 0
     from redflag.cli.render import console
 

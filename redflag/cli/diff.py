@@ -85,8 +85,9 @@ def compare(
         elapsed = time.perf_counter() - start
     if as_json:
         from redflag.cli.output import print_json
+        from redflag.formats.proof_json import diff_json
 
-        print_json(_as_json(report, proof, elapsed, before, after))
+        print_json(diff_json(report, proof, elapsed, before, after))
     else:
         _print(report, proof, elapsed, before, after)
     return bool(report.downgrades or (proof is not None and proof.counterexamples))
@@ -187,63 +188,6 @@ def _print_proof(out: Console, proof: ExhaustiveReport, elapsed: float) -> None:
             f"NEW rules: {', '.join(cex.new_rules) or 'none'}",
         )
     _say(out, "Check one with: echo '<record>' | redflag check - --rules NEW", style="hint")
-
-
-def _as_json(
-    report: DiffReport,
-    proof: ExhaustiveReport | None,
-    elapsed: float,
-    old: CompiledRuleSet,
-    new: CompiledRuleSet,
-) -> dict[str, Any]:
-    from redflag.formats.result_json import ruleset_info
-
-    def case(change: CaseChange) -> dict[str, Any]:
-        return {
-            "name": change.case.name,
-            "record": dict(change.case.record),
-            "old_level": change.old.level.id,
-            "new_level": change.new.level.id,
-            "old_rules": list(change.old_rules),
-            "new_rules": list(change.new_rules),
-        }
-
-    out: dict[str, Any] = {
-        "old": ruleset_info(old),
-        "new": ruleset_info(new),
-        "rules": [
-            {
-                "id": c.rule_id,
-                "change": c.kind,
-                "fields": list(c.fields),
-                "old_level": c.old_level,
-                "new_level": c.new_level,
-            }
-            for c in report.rule_changes
-        ],
-        "cases_compared": report.cases_compared,
-        "downgrades": [case(c) for c in report.downgrades],
-        "upgrades": [case(c) for c in report.upgrades],
-    }
-    if proof is not None:
-        out["exhaustive"] = {
-            "method": proof.method,
-            "seconds": round(elapsed, 3),
-            "solver_calls": proof.calls,
-            "rules_searched": list(proof.checked_rules),
-            "downgrades": [
-                {
-                    "record": c.record,
-                    "responsible": c.responsible,
-                    "old_level": c.old_level,
-                    "new_level": c.new_level,
-                    "old_rules": list(c.old_rules),
-                    "new_rules": list(c.new_rules),
-                }
-                for c in proof.counterexamples
-            ],
-        }
-    return out
 
 
 def _say(out: Console, *objects: object, **options: Any) -> None:

@@ -18,11 +18,14 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, NoReturn, ParamSpec, TypeVar
+from typing import IO, TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
 
 import typer
 
 from redflag.errors import InputError, OutputError, RedflagError
+
+if TYPE_CHECKING:  # the output model (formats/json_model.py); not imported at run time
+    from redflag.formats.json_model import ErrorJSON
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -64,13 +67,13 @@ def report(err: RedflagError) -> None:
     print(err.render(), file=sys.stderr)
 
 
-def error_json(err: RedflagError) -> dict[str, object]:
+def error_json(err: RedflagError) -> ErrorJSON:
     """An error as data: code, message, hint, where (`file:line:col`, or null); a rule file's
     every diagnostic, or every bad word of a command line, under `errors`."""
     from redflag.errors import Diagnostic, InputErrors, RuleFileError
 
-    def one(e: RedflagError | Diagnostic) -> dict[str, object]:
-        out: dict[str, object] = {
+    def one(e: RedflagError | Diagnostic) -> ErrorJSON:
+        out: ErrorJSON = {
             "code": e.code,
             "message": e.message,
             "hint": e.hint,

@@ -239,6 +239,14 @@ class SchemaChoice(StrEnum):
     record = "record"
     result = "result"
     batch_line = "batch-line"
+    explain = "explain"
+    test = "test"
+    diff = "diff"
+    rules_analyze = "rules-analyze"
+    rules_validate = "rules-validate"
+    rules_verify = "rules-verify"
+    rules_show = "rules-show"
+    error = "error"
 
 
 @app.command("schema")
@@ -250,11 +258,13 @@ def schema(
         typer.Option(
             "--kind",
             help="record: what check - and batch read; result: check --json, ask --json; "
-            "batch-line: a line of batch (default, --full, or a bad record).",
+            "batch-line: a line of batch (default, --full, or a bad record); explain, test, "
+            "diff, rules-analyze, rules-validate, rules-verify, rules-show: that command's "
+            "--json; error: the --json error object on stderr of any command.",
         ),
     ] = SchemaChoice.record,
 ) -> None:
-    """Print the JSON Schema (draft 2020-12) of a record or an output, for this rule set.
+    """Print the JSON Schema (draft 2020-12) of a record or of a command's JSON output.
 
     The schemas of the bundled rules are in docs/schema/.
 

@@ -115,16 +115,9 @@ def verify(
     meta = done.ruleset.meta
     if as_json:
         from redflag.cli.output import print_json
+        from redflag.formats.ruleset_json import verification_json
 
-        print_json(
-            {
-                "verified": True,
-                "signer": done.signer,
-                "key_id": done.key_id,
-                "signature": str(done.signature_path),
-                "signed": dict(done.fields),
-            }
-        )
+        print_json(verification_json(done))
         return
     print(
         f"{path}: verified: {meta.id} {meta.version}, status {meta.status}"

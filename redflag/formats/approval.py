@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.errors import (
@@ -26,6 +26,9 @@ from redflag.errors import (
 )
 from redflag.formats import minisign
 from redflag.formats.rulefile import read_rule_file, ruleset_from_bytes, source_name
+
+if TYPE_CHECKING:  # the output model (formats/json_model.py)
+    from redflag.formats.json_model import SignedFieldsJSON
 
 COMMENT_PREFIX = "redflag-ruleset "
 SIGNED_FIELDS = ("id", "version", "status", "approved_by", "sha256")
@@ -72,7 +75,7 @@ def signature_path(path: Path) -> Path:
     return path.with_name(path.name + ".minisig")
 
 
-def signed_fields(ruleset: CompiledRuleSet) -> dict[str, str | None]:
+def signed_fields(ruleset: CompiledRuleSet) -> SignedFieldsJSON:
     """The fields a signature vouches for, taken from the rule file itself."""
     meta = ruleset.meta
     return {
@@ -277,7 +280,7 @@ def verify_rule_file(
     ruleset = _compiled(data, source, require_approved)
     meta = ruleset.meta
     fields = _parse_comment(sig.trusted_comment, str(sig_path))
-    own = signed_fields(ruleset)
+    own: Mapping[str, object] = signed_fields(ruleset)
     differ = [k for k in SIGNED_FIELDS if fields.get(k) != own[k]]
     if differ:
         said = "; ".join(f"{k}: signed {fields.get(k)!r}, file {own[k]!r}" for k in differ)

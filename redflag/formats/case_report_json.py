@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from redflag.core.casework import CaseReport, CaseResult, Coverage, Matrix
 from redflag.core.compile import CompiledRuleSet
 from redflag.formats.result_json import ruleset_info
+
+if TYPE_CHECKING:  # the output model (formats/json_model.py); not imported at run time
+    from redflag.formats.json_model import (
+        CaseReportJSON,
+        CaseResultJSON,
+        CoverageJSON,
+        MatrixJSON,
+        TriagedJSON,
+    )
 
 
 def case_report_json(
@@ -16,7 +25,7 @@ def case_report_json(
     with_coverage: bool = False,
     min_coverage: float | None = None,
     matrix: Matrix | None = None,
-) -> dict[str, Any]:
+) -> CaseReportJSON:
     """The whole test run, as `test --json` prints it.
 
     Args:
@@ -26,7 +35,7 @@ def case_report_json(
             human output prints coverage for either option).
         min_coverage: the --min-coverage percentage, if any.
     """
-    out: dict[str, Any] = {
+    out: CaseReportJSON = {
         "ruleset": ruleset_info(ruleset),
         "summary": {
             "cases": len(report.results),
@@ -42,7 +51,7 @@ def case_report_json(
     return out
 
 
-def matrix_json(matrix: Matrix) -> dict[str, Any]:
+def matrix_json(matrix: Matrix) -> MatrixJSON:
     """`test --matrix --json`: expected-by-got counts and the triage figures.
 
     `sensitivity[level]` is the share of cases expected at that level that got it or a more
@@ -71,7 +80,7 @@ def matrix_json(matrix: Matrix) -> dict[str, Any]:
     }
 
 
-def _triage_json(result: CaseResult) -> dict[str, Any]:
+def _triage_json(result: CaseResult) -> TriagedJSON:
     return {
         "name": result.case.name,
         "expected": result.case.expect,
@@ -81,7 +90,7 @@ def _triage_json(result: CaseResult) -> dict[str, Any]:
     }
 
 
-def case_result_json(result: CaseResult) -> dict[str, Any]:
+def case_result_json(result: CaseResult) -> CaseResultJSON:
     """One case: where it is, its record, what it expected, what it got, what went wrong."""
     case, got = result.case, result.result
     where = case.where
@@ -101,7 +110,7 @@ def case_result_json(result: CaseResult) -> dict[str, Any]:
     }
 
 
-def coverage_json(cov: Coverage, min_coverage: float | None = None) -> dict[str, Any]:
+def coverage_json(cov: Coverage, min_coverage: float | None = None) -> CoverageJSON:
     """Rule and flag coverage; `below_min_coverage` is why a run with no failure exits 1."""
     return {
         "rules": list(cov.rules),

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Result
 from redflag.core.explain import RuleExplanation, Step
 from redflag.formats.result_json import NOTICE, ruleset_info
 
+if TYPE_CHECKING:  # the output model (formats/json_model.py); not imported at run time
+    from redflag.formats.json_model import ExplainJSON, RuleTraceJSON, StepJSON
 
-def step_json(step: Step) -> dict[str, Any]:
+
+def step_json(step: Step) -> StepJSON:
     """One part of a condition: `{text, value, parts}`."""
-    out: dict[str, Any] = {"text": step.text, "value": step.value}
+    out: StepJSON = {"text": step.text, "value": step.value}
     if step.children:
         out["parts"] = [step_json(child) for child in step.children]
     return out
 
 
-def explanation_json(item: RuleExplanation) -> dict[str, Any]:
+def explanation_json(item: RuleExplanation) -> RuleTraceJSON:
     """One rule's explanation."""
     return {
         "id": item.rule_id,
@@ -35,18 +38,16 @@ def explanation_json(item: RuleExplanation) -> dict[str, Any]:
 
 def explain_json(
     result: Result, explanations: Sequence[RuleExplanation], ruleset: CompiledRuleSet
-) -> dict[str, Any]:
+) -> ExplainJSON:
     """The whole explanation, as `explain --json` prints it."""
-    out: dict[str, Any] = {}
-    if result.record_id is not None:
-        out["id"] = result.record_id
-    out.update(
-        {
-            "level": result.level.id,
-            "answered": dict(result.record),
-            "rules": [explanation_json(e) for e in explanations],
-            "ruleset": ruleset_info(ruleset),
-            "notice": NOTICE,
-        }
-    )
-    return out
+    body: ExplainJSON = {
+        "level": result.level.id,
+        "answered": dict(result.record),
+        "rules": [explanation_json(e) for e in explanations],
+        "ruleset": ruleset_info(ruleset),
+        "notice": NOTICE,
+    }
+    if result.record_id is None:
+        return body
+    # `id` first, as it always was printed
+    return {"id": result.record_id, **body}

@@ -1,6 +1,7 @@
 """JSON Schemas (issue 17): docs/schema/ is what `rules schema` generates, and real outputs of
 check, ask, batch and the Python API validate against it; records check accepts validate and
-records it refuses for their keys or values do not."""
+records it refuses for their keys or values do not. The other commands' --json outputs and
+the --json error: tests/cli/test_json_schemas.py."""
 
 from __future__ import annotations
 
@@ -19,7 +20,19 @@ from redflag.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "docs" / "schema"
-KINDS = ("record", "result", "batch-line")
+KINDS = (
+    "record",
+    "result",
+    "batch-line",
+    "explain",
+    "test",
+    "diff",
+    "rules-analyze",
+    "rules-validate",
+    "rules-verify",
+    "rules-show",
+    "error",
+)
 runner = CliRunner()
 
 
@@ -41,6 +54,24 @@ def test_committed_schema_is_what_rules_schema_generates(kind):
         f"docs/schema/{kind}.json is stale: redflag rules schema --kind {kind} > "
         f"docs/schema/{kind}.json"
     )
+
+
+def test_every_kind_is_committed_and_offered_by_the_cli():
+    from redflag.cli.rules import SchemaChoice
+    from redflag.formats.schema import SchemaKind
+
+    assert [k.value for k in SchemaKind] == list(KINDS) == [c.value for c in SchemaChoice]
+    assert sorted(p.stem for p in SCHEMAS.glob("*.json")) == sorted(KINDS)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_schema_is_a_valid_closed_draft_2020_12_schema(kind):
+    doc = json.loads((SCHEMAS / f"{kind}.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(doc)
+    assert doc["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    for node in [doc, *doc.get("$defs", {}).values()]:
+        if node.get("type") == "object" and "properties" in node:
+            assert node["additionalProperties"] is False, node.get("title")
 
 
 RECORDS = [
