@@ -36,10 +36,18 @@ def truth_function(node: Node, ruleset: CompiledRuleSet) -> TruthFn:
             inner = truth_function(operand, ruleset)
             return lambda record: Truth(2 - inner(record))
         case And(operands=operands) | Call(func="all", args=operands):
-            parts = [truth_function(o, ruleset) for o in operands]
+            # plain flags are read in a loop, not each through a closure of its own: most
+            # operands are flags, and a call per flag was most of the service's time (issue 16)
+            flags, parts = _split_names(operands, ruleset)
 
             def all_(record: Record) -> Truth:
                 worst = Truth.TRUE
+                for flag in flags:
+                    value = record.get(flag)
+                    if value is None:
+                        worst = Truth.UNKNOWN
+                    elif not value:
+                        return Truth.FALSE
                 for part in parts:
                     value = part(record)
                     if value is Truth.FALSE:
@@ -50,10 +58,16 @@ def truth_function(node: Node, ruleset: CompiledRuleSet) -> TruthFn:
 
             return all_
         case Or(operands=operands) | Call(func="any", args=operands):
-            parts = [truth_function(o, ruleset) for o in operands]
+            flags, parts = _split_names(operands, ruleset)
 
             def any_(record: Record) -> Truth:
                 best = Truth.FALSE
+                for flag in flags:
+                    value = record.get(flag)
+                    if value is None:
+                        best = Truth.UNKNOWN
+                    elif value:
+                        return Truth.TRUE
                 for part in parts:
                     value = part(record)
                     if value is Truth.TRUE:
@@ -63,6 +77,17 @@ def truth_function(node: Node, ruleset: CompiledRuleSet) -> TruthFn:
                 return best
 
             return any_
+        case Compare(op=op, left=Name(id=flag), right=Number(value=number)):
+            # the common shape (`age >= 50`): one closure, not three
+            spec = ruleset.flags[flag]
+            assert spec.min is not None and spec.max is not None  # checked at load
+            span, point = (spec.min, spec.max), (number, number)
+
+            def flag_vs_number(record: Record) -> Truth:
+                got = record.get(flag)
+                return compare(op, span if got is None else (float(got), float(got)), point)
+
+            return flag_vs_number
         case Compare(op=op, left=left, right=right):
             lf = _number_function(left, ruleset)
             rf = _number_function(right, ruleset)
@@ -71,6 +96,16 @@ def truth_function(node: Node, ruleset: CompiledRuleSet) -> TruthFn:
             raise AssertionError("numeric node where a truth value is needed")  # type-checked
         case _:
             assert_never(node)
+
+
+def _split_names(
+    operands: tuple[Node, ...], ruleset: CompiledRuleSet
+) -> tuple[tuple[str, ...], tuple[TruthFn, ...]]:
+    """The operands that are plain flags (by id), and closures for the rest. Kleene and/or
+    are commutative, so reading the flags first gives the same truth."""
+    flags = tuple(o.id for o in operands if isinstance(o, Name))
+    parts = tuple(truth_function(o, ruleset) for o in operands if not isinstance(o, Name))
+    return flags, parts
 
 
 def _number_function(node: Node, ruleset: CompiledRuleSet) -> _NumFn:
@@ -143,12 +178,21 @@ def _unknowns_visitor(node: Node, ruleset: CompiledRuleSet) -> _Visit:
             return count
         case Not() | And() | Or() | Call() | Compare():
             truth = truth_function(node, ruleset)
-            parts = [_unknowns_visitor(child, ruleset) for child in children(node)]
+            # a flag child is looked up in place (its own visitor would be one more call)
+            steps = [
+                (child.id, None)
+                if isinstance(child, Name)
+                else ("", _unknowns_visitor(child, ruleset))
+                for child in children(node)
+            ]
 
             def undecided(record: Record, found: dict[str, None]) -> None:
                 if truth(record) is Truth.UNKNOWN:
-                    for part in parts:
-                        part(record, found)
+                    for flag, part in steps:
+                        if part is not None:
+                            part(record, found)
+                        elif flag not in record:
+                            found[flag] = None
 
             return undecided
         case _:
