@@ -21,9 +21,11 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
+
+import orjson
 
 from redflag.service.app import MAX_BODY_BYTES, Reply, Service, error_reply
 
@@ -189,7 +191,7 @@ class _Handler(BaseHTTPRequestHandler):
         return b"".join(chunks), None
 
     def _send(self, reply: Reply) -> int:
-        data = json.dumps(reply.body, ensure_ascii=False).encode("utf-8")
+        data = _encode(reply.body)
         self.send_response(reply.status)
         self.send_header("Content-Type", f"{reply.content_type}; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
@@ -228,7 +230,7 @@ def serve(
     lock = threading.Lock()
 
     def log(entry: dict[str, Any]) -> None:
-        line = json.dumps(entry, ensure_ascii=False)
+        line = _encode(entry).decode("utf-8")
         with lock:
             out.write(line + "\n")
             out.flush()
@@ -286,6 +288,16 @@ def serve(
     else:
         os._exit(0)  # a worker ends here, without running the parent's exit handlers
     return 130 if signals and signals[0] == signal.SIGINT else 0
+
+
+def _encode(body: Mapping[str, Any]) -> bytes:
+    """JSON in UTF-8, by orjson: a tenth of the time of `json.dumps` (a /check reply is about
+    17 kB; issue 16). What orjson cannot write (an integer over 64 bits, a lone surrogate)
+    goes to `json` as before, which writes it or raises as it always did."""
+    try:
+        return orjson.dumps(body)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
 def _is_loopback(host: str) -> bool:
