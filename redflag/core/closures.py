@@ -176,6 +176,10 @@ def _unknowns_visitor(node: Node, ruleset: CompiledRuleSet) -> _Visit:
                     part(record, found)
 
             return count
+        case And(operands=flags) | Call(func="all", args=flags) if _all_names(flags):
+            return _flags_visitor(tuple(f.id for f in flags if isinstance(f, Name)), False)
+        case Or(operands=flags) | Call(func="any", args=flags) if _all_names(flags):
+            return _flags_visitor(tuple(f.id for f in flags if isinstance(f, Name)), True)
         case Not() | And() | Or() | Call() | Compare():
             truth = truth_function(node, ruleset)
             # a flag child is looked up in place (its own visitor would be one more call)
@@ -197,3 +201,29 @@ def _unknowns_visitor(node: Node, ruleset: CompiledRuleSet) -> _Visit:
             return undecided
         case _:
             assert_never(node)
+
+
+def _all_names(operands: tuple[Node, ...]) -> bool:
+    return all(isinstance(o, Name) for o in operands)
+
+
+def _flags_visitor(flags: tuple[str, ...], deciding: bool) -> _Visit:
+    """The visitor of an and (`deciding` False) or an or (True) of flags alone: its truth
+    and its unknown flags in one pass, as the general visitor finds them in two."""
+
+    def flags_(record: Record, found: dict[str, None]) -> None:
+        absent = []
+        unknown = False
+        for flag in flags:
+            value = record.get(flag)
+            if value is None:
+                unknown = True
+                if flag not in record:
+                    absent.append(flag)
+            elif bool(value) is deciding:
+                return  # decided: nothing here can change it
+        if unknown:
+            for flag in absent:
+                found[flag] = None
+
+    return flags_
