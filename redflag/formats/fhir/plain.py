@@ -18,11 +18,9 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import date
-from functools import cache
-from importlib.util import find_spec
 from typing import Any
 
-from redflag.formats.fhir.codes import FhirVersion
+from redflag.formats.fhir.codes import FhirVersion, has_fhir_resources
 
 _MAX_DEPTH = 8  # nested items deeper than this go to fhir.resources
 _INT32 = 2**31
@@ -52,7 +50,7 @@ _REFERENCE_KEYS = frozenset({"reference", "display"})
 def is_plain(resource: Mapping[str, Any], version: FhirVersion) -> bool:
     """Whether `resource` is a QuestionnaireResponse, or a Bundle of one, of the plain shape
     above, and so certainly valid FHIR `version` (False: not known, ask fhir.resources)."""
-    if not _has_fhir_resources():
+    if not has_fhir_resources():
         return False
     kind = resource.get("resourceType")
     if kind == "QuestionnaireResponse":
@@ -66,14 +64,10 @@ def is_plain(resource: Mapping[str, Any], version: FhirVersion) -> bool:
         and _optional_id(resource)
         and type(total) is int
         and 0 <= total < _INT32
-        and _nonempty_list(entries)
+        and isinstance(entries, list)
+        and bool(entries)
         and all(_entry(e, version) for e in entries)
     )
-
-
-@cache
-def _has_fhir_resources() -> bool:
-    return find_spec("fhir") is not None and find_spec("fhir.resources") is not None
 
 
 def _entry(entry: object, version: FhirVersion) -> bool:
@@ -169,10 +163,6 @@ def _optional_id(resource: Mapping[str, Any]) -> bool:
 
 def _is_code(value: object, codes: frozenset[str]) -> bool:
     return isinstance(value, str) and value in codes
-
-
-def _nonempty_list(value: object) -> bool:
-    return isinstance(value, list) and bool(value)
 
 
 def _is_text(value: object) -> bool:
