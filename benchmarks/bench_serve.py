@@ -145,9 +145,36 @@ async def run_clients(
     return statistics.median(times), p99, times[-1], len(times) / wall
 
 
-def measure(port: int, path: str, body: dict[str, object], args: argparse.Namespace) -> None:
+def server_cpu(pid: int) -> float:
+    """Seconds of CPU the server process has used (Linux: /proc), or NaN elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    proc: subprocess.Popen[bytes],
+    port: int,
+    path: str,
+    body: dict[str, object],
+    args: argparse.Namespace,
+) -> None:
     request = http_request(path, body)
     asyncio.run(run_clients(port, request, 1, 50, 0))  # warm up
+    if args.workers == 1:
+        # one client, one request at a time: the server's own CPU per request, which
+        # other work on the machine disturbs less than it does latency
+        n = 2000
+        used = server_cpu(proc.pid)
+        median, *_ = asyncio.run(run_clients(port, request, 1, n, 0))
+        used = server_cpu(proc.pid) - used
+        print(
+            f"{path:35} 1 client x {n}: median {median:.2f} ms, server CPU "
+            f"{used / n * 1e6:.0f} us/request ({load_average()})"
+        )
     models = [("closed loop, no think time", 0.0, args.requests)]
     if args.rate:
         models.append((f"paced, {args.rate:.0f} requests/s in all", args.rate, args.paced_requests))
@@ -176,8 +203,8 @@ def main() -> None:
     proc, port, startup = start(args.workers)
     try:
         print(f"start-up to first hook answer: {startup * 1000:.0f} ms (workers {args.workers})")
-        measure(port, "/check", CHECK, args)
-        measure(port, "/cds-services/redflag-patient-view", PATIENT_VIEW, args)
+        measure(proc, port, "/check", CHECK, args)
+        measure(proc, port, "/cds-services/redflag-patient-view", PATIENT_VIEW, args)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
