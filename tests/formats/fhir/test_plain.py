@@ -82,7 +82,9 @@ def responses(draw):
     qr["item"] = _maybe(draw, SCALAR, draw(items()))
     optional = {
         "id": st.sampled_from(["qr-1", "A.1-b", "a b", "x" * 65]),
-        "subject": st.sampled_from([{"reference": "Patient/p1"}, {"reference": "Patient/p1", "display": "P"}]),
+        "subject": st.sampled_from(
+            [{"reference": "Patient/p1"}, {"reference": "Patient/p1", "display": "P"}]
+        ),
         "authored": st.sampled_from(DATES),
         "questionnaire": st.sampled_from(["https://x.example/Questionnaire/q|1", "a b", ""]),
     }
