@@ -129,20 +129,21 @@ async def client(port: int, request: bytes, n: int, interval: float, start: floa
 
 async def run_clients(
     port: int, request: bytes, clients: int, n: int, rate: float
-) -> tuple[float, float, float, float]:
-    """Median, p99 and max latency in ms, and the throughput in requests/s."""
+) -> tuple[float, float, float, float, float]:
+    """Median, p99 and max latency in ms, the throughput in requests/s, and the clients' own
+    CPU seconds per request."""
     interval = clients / rate if rate else 0.0
     start = time.perf_counter() + 0.05
     # the clients' schedules are spread over one interval, not all due at once
     runs = [
         client(port, request, n, interval, start + (i * interval / clients)) for i in range(clients)
     ]
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     results = await asyncio.gather(*runs)
-    wall = time.perf_counter() - began
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     times = sorted(t for run in results for t in run)
     p99 = times[int(len(times) * 0.99) - 1]
-    return statistics.median(times), p99, times[-1], len(times) / wall
+    return statistics.median(times), p99, times[-1], len(times) / wall, cpu / len(times)
 
 
 def server_cpu(pid: int) -> float:
@@ -179,13 +180,13 @@ def measure(
     if args.rate:
         models.append((f"paced, {args.rate:.0f} requests/s in all", args.rate, args.paced_requests))
     for model, rate, n in models:
-        median, p99, most, throughput = asyncio.run(
+        median, p99, most, throughput, client_cpu = asyncio.run(
             run_clients(port, request, args.clients, n, rate)
         )
         print(
             f"{path:35} {args.clients} clients x {n}, {model}: median {median:.2f} ms, "
-            f"p99 {p99:.2f} ms, max {most:.2f} ms, {throughput:.0f} requests/s "
-            f"({load_average()})"
+            f"p99 {p99:.2f} ms, max {most:.2f} ms, {throughput:.0f} requests/s, client CPU "
+            f"{client_cpu * 1e6:.0f} us/request ({load_average()})"
         )
 
 
