@@ -2,23 +2,37 @@
 POST /check and of a patient-view hook at 16 concurrent clients (issue 16 targets: median
 <= 5 ms, p99 <= 20 ms; start-up to first answer <= 1 s).
 
-Run: python benchmarks/bench_serve.py [--workers N] [--requests N]   (prints; asserts nothing)
-The clients run in this process, on the same machine as the server: on a 2-core machine they
-compete with it for the CPU, so the figures are an upper bound of the server's own time.
+Run: python benchmarks/bench_serve.py [--workers N] [--requests N] [--rate R]
+(prints; asserts nothing)
+
+Load models, both printed with their figures:
+- closed loop (always run): 16 keep-alive connections, each sending its next request as soon
+  as the last answer is in, no think time. By Little's law the median is then about
+  16 / throughput: 5 ms needs about 3,200 requests/s, on 2 cores shared with the clients.
+- paced (`--rate R`, default 400 requests/s in all): the same 16 connections, each sending on
+  a fixed schedule of R / 16 requests/s; the latency of a request is counted from when it
+  was due, not from when it was sent, so a server falling behind is not hidden
+  (coordinated omission).
+The clients are one asyncio thread in this process, speaking HTTP/1.1 on raw streams (one
+request written whole, the answer read by its Content-Length): a threaded http.client pool
+cost as much CPU as the server, on the same two cores. They still compete with the server
+for the CPU, so the figures are an upper bound of the server's own time. `uptime`'s load
+average is printed beside them: other work on the machine slows both.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
+import asyncio
 import json
+import os
 import signal
 import statistics
 import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+import urllib.request
 
 MSCC = [
     {"linkId": f, "answer": [{"valueBoolean": True}]}
@@ -48,7 +62,13 @@ PATIENT_VIEW = {
 CHECK = {"back_pain": True, "age": 70, "cancer_history": False}
 
 
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f}"
+
+
 def start(workers: int) -> tuple[subprocess.Popen[bytes], int, float]:
+    """Start the server; the time from the process starting to the first hook answer."""
     began = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "redflag", "serve", "--port", "0", "--workers", str(workers)],
@@ -58,57 +78,134 @@ def start(workers: int) -> tuple[subprocess.Popen[bytes], int, float]:
     assert proc.stderr is not None
     ready = json.loads(proc.stderr.readline())
     port = int(ready["url"].rsplit(":", 1)[1])
-    threading.Thread(target=lambda: proc.stderr.read() if proc.stderr else None, daemon=True).start()
-    conn = http.client.HTTPConnection("127.0.0.1", port)
-    conn.request("POST", "/cds-services/redflag-patient-view", json.dumps(PATIENT_VIEW))
-    reply = conn.getresponse()
-    reply.read()
-    assert reply.status == 200
-    conn.close()
+    threading.Thread(
+        target=lambda: proc.stderr.read() if proc.stderr else None, daemon=True
+    ).start()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/cds-services/redflag-patient-view",
+        data=json.dumps(PATIENT_VIEW).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as reply:
+        reply.read()
+        assert reply.status == 200
     return proc, port, time.perf_counter() - began
 
 
-def client(port: int, path: str, body: bytes, n: int) -> list[float]:
-    conn = http.client.HTTPConnection("127.0.0.1", port)  # keep-alive, as an EHR would
+def http_request(path: str, body: dict[str, object]) -> bytes:
+    data = json.dumps(body).encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(data)}\r\n\r\n"
+    )
+    return head.encode() + data
+
+
+async def client(port: int, request: bytes, n: int, interval: float, start: float) -> list[float]:
+    """n requests on one keep-alive connection: latencies in ms. interval 0: closed loop."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
     times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        conn.request("POST", path, body, {"Content-Type": "application/json"})
-        reply = conn.getresponse()
-        reply.read()
-        times.append((time.perf_counter() - t) * 1000)
-        assert reply.status == 200, reply.status
-    conn.close()
+    try:
+        for i in range(n):
+            due = start + i * interval
+            if interval:
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            sent = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = int(head.lower().split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
+            await reader.readexactly(length)
+            done = time.perf_counter()
+            times.append((done - (due if interval else sent)) * 1000)
+            assert status == 200, head
+    finally:
+        writer.close()
+        await writer.wait_closed()
     return times
 
 
-def measure(port: int, path: str, body: dict[str, object], clients: int, n: int) -> None:
-    data = json.dumps(body).encode()
-    client(port, path, data, 20)  # warm up
-    with ThreadPoolExecutor(clients) as pool:
-        began = time.perf_counter()
-        runs = list(pool.map(lambda _: client(port, path, data, n), range(clients)))
-        wall = time.perf_counter() - began
-    times = sorted(t for run in runs for t in run)
+async def run_clients(
+    port: int, request: bytes, clients: int, n: int, rate: float
+) -> tuple[float, float, float, float, float]:
+    """Median, p99 and max latency in ms, the throughput in requests/s, and the clients' own
+    CPU seconds per request."""
+    interval = clients / rate if rate else 0.0
+    start = time.perf_counter() + 0.05
+    # the clients' schedules are spread over one interval, not all due at once
+    runs = [
+        client(port, request, n, interval, start + (i * interval / clients)) for i in range(clients)
+    ]
+    began, cpu = time.perf_counter(), time.process_time()
+    results = await asyncio.gather(*runs)
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+    times = sorted(t for run in results for t in run)
     p99 = times[int(len(times) * 0.99) - 1]
-    print(
-        f"{path:38} {clients} clients x {n}: median {statistics.median(times):.2f} ms, "
-        f"p99 {p99:.2f} ms, max {times[-1]:.2f} ms, {len(times) / wall:.0f} requests/s"
-    )
+    return statistics.median(times), p99, times[-1], len(times) / wall, cpu / len(times)
+
+
+def server_cpu(pid: int) -> float:
+    """Seconds of CPU the server process has used (Linux: /proc), or NaN elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    proc: subprocess.Popen[bytes],
+    port: int,
+    path: str,
+    body: dict[str, object],
+    args: argparse.Namespace,
+) -> None:
+    request = http_request(path, body)
+    asyncio.run(run_clients(port, request, 1, 50, 0))  # warm up
+    if args.workers == 1:
+        # one client, one request at a time: the server's own CPU per request, which
+        # other work on the machine disturbs less than it does latency
+        n = 2000
+        used = server_cpu(proc.pid)
+        median, *_ = asyncio.run(run_clients(port, request, 1, n, 0))
+        used = server_cpu(proc.pid) - used
+        print(
+            f"{path:35} 1 client x {n}: median {median:.2f} ms, server CPU "
+            f"{used / n * 1e6:.0f} us/request ({load_average()})"
+        )
+    models = [("closed loop, no think time", 0.0, args.requests)]
+    if args.rate:
+        models.append((f"paced, {args.rate:.0f} requests/s in all", args.rate, args.paced_requests))
+    for model, rate, n in models:
+        median, p99, most, throughput, client_cpu = asyncio.run(
+            run_clients(port, request, args.clients, n, rate)
+        )
+        print(
+            f"{path:35} {args.clients} clients x {n}, {model}: median {median:.2f} ms, "
+            f"p99 {p99:.2f} ms, max {most:.2f} ms, {throughput:.0f} requests/s, client CPU "
+            f"{client_cpu * 1e6:.0f} us/request ({load_average()})"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--requests", type=int, default=200, help="per client")
+    parser.add_argument("--requests", type=int, default=300, help="per client, closed loop")
+    parser.add_argument(
+        "--rate", type=float, default=400, help="requests/s in all, paced (0: none)"
+    )
+    parser.add_argument("--paced-requests", type=int, default=100, help="per client, paced")
     args = parser.parse_args()
+    print(f"before start-up: {load_average()}")
     proc, port, startup = start(args.workers)
     try:
         print(f"start-up to first hook answer: {startup * 1000:.0f} ms (workers {args.workers})")
-        measure(port, "/check", CHECK, args.clients, args.requests)
-        measure(port, "/cds-services/redflag-patient-view", PATIENT_VIEW, args.clients,
-                args.requests)  # fmt: skip
+        measure(proc, port, "/check", CHECK, args)
+        measure(proc, port, "/cds-services/redflag-patient-view", PATIENT_VIEW, args)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)

@@ -52,7 +52,7 @@ def serve(
     service = Service(load(rules), fhir_version.value, log_answers=log_answers)
     service.warm()
     try:
-        code = run(service, host, port, workers=workers)
+        code = run(service, host, port, workers=workers, warm=service.warm_fhir)
     except OSError as err:
         raise UsageError(
             f"cannot listen on {host}:{port}: {err.strerror or err}",

@@ -36,11 +36,24 @@ def truth_function(node: Node, ruleset: CompiledRuleSet) -> TruthFn:
             inner = truth_function(operand, ruleset)
             return lambda record: Truth(2 - inner(record))
         case And(operands=operands) | Call(func="all", args=operands):
-            parts = [truth_function(o, ruleset) for o in operands]
-            return _junction(parts, absorbing=Truth.FALSE, identity=Truth.TRUE)
+            # plain flags are read in a loop, not each through a closure of its own: most
+            # operands are flags, and a call per flag was most of the service's time (issue 16)
+            flags, parts = _split_names(operands, ruleset)
+            return _junction(flags, parts, absorbing=Truth.FALSE, identity=Truth.TRUE)
         case Or(operands=operands) | Call(func="any", args=operands):
-            parts = [truth_function(o, ruleset) for o in operands]
-            return _junction(parts, absorbing=Truth.TRUE, identity=Truth.FALSE)
+            flags, parts = _split_names(operands, ruleset)
+            return _junction(flags, parts, absorbing=Truth.TRUE, identity=Truth.FALSE)
+        case Compare(op=op, left=Name(id=flag), right=Number(value=number)):
+            # the common shape (`age >= 50`): one closure, not three
+            spec = ruleset.flags[flag]
+            assert spec.min is not None and spec.max is not None  # checked at load
+            span, point = (spec.min, spec.max), (number, number)
+
+            def flag_vs_number(record: Record) -> Truth:
+                got = record.get(flag)
+                return compare(op, span if got is None else (float(got), float(got)), point)
+
+            return flag_vs_number
         case Compare(op=op, left=left, right=right):
             lf = _number_function(left, ruleset)
             rf = _number_function(right, ruleset)
@@ -51,18 +64,38 @@ def truth_function(node: Node, ruleset: CompiledRuleSet) -> TruthFn:
             assert_never(node)
 
 
-def _junction(parts: list[TruthFn], *, absorbing: Truth, identity: Truth) -> TruthFn:
-    """Kleene `and` (FALSE absorbs, TRUE is the identity) or `or` (the other way round):
-    the first absorbing part decides, otherwise any UNKNOWN part makes it UNKNOWN."""
+def _split_names(
+    operands: tuple[Node, ...], ruleset: CompiledRuleSet
+) -> tuple[tuple[str, ...], tuple[TruthFn, ...]]:
+    """The operands that are plain flags (by id), and closures for the rest. Kleene and/or
+    are commutative, so reading the flags first gives the same truth."""
+    flags = tuple(o.id for o in operands if isinstance(o, Name))
+    parts = tuple(truth_function(o, ruleset) for o in operands if not isinstance(o, Name))
+    return flags, parts
+
+
+def _junction(
+    flags: tuple[str, ...], parts: tuple[TruthFn, ...], *, absorbing: Truth, identity: Truth
+) -> TruthFn:
+    """Kleene `and` (FALSE absorbs, TRUE is the identity) or `or` (the other way round) over
+    plain flags and other parts: the first absorbing operand decides, otherwise any UNKNOWN
+    operand makes it UNKNOWN."""
+    deciding = absorbing is Truth.TRUE  # the flag value that is the absorbing truth
 
     def junction(record: Record) -> Truth:
         result = identity
+        for flag in flags:
+            value = record.get(flag)
+            if value is None:
+                result = Truth.UNKNOWN
+            elif bool(value) is deciding:
+                return absorbing
         for part in parts:
-            value = part(record)
-            if value is absorbing:
-                return value
-            if value is Truth.UNKNOWN:
-                result = value
+            got = part(record)
+            if got is absorbing:
+                return got
+            if got is Truth.UNKNOWN:
+                result = got
         return result
 
     return junction
@@ -136,15 +169,54 @@ def _unknowns_visitor(node: Node, ruleset: CompiledRuleSet) -> _Visit:
                     part(record, found)
 
             return count
+        case And(operands=flags) | Call(func="all", args=flags) if _all_names(flags):
+            return _flags_visitor(tuple(f.id for f in flags if isinstance(f, Name)), False)
+        case Or(operands=flags) | Call(func="any", args=flags) if _all_names(flags):
+            return _flags_visitor(tuple(f.id for f in flags if isinstance(f, Name)), True)
         case Not() | And() | Or() | Call() | Compare():
             truth = truth_function(node, ruleset)
-            parts = [_unknowns_visitor(child, ruleset) for child in children(node)]
+            # a flag child is looked up in place (its own visitor would be one more call)
+            steps = [
+                (child.id, None)
+                if isinstance(child, Name)
+                else ("", _unknowns_visitor(child, ruleset))
+                for child in children(node)
+            ]
 
             def undecided(record: Record, found: dict[str, None]) -> None:
                 if truth(record) is Truth.UNKNOWN:
-                    for part in parts:
-                        part(record, found)
+                    for flag, part in steps:
+                        if part is not None:
+                            part(record, found)
+                        elif flag not in record:
+                            found[flag] = None
 
             return undecided
         case _:
             assert_never(node)
+
+
+def _all_names(operands: tuple[Node, ...]) -> bool:
+    return all(isinstance(o, Name) for o in operands)
+
+
+def _flags_visitor(flags: tuple[str, ...], deciding: bool) -> _Visit:
+    """The visitor of an and (`deciding` False) or an or (True) of flags alone: its truth
+    and its unknown flags in one pass, as the general visitor finds them in two."""
+
+    def flags_(record: Record, found: dict[str, None]) -> None:
+        absent = []
+        unknown = False
+        for flag in flags:
+            value = record.get(flag)
+            if value is None:
+                unknown = True
+                if flag not in record:
+                    absent.append(flag)
+            elif bool(value) is deciding:
+                return  # decided: nothing here can change it
+        if unknown:
+            for flag in absent:
+                found[flag] = None
+
+    return flags_

@@ -9,6 +9,7 @@ Cards carry no HTML: every text is escaped as CommonMark (rule files and records
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -110,12 +111,16 @@ _MARKUP = re.compile(r"([\\`*_\[\]<>&|~!])")
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
+# cards are built from the rule set's own texts (no record value goes into one), so the same
+# few hundred strings are escaped on every request: remember them (issue 16)
+@lru_cache(maxsize=4096)
 def markdown_text(text: str) -> str:
     """`text` as literal CommonMark inside a line: markup characters backslash-escaped,
     control and bidi characters and line breaks made spaces. `<b>` shows as `<b>`."""
     return _MARKUP.sub(r"\\\1", _CONTROLS.sub(" ", text))
 
 
+@lru_cache(maxsize=4096)
 def plain_text(text: str, limit: int) -> str:
     """One line of plain text of at most `limit` characters (a card summary)."""
     flat = " ".join(_CONTROLS.sub(" ", text).split())

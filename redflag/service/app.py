@@ -68,14 +68,31 @@ class Service:
         self._questionnaire: dict[str, Any] | None = None
 
     def warm(self) -> None:
-        """Import and exercise every model once, so the first request is as fast as the rest."""
-        from redflag.formats.fhir.answers import read_answers
+        """Exercise the hot path once (a hook's answers read, evaluated, made a card), so the
+        first request is as fast as the rest; check that the `fhir` extra is installed.
 
-        self.questionnaire()
+        Raises:
+            MissingExtraError: no fhir.resources.
+        """
+        from redflag.formats.fhir.answers import read_answers
+        from redflag.formats.fhir.codes import require_fhir_resources
+
+        require_fhir_resources()
         qr = {"resourceType": "QuestionnaireResponse", "status": "completed", "item": []}
         bundle = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": qr}]}
         read_answers(bundle, self.ruleset, version=self.version)
         cds_hooks.cards_json([cds_hooks.result_card(self.evaluate({}), self.ruleset, "")])
+
+    def warm_fhir(self) -> None:
+        """Import fhir.resources' models and build the Questionnaire: a few hundred ms, run
+        once the service listens (server.serve), so start-up to the first answer does not
+        wait for them (issue 16); a request needing them before that waits for the import."""
+        from redflag.formats.fhir.codes import validate_resource
+
+        self.questionnaire()
+        qr = {"resourceType": "QuestionnaireResponse", "status": "completed", "item": []}
+        bundle = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": qr}]}
+        validate_resource(bundle, self.version)
 
     def questionnaire(self) -> dict[str, Any]:
         """The generated Questionnaire (built once)."""

@@ -14,6 +14,9 @@
 from __future__ import annotations
 
 import contextlib
+import email.utils
+import functools
+import http
 import json
 import os
 import signal
@@ -21,9 +24,11 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
+
+import orjson
 
 from redflag.service.app import MAX_BODY_BYTES, Reply, Service, error_reply
 
@@ -189,18 +194,26 @@ class _Handler(BaseHTTPRequestHandler):
         return b"".join(chunks), None
 
     def _send(self, reply: Reply) -> int:
-        data = json.dumps(reply.body, ensure_ascii=False).encode("utf-8")
-        self.send_response(reply.status)
-        self.send_header("Content-Type", f"{reply.content_type}; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
+        data = _encode(reply.body)
         if self.server.stopping:
             self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # no status line, no headers: the body alone
+            self.wfile.write(data)
+            return len(data)
+        # the status line, headers and body in one write: one segment, one wake-up of the
+        # client, instead of a write for the headers and another for the body (issue 16)
+        head = [
+            f"{self.protocol_version} {reply.status} {_phrase(reply.status)}",
+            f"Server: {self.server_version}",
+            f"Date: {_http_date()}",
+            f"Content-Type: {reply.content_type}; charset=utf-8",
+            f"Content-Length: {len(data)}",
+            "Cache-Control: no-store",
+            "X-Content-Type-Options: nosniff",
+        ]
         if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(data)
+            head.append("Connection: close")
+        self.wfile.write("\r\n".join(head).encode("latin-1") + b"\r\n\r\n" + data)
         return len(data)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
@@ -223,12 +236,16 @@ def serve(
     *,
     workers: int = 1,
     out: TextIO = sys.stderr,
+    warm: Callable[[], None] | None = None,
 ) -> int:
-    """Serve until SIGTERM or SIGINT; returns the exit code (0, or 130 after SIGINT)."""
+    """Serve until SIGTERM or SIGINT; returns the exit code (0, or 130 after SIGINT).
+
+    `warm` runs in each process once it is serving (what start-up need not wait for).
+    """
     lock = threading.Lock()
 
     def log(entry: dict[str, Any]) -> None:
-        line = json.dumps(entry, ensure_ascii=False)
+        line = _encode(entry).decode("utf-8")
         with lock:
             out.write(line + "\n")
             out.flush()
@@ -271,6 +288,8 @@ def serve(
                 "pid": os.getpid(),
             }
         )
+    if warm is not None:
+        warm()  # a signal meanwhile sets `stop`: the wait below then returns at once
     stop.wait()
     server.shutdown()
     server.close_idle()
@@ -286,6 +305,35 @@ def serve(
     else:
         os._exit(0)  # a worker ends here, without running the parent's exit handlers
     return 130 if signals and signals[0] == signal.SIGINT else 0
+
+
+@functools.cache
+def _phrase(status: int) -> str:
+    return http.HTTPStatus(status).phrase
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def _http_date() -> str:
+    """The Date header, formatted once a second (a race only formats it twice)."""
+    global _date_cache
+    now = int(time.time())
+    second, text = _date_cache
+    if second != now:
+        text = email.utils.formatdate(now, usegmt=True)
+        _date_cache = (now, text)
+    return text
+
+
+def _encode(body: Mapping[str, Any]) -> bytes:
+    """JSON in UTF-8, by orjson: a tenth of the time of `json.dumps` (a /check reply is about
+    17 kB; issue 16). What orjson cannot write (an integer over 64 bits, a lone surrogate)
+    goes to `json` as before, which writes it or raises as it always did."""
+    try:
+        return orjson.dumps(body)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
 def _is_loopback(host: str) -> bool:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from redflag.core.evaluate import evaluate
+from redflag.core.implication import contradiction
 from redflag.core.record import validate_record
 from redflag.service.evaluator import QuickEvaluator
 
@@ -38,3 +39,11 @@ def test_quick_evaluator_agrees_with_evaluate(ruleset, quick, raw):
     halves = [record, dict(list(record.items())[::2]), dict(list(record.items())[1::2]), {}]
     for part in halves:
         assert summary(quick.evaluate(part, record_id)) == summary(evaluate(ruleset, part))
+
+
+def test_quick_evaluator_agrees_with_evaluate_on_random_records(ruleset, quick):
+    from tests.core.test_closures import _records
+
+    for record in _records(ruleset, 1500, 11):
+        if contradiction(record, ruleset.implications) is None:
+            assert summary(quick.evaluate(record)) == summary(evaluate(ruleset, record)), record

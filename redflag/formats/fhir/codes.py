@@ -6,6 +6,7 @@ levels line up with HL7 v3 ActPriority and how the rule file's units are written
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -128,6 +129,31 @@ def validate_resource(
         ) from None
 
 
+@functools.cache
+def has_fhir_resources() -> bool:
+    """Whether the `fhir` extra is installed, found without importing it (it takes a while)."""
+    from importlib.util import find_spec
+
+    return find_spec("fhir") is not None and find_spec("fhir.resources") is not None
+
+
+def require_fhir_resources() -> None:
+    """Check that the `fhir` extra is installed, without importing it.
+
+    Raises:
+        MissingExtraError: it is not.
+    """
+    if not has_fhir_resources():
+        raise _missing_extra()
+
+
+def _missing_extra() -> MissingExtraError:
+    return MissingExtraError(
+        "FHIR support needs the 'fhir' extra (the fhir.resources package)",
+        hint="pip install 'redflag[fhir]'",
+    )
+
+
 def _spec(version: FhirVersion) -> str:
     return "https://hl7.org/fhir/R4B/" if version == "R4B" else "https://hl7.org/fhir/R5/"
 
@@ -143,10 +169,7 @@ def _model_module(kind: str, version: FhirVersion, where: Location | None) -> An
     try:
         importlib.import_module(package)
     except ModuleNotFoundError:
-        raise MissingExtraError(
-            "FHIR support needs the 'fhir' extra (the fhir.resources package)",
-            hint="pip install 'redflag[fhir]'",
-        ) from None
+        raise _missing_extra() from None
     try:
         return importlib.import_module(f"{package}.{kind.lower()}")
     except ModuleNotFoundError:
