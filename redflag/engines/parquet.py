@@ -146,10 +146,11 @@ def bad_rows(
     names = list(parquet.columns)
     q = _SQL.identifier
     picked = ", ".join(q(c) for c in names)
-    sql = (
-        f"SELECT {q(LINE_COLUMN)}, {picked} FROM ({parquet.select(ruleset)}) "
-        f"WHERE {suspect(ruleset)} ORDER BY {q(LINE_COLUMN)}"
-    )
+    found = f"FROM ({parquet.select(ruleset)}) WHERE {suspect(ruleset)}"
+    # first only whether any: that reads the filter's columns alone, half the time of all
+    if not con.sql(f"SELECT 1 {found} LIMIT 1").fetchall():
+        return {}
+    sql = f"SELECT {q(LINE_COLUMN)}, {picked} {found} ORDER BY {q(LINE_COLUMN)}"
     errors: dict[int, InputError] = {}
     for row in con.sql(sql).fetchall():
         line, values = int(row[0]), dict(zip(names, row[1:], strict=True))
