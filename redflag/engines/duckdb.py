@@ -90,7 +90,8 @@ class Outcome:
     the level rank (the most urgent rule that is TRUE), the worst rank (the most urgent
     UNKNOWN rule above it), and rule x row bits, packed 8 rows a byte (numpy's
     `packbits(bitorder="little")`): matched (TRUE), could escalate (UNKNOWN, more urgent
-    than the level). Bits, because a byte per rule and row costs more than DuckDB's work."""
+    than the level). Bits, because Arrow has them packed already: a byte per rule and row
+    (pyarrow.compute, then numpy) cost 0.7 CPU s a million rows, half DuckDB's own work."""
 
     size: int
     rank: npt.NDArray[np.intp]
@@ -133,12 +134,13 @@ def _truth_bits(truth: Any, width: int) -> tuple[npt.NDArray[np.uint8], npt.NDAr
     """A BOOLEAN column's TRUE and NULL rows, packed: Arrow keeps them packed (values and
     validity bitmaps), so this is two byte-wise operations, no per-row work."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if isinstance(truth, pa.ChunkedArray):
         truth = truth.combine_chunks()
-    if truth.offset % 8:  # not from DuckDB: a fresh array, offset 0
-        truth = pc.if_else(pc.is_null(truth), None, truth)
+    if width == 0:
+        return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.uint8)
+    if truth.offset % 8:  # never from DuckDB: a copy whose bitmaps start at a byte
+        truth = pa.concat_arrays([truth])
     start = truth.offset // 8
     validity, values = truth.buffers()
     data = np.frombuffer(values, dtype=np.uint8, count=width, offset=start)
