@@ -269,7 +269,8 @@ def results_batch(
 def _rule_lists(bits: Any, n: int, rules: Any, bad: Any) -> Any:
     """Per row, the rules whose bit is set (rule x packed rows, in the order of `rules`),
     null where `bad`: a list of dictionary indices into `rules`, made once per distinct
-    row of bits (a few thousand in a million rows) and taken for each row."""
+    row of bits (in a million rows, 18,000 for matched and 36,000 for could escalate) and
+    taken for each row."""
     import pyarrow as pa
 
     n_rules = len(rules)
