@@ -4,7 +4,7 @@ Text input is read and validated by the Python engine's own readers (formats/bat
 strict decoder, every bad line's error in its place) and only evaluated in DuckDB, so the
 NDJSON and CSV output is byte for byte the Python engine's. Parquet input is scanned by
 DuckDB (engines/parquet.py checks it first). Parquet output has CSV's columns, with the
-rule ids as lists.
+rule ids as lists: DuckDB evaluates, Arrow builds the lists from bitmasks and writes.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ from redflag.engines.parquet import (
     empty_columns,
     errors_table,
     open_parquet,
-    output_select,
+    output_query,
+    output_schema,
+    results_batch,
     status_chunks,
     with_errors,
 )
@@ -35,7 +37,6 @@ from redflag.errors import EngineMemoryError, OutputError
 from redflag.formats.batch import (
     BatchOptions,
     BatchSummary,
-    Tally,
     make_writer,
     new_summary,
     rule_ranks,
@@ -213,67 +214,31 @@ def _to_parquet(
     several = len(inputs.streams) + len(inputs.parquet) > 1
     files = _checked(con, inputs.parquet, ruleset)
     summary = new_summary(ruleset)
-    if len(files) == 1 and not inputs.streams:  # DuckDB writes it, on all its threads
-        return _copy_parquet(con, files[0], ruleset, target, summary)
-    writer: Any = None
+    schema = output_schema(ruleset, with_file=several)
     try:
-        for reader in _result_readers(con, inputs, files, ruleset, options, several):
-            if writer is None:
-                writer = pq.ParquetWriter(str(target), reader.schema)
-            for batch in reader:
-                writer.write_batch(batch)
-                _count(summary, batch, ruleset)
-        if writer is None:  # no input at all: a file with the columns and no row
-            empty = Chunk("", [], [], empty_columns(ruleset, 0))
-            con.register(CHUNK_TABLE, _chunk_input(empty, ruleset))
-            schema = (
-                con.sql(output_select(ruleset, CHUNK_TABLE, None, False)).to_arrow_table().schema
-            )
-            writer = pq.ParquetWriter(str(target), schema)
+        # no input at all: a file with the columns and no row
+        # statistics of the list columns would cost a third of the writing; no reader wants
+        # the least and greatest rule id
+        scalars = [f.name for f in schema if f.name not in ("matched", "could_escalate")]
+        with pq.ParquetWriter(
+            str(target), schema, store_schema=False, write_statistics=scalars
+        ) as writer:
+            for reader, source in _result_readers(con, inputs, files, ruleset, options):
+                for batch in reader:
+                    out, counted = results_batch(
+                        batch, ruleset, schema, source if several else None
+                    )
+                    writer.write_batch(out)
+                    summary.add(counted)
     except OSError as err:
         raise OutputError(
             f"cannot write {target}: {err}", hint="check the path and free space"
         ) from None
-    finally:
-        if writer is not None:
-            writer.close()
-    return summary
-
-
-def _copy_parquet(
-    con: duckdb.DuckDBPyConnection,
-    file: ParquetInput,
-    ruleset: CompiledRuleSet,
-    target: Path,
-    summary: BatchSummary,
-) -> BatchSummary:
-    import duckdb
-
-    q = _SQL.identifier
-    sql = _file_output(con, file, ruleset, source=None)
-    try:
-        con.execute(f"COPY ({sql}) TO {_SQL.string(str(target))} (FORMAT parquet)")
-    except duckdb.IOException as err:
-        raise OutputError(f"cannot write {target}: {err}", hint="check the path") from None
-    counted = f"SELECT {q('level')}, count(*) FROM read_parquet({_SQL.string(str(target))})"
-    ranks = {level.id: i for i, level in enumerate(ruleset.levels)}
-    counts = [0] * len(ruleset.levels)
-    records = errors = 0
-    for level, count in con.sql(f"{counted} GROUP BY ALL").fetchall():
-        records += count
-        if level is None:
-            errors += count
-        else:
-            counts[ranks[level]] = count
-    best = next((i for i, c in enumerate(counts) if c), None)
-    worst_sql = f"SELECT DISTINCT {q('worst_case')} FROM read_parquet({_SQL.string(str(target))})"
-    worsts = [ranks[w] for (w,) in con.sql(worst_sql).fetchall() if w is not None]
-    summary.add(Tally(counts, records, errors, best, min(worsts, default=None)))
     return summary
 
 
 def _file_output(
-    con: duckdb.DuckDBPyConnection, file: ParquetInput, ruleset: CompiledRuleSet, source: str | None
+    con: duckdb.DuckDBPyConnection, file: ParquetInput, ruleset: CompiledRuleSet
 ) -> str:
     """The output query of one Parquet file, its refused rows' errors joined in."""
     q = _SQL.identifier
@@ -284,7 +249,7 @@ def _file_output(
         joined = ERRORS_TABLE
     view = with_errors(file.select(ruleset), joined)
     con.execute(f"CREATE OR REPLACE TEMP VIEW {q(INPUT_VIEW)} AS {view}")
-    return output_select(ruleset, INPUT_VIEW, source, bool(errors))
+    return output_query(ruleset, INPUT_VIEW, ordered=bool(errors))
 
 
 def _result_readers(
@@ -293,16 +258,15 @@ def _result_readers(
     files: list[ParquetInput],
     ruleset: CompiledRuleSet,
     options: BatchOptions,
-    several: bool,
-) -> Iterator[Any]:
-    """Arrow readers of output rows: each Parquet file whole, then each text chunk."""
+) -> Iterator[tuple[Any, str]]:
+    """Arrow readers of `output_query` rows and their source: each Parquet file whole, then
+    each text chunk."""
     for file in files:
-        sql = _file_output(con, file, ruleset, file.source if several else None)
-        yield con.sql(sql).to_arrow_reader(BATCH_ROWS)
+        yield con.sql(_file_output(con, file, ruleset)).to_arrow_reader(BATCH_ROWS), file.source
     for chunk in _merged(validated_chunks(inputs.streams, ruleset, options)):
         con.register(CHUNK_TABLE, _chunk_input(chunk, ruleset))
-        sql = output_select(ruleset, CHUNK_TABLE, chunk.source if several else None, False)
-        yield con.sql(sql).to_arrow_reader(BATCH_ROWS)
+        sql = output_query(ruleset, CHUNK_TABLE, ordered=False)
+        yield con.sql(sql).to_arrow_reader(BATCH_ROWS), chunk.source
 
 
 def _chunk_input(chunk: Chunk, ruleset: CompiledRuleSet) -> Any:
@@ -323,17 +287,3 @@ def _chunk_input(chunk: Chunk, ruleset: CompiledRuleSet) -> Any:
     table = chunk_table(chunk.columns, VectorRuleSet(ruleset), extra)
     ids = pa.array([None if i is None else str(i) for i in chunk.ids], pa.string())
     return table.set_column(table.schema.get_field_index("id"), "id", ids)
-
-
-def _count(summary: BatchSummary, batch: Any, ruleset: CompiledRuleSet) -> None:
-    import pyarrow.compute as pc
-
-    ranks = {level.id: i for i, level in enumerate(ruleset.levels)}
-    counts = [0] * len(ruleset.levels)
-    for item in pc.value_counts(batch.column("level")).to_pylist():
-        if item["values"] is not None:
-            counts[ranks[item["values"]]] += item["counts"]
-    errors = batch.num_rows - sum(counts)
-    best = next((i for i, c in enumerate(counts) if c), None)
-    worsts = [ranks[w] for w in pc.unique(batch.column("worst_case")).to_pylist() if w is not None]
-    summary.add(Tally(counts, batch.num_rows, errors, best, min(worsts, default=None)))

@@ -7,6 +7,13 @@ column type allows but a flag does not (out of bounds, 67.5 for a whole number, 
 contradicted implication) are found by one SQL filter, and every row it finds is re-read by
 core/record.py `validate_record`, whose error (code, message, hint) the row gets: the same
 one definition of a bad value as `check`. The filter only chooses which rows to re-read.
+
+Parquet output: DuckDB computes each rule's truth (compile_query `rules`); `results_batch`
+turns a batch of those into the output columns with Arrow and numpy (engines/duckdb.py
+`outcome`, on the packed bitmaps), the lists of rule ids made once per distinct row of rule
+bits and taken for each row as dictionary indices, so no rule id is copied per row. Built
+in SQL, the lists took 12 s and DuckDB's writing of them 5 s per million rows, against 2 s
+for the rules' truths (load average 4).
 """
 
 from __future__ import annotations
@@ -16,13 +23,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.record import ID_KEY, unknown_flag, validate_record
 from redflag.core.vector import ChunkResult, Columns
-from redflag.engines.duckdb import LINE_COLUMN, status_result
+from redflag.engines.duckdb import LINE_COLUMN, outcome
 from redflag.errors import BadValueError, InputError, Location
+from redflag.formats.batch import Tally
 from redflag.sql import DIALECTS, compile_query
+from redflag.sql.compiler import urgency_order
 
 if TYPE_CHECKING:
     import duckdb
@@ -137,10 +147,11 @@ def bad_rows(
     names = list(parquet.columns)
     q = _SQL.identifier
     picked = ", ".join(q(c) for c in names)
-    sql = (
-        f"SELECT {q(LINE_COLUMN)}, {picked} FROM ({parquet.select(ruleset)}) "
-        f"WHERE {suspect(ruleset)} ORDER BY {q(LINE_COLUMN)}"
-    )
+    found = f"FROM ({parquet.select(ruleset)}) WHERE {suspect(ruleset)}"
+    # first only whether any: that reads the filter's columns alone, half the time of all
+    if not con.sql(f"SELECT 1 {found} LIMIT 1").fetchall():
+        return {}
+    sql = f"SELECT {q(LINE_COLUMN)}, {picked} {found} ORDER BY {q(LINE_COLUMN)}"
     errors: dict[int, InputError] = {}
     for row in con.sql(sql).fetchall():
         line, values = int(row[0]), dict(zip(names, row[1:], strict=True))
@@ -180,27 +191,128 @@ def with_errors(select: str, errors: str | None) -> str:
     )
 
 
-def output_select(ruleset: CompiledRuleSet, table: str, source: str | None, ordered: bool) -> str:
-    """The Parquet output columns (CSV's, with lists) over an input table or view that
-    carries line numbers and error columns; `ordered` sorts by line (after a join)."""
+def output_query(ruleset: CompiledRuleSet, table: str, ordered: bool) -> str:
+    """line, id as text, the rules' truths (compile_query `rules`), error code and message,
+    over an input table or view that carries line numbers and error columns; `ordered` sorts
+    by line (after a join)."""
     q = _SQL.identifier
     carry = (LINE_COLUMN, CODE_COLUMN, MESSAGE_COLUMN)
-    results = compile_query(ruleset, _SQL, table, select="results", carry=carry).text
-    ok = f"{q(CODE_COLUMN)} IS NULL"
-    file_column = [f"{_SQL.string(source)} AS {q('file')}"] if source is not None else []
-    columns = [
-        f"{q(LINE_COLUMN)} AS {q('line')}",
-        *file_column,
+    ranked = compile_query(ruleset, _SQL, table, select="rules", carry=carry)
+    picked = [
+        q(LINE_COLUMN),
         f"CAST({q(ID_KEY)} AS VARCHAR) AS {q(ID_KEY)}",
-        *(
-            f"CASE WHEN {ok} THEN {q(c)} END AS {q(c)}"
-            for c in ("level", "matched", "could_escalate", "worst_case")
-        ),
+        *(q(c) for c in ranked.columns[len(carry) + 1 :]),  # the rules' truths
         q(CODE_COLUMN),
         q(MESSAGE_COLUMN),
     ]
     order = f" ORDER BY {q(LINE_COLUMN)}" if ordered else ""
-    return "SELECT " + ", ".join(columns) + f" FROM ({results}) AS r{order}"
+    return "SELECT " + ", ".join(picked) + f" FROM ({ranked.text}) AS r{order}"
+
+
+def output_schema(ruleset: CompiledRuleSet, with_file: bool) -> Any:
+    """The Parquet output's columns: CSV's, with the rule ids as lists (most urgent first).
+
+    Written without the Arrow schema, so the dictionary encoding of levels and rule ids is
+    only Parquet's: every reader sees text and lists of text.
+    """
+    import pyarrow as pa
+
+    text = pa.dictionary(pa.int16(), pa.string())
+    fields = [pa.field("line", pa.int64(), nullable=False)]
+    if with_file:
+        fields.append(pa.field("file", text))
+    fields += [
+        pa.field(ID_KEY, pa.string()),
+        pa.field("level", text),
+        pa.field("matched", pa.list_(text)),
+        pa.field("could_escalate", pa.list_(text)),
+        pa.field("worst_case", text),
+        pa.field(CODE_COLUMN, pa.string()),
+        pa.field(MESSAGE_COLUMN, pa.string()),
+    ]
+    return pa.schema(fields)
+
+
+def results_batch(
+    batch: Any, ruleset: CompiledRuleSet, schema: Any, source: str | None
+) -> tuple[Any, Tally]:
+    """A batch of `output_query` rows as the output columns, and its tally."""
+    import pyarrow as pa
+
+    n = batch.num_rows
+    bad = batch.column(CODE_COLUMN).is_valid().to_numpy(zero_copy_only=False)
+    ok = ~bad
+    got = outcome(batch, ruleset)
+    rank, worst = got.rank.astype(np.int16), got.worst.astype(np.int16)
+    levels = pa.array([level.id for level in ruleset.levels], pa.string())
+    rules = pa.array([ruleset.rules[i].id for i in urgency_order(ruleset)], pa.string())
+    urgency = urgency_order(ruleset)
+    columns: dict[str, Any] = {"line": batch.column(LINE_COLUMN)}
+    if source is not None:
+        columns["file"] = pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(n, dtype=np.int16)), pa.array([source], pa.string())
+        )
+    columns[ID_KEY] = batch.column(ID_KEY)
+    columns["level"] = pa.DictionaryArray.from_arrays(pa.array(rank, mask=bad), levels)
+    columns["matched"] = _rule_lists(got.matched[urgency], n, rules, bad)
+    columns["could_escalate"] = _rule_lists(got.could_escalate[urgency], n, rules, bad)
+    columns["worst_case"] = pa.DictionaryArray.from_arrays(pa.array(worst, mask=bad), levels)
+    columns[CODE_COLUMN] = batch.column(CODE_COLUMN)
+    columns[MESSAGE_COLUMN] = batch.column(MESSAGE_COLUMN)
+    out = pa.RecordBatch.from_arrays([columns[f.name] for f in schema], schema=schema)
+    counts = np.bincount(rank[ok], minlength=len(ruleset.levels)).tolist()
+    best = int(rank[ok].min()) if ok.any() else None
+    most = int(worst[ok].min()) if ok.any() else None
+    return out, Tally(counts, n, int(bad.sum()), best, most)
+
+
+def _rule_lists(bits: Any, n: int, rules: Any, bad: Any) -> Any:
+    """Per row, the rules whose bit is set (rule x packed rows, in the order of `rules`),
+    null where `bad`: a list of dictionary indices into `rules`, made once per distinct
+    row of bits (in a million rows, 18,000 for matched and 36,000 for could escalate) and
+    taken for each row."""
+    import pyarrow as pa
+
+    n_rules = len(rules)
+    key = _row_bits(bits, n)
+    if key.shape[1] == 8:  # a 64-bit integer sorts much faster than bytes
+        distinct, inverse = np.unique(key.view("<u8").ravel(), return_inverse=True)
+    else:
+        distinct, inverse = np.unique(
+            key.view((np.void, key.shape[1])).ravel(), return_inverse=True
+        )
+    distinct_bytes = distinct.view(np.uint8).reshape(len(distinct), key.shape[1])
+    unique_bits = np.unpackbits(distinct_bytes, axis=1, bitorder="little")[:, :n_rules]
+    which, positions = np.nonzero(unique_bits)  # row-major: each list in the order of `rules`
+    offsets = np.zeros(len(distinct) + 1, dtype=np.int32)
+    np.cumsum(np.bincount(which, minlength=len(distinct)), out=offsets[1:])
+    values = pa.DictionaryArray.from_arrays(pa.array(positions.astype(np.int16)), rules)
+    lists = pa.ListArray.from_arrays(pa.array(offsets), values)
+    return lists.take(pa.array(inverse.ravel(), mask=bad))
+
+
+def _row_bits(bits: Any, n: int) -> npt.NDArray[np.uint8]:
+    """rule x packed rows -> row x packed rules (bytes, a multiple of 8 a row, little bit
+    order): the bit matrix transposed 8 x 8 bits at a time, 8 rules of 8 rows in one 64-bit
+    word (the three-step transpose of Hacker's Delight, 7-3): 3 ms for 65,536 rows of 51
+    rules where unpacking to a byte per bit and packing again takes 28 ms."""
+    groups = -(-bits.shape[0] // 8)
+    padded = np.zeros((groups * 8, bits.shape[1]), dtype=np.uint8)
+    padded[: bits.shape[0]] = bits
+    # word (g, b): byte k holds rule 8g + k for rows 8b .. 8b + 7
+    x = np.ascontiguousarray(padded.reshape(groups, 8, -1).transpose(0, 2, 1)).view("<u8")[..., 0]
+    for shift, keep in (
+        (7, 0x00AA00AA00AA00AA),
+        (14, 0x0000CCCC0000CCCC),
+        (28, 0x00000000F0F0F0F0),
+    ):
+        t = (x ^ (x >> np.uint64(shift))) & np.uint64(keep)
+        x = x ^ t ^ (t << np.uint64(shift))
+    # now byte r of word (g, b) holds rules 8g .. 8g + 7 for row 8b + r
+    by_row = np.ascontiguousarray(x).view(np.uint8).reshape(groups, -1)[:, :n]
+    out = np.zeros((n, -(-groups // 8) * 8), dtype=np.uint8)
+    out[:, :groups] = by_row.T
+    return out
 
 
 @dataclass
@@ -222,21 +334,16 @@ def status_chunks(
     """The file's rows evaluated in DuckDB, in file order, BATCH_ROWS at a time."""
     q = _SQL.identifier
     con.execute(f"CREATE OR REPLACE TEMP VIEW {q(INPUT_VIEW)} AS {parquet.select(ruleset)}")
-    query = compile_query(ruleset, _SQL, INPUT_VIEW, select="status", carry=(LINE_COLUMN,))
+    query = compile_query(ruleset, _SQL, INPUT_VIEW, select="rules", carry=(LINE_COLUMN,))
     reader = con.sql(query.text).to_arrow_reader(BATCH_ROWS)
-    n_rules = len(ruleset.rules)
     for batch in reader:
-        got = {
-            name: batch.column(name).to_numpy(zero_copy_only=False) for name in batch.schema.names
-        }
-        lines = got[LINE_COLUMN].astype(np.int64)
+        lines = batch.column(LINE_COLUMN).to_numpy().astype(np.int64)
         n = len(lines)
         if n == 0:
             continue
         # DuckDB keeps insertion order (preserve_insertion_order, on by default): say so
         assert (np.diff(lines) == 1).all(), "DuckDB returned Parquet rows out of order"
-        got["id"] = np.arange(n)  # status_result orders rows by `id`: here, already in order
-        result = status_result(got, n_rules, n)
+        result = outcome(batch, ruleset).result()
         first = int(lines[0])
         ids = batch.column(ID_KEY).to_pylist()
         mine = {int(line) - first: err for line, err in errors.items() if first <= line < first + n}

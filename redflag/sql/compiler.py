@@ -13,7 +13,13 @@ tree (never from rule text), works in named steps:
    [known true, known true + unknown]; a comparison is TRUE when every pair of values
    agrees, FALSE when none does, else NULL (core/evaluate.py `compare`, case by case).
 3. `redflag_rank`: the level rank (most urgent rule that is TRUE) and the worst case (most
-   urgent UNKNOWN rule above it), as core/evaluate.py.
+   urgent UNKNOWN rule above it), as core/evaluate.py: one OR over each level's rules, so
+   a handful of CASE branches (one per level), not one per rule.
+
+A comparison of a flag with a number, the usual kind (`age >= 50`), is the plain SQL
+comparison, NULL when the flag is unknown, unless the flag's declared bounds decide it
+(then COALESCE gives the decided value): the same truth as the general interval form, which
+costs a CASE of four comparisons per row.
 
 Identifiers are quoted and strings escaped by the dialect (sql/dialect.py).
 """
@@ -24,10 +30,12 @@ from dataclasses import dataclass
 from typing import Literal, assert_never
 
 from redflag.core.compile import CompiledRuleSet
+from redflag.core.evaluate import compare
 from redflag.core.expr.nodes import And, Call, Compare, CompareOp, Name, Node, Not, Number, Or
+from redflag.core.logic import Truth
 from redflag.sql.dialect import Dialect
 
-Select = Literal["results", "truth", "status"]
+Select = Literal["results", "truth", "rules"]
 
 RESULT_COLUMNS = (
     "id",
@@ -50,7 +58,7 @@ class Query:
 
     Attributes:
         text: the SQL.
-        rule_ids: the rules in file order (the `truth` and `status` columns follow it).
+        rule_ids: the rules in file order (the `truth` and `rules` columns follow it).
         columns: the output column names, in order.
     """
 
@@ -75,9 +83,11 @@ def compile_query(
         select: `results`, the public columns (RESULT_COLUMNS: id, level, worst_case, the
             matched and could-escalate rule ids as lists, most urgent first, and the rule
             set's id, version and sha256); `truth`, id, level and worst_case and then each
-            rule's truth (BOOLEAN, NULL unknown) in a column named by its id; `status`, for
-            engines: id, the level rank and worst rank, and per rule (`s0`, `s1`, ...) 2 when
-            it matched, 1 when it could escalate, else 0.
+            rule's truth (BOOLEAN, NULL unknown) in a column named by its id; `rules`, for
+            engines: id, then each rule's truth (BOOLEAN, NULL unknown) as `r0`, `r1`, ...
+            in file order, from which the engine derives the level, the worst case and the
+            lists (in SQL, the level and worst case cost more than the 51 shipped rules
+            and the lists of ids ten times more; engines/duckdb.py).
         carry: more input columns to pass through, after `id` (an engine's line numbers).
     """
     q = dialect.identifier
@@ -94,15 +104,29 @@ def compile_query(
     truths += [
         f"{_Sql(ruleset, dialect).truth(r.condition)} AS {q(f'r{i}')}" for i, r in enumerate(rules)
     ]
-    by_rank = sorted(range(len(rules)), key=lambda i: rules[i].rank)  # stable: file order
+    by_rank = urgency_order(ruleset)
     no_match = len(ruleset.levels) - 1
+    # a rule of the last level cannot change the rank or the worst case (both default to it)
+    by_level: dict[int, list[int]] = {}
+    for i in by_rank:
+        if rules[i].rank < no_match:
+            by_level.setdefault(rules[i].rank, []).append(i)
     rank = _first(
-        [(f"COALESCE({q(f'r{i}')}, FALSE)", str(rules[i].rank)) for i in by_rank], str(no_match)
+        [
+            ("COALESCE(" + " OR ".join(q(f"r{i}") for i in members) + ", FALSE)", str(level))
+            for level, members in by_level.items()
+        ],
+        str(no_match),
     )
     worst = _first(
         [
-            (f"{q(f'r{i}')} IS NULL AND {rules[i].rank} < {q(RANK_COLUMN)}", str(rules[i].rank))
-            for i in by_rank
+            (
+                f"{level} < {q(RANK_COLUMN)} AND ("
+                + " OR ".join(f"{q(f'r{i}')} IS NULL" for i in members)
+                + ")",
+                str(level),
+            )
+            for level, members in by_level.items()
         ],
         q(RANK_COLUMN),
     )
@@ -163,16 +187,10 @@ def compile_query(
                 *(f"{q(f'r{i}')} AS {q(r.id)}" for i, r in enumerate(rules)),
             ]
             columns = (ID_COLUMN, *carry, "level", "worst_case", *(r.id for r in rules))
-        case "status":
-            status = [
-                f"CASE WHEN COALESCE({q(f'r{i}')}, FALSE) THEN 2 "
-                f"WHEN {q(f'r{i}')} IS NULL AND {r.rank} < {q(RANK_COLUMN)} THEN 1 "
-                f"ELSE 0 END AS {q(f's{i}')}"
-                for i, r in enumerate(rules)
-            ]
-            final = [*kept, q(RANK_COLUMN), q(WORST_COLUMN), *status]
-            statuses = (f"s{i}" for i in range(len(rules)))
-            columns = (ID_COLUMN, *carry, RANK_COLUMN, WORST_COLUMN, *statuses)
+        case "rules":
+            rule_columns = tuple(f"r{i}" for i in range(len(rules)))
+            final = [*kept, *(q(c) for c in rule_columns)]
+            columns = (ID_COLUMN, *carry, *rule_columns)
         case _:
             assert_never(select)
     meta = ruleset.meta
@@ -184,7 +202,8 @@ def compile_query(
         f"{q(name)} AS (\n  SELECT\n    " + ",\n    ".join(cols) + f"\n  FROM {source}\n)"
         for name, cols, source in steps
     )
-    body = "SELECT\n  " + ",\n  ".join(final) + f"\nFROM {q('redflag_worst')}"
+    last = "redflag_truth" if select == "rules" else "redflag_worst"  # only what is used
+    body = "SELECT\n  " + ",\n  ".join(final) + f"\nFROM {q(last)}"
     text = f"{header}WITH\n{ctes}\n{body}"
     return Query(text, tuple(r.id for r in rules), columns)
 
@@ -197,6 +216,13 @@ def compile_schema(ruleset: CompiledRuleSet, dialect: Dialect, table: str) -> st
     columns = [f"{q(ID_COLUMN)} {dialect.text}"]
     columns += [f"{q(f.id)} {types[f.type]}" for f in ruleset.flags.values()]
     return f"CREATE TABLE {dialect.table(table)} (\n  " + ",\n  ".join(columns) + "\n)"
+
+
+def urgency_order(ruleset: CompiledRuleSet) -> list[int]:
+    """The rules' indices most urgent first, file order within a level: the order of the
+    matched and could-escalate lists."""
+    rules = ruleset.rules
+    return sorted(range(len(rules)), key=lambda i: rules[i].rank)  # stable: file order
 
 
 def _first(cases: list[tuple[str, str]], default: str) -> str:
@@ -252,12 +278,31 @@ class _Sql:
                 return "(" + " AND ".join(self.truth(p) for p in parts) + ")"
             case Or(operands=parts) | Call(func="any", args=parts):
                 return "(" + " OR ".join(self.truth(p) for p in parts) + ")"
+            case Compare(op=op, left=Name(id=flag), right=Number(value=value)):
+                return self.against(op, flag, value, flag_first=True)
+            case Compare(op=op, left=Number(value=value), right=Name(id=flag)):
+                return self.against(op, flag, value, flag_first=False)
             case Compare(op=op, left=left, right=right):
                 return _compare(op, self.interval(left), self.interval(right))
             case Number() | Call():
                 raise AssertionError("numeric node in a truth position (checked at load)")
             case _:
                 assert_never(node)
+
+    def against(self, op: CompareOp, flag: str, value: float, flag_first: bool) -> str:
+        """A flag compared with a number: SQL's comparison where the flag is known (a point
+        against a point, as `compare` decides it), the bounds' verdict where it is not."""
+        spec = self.ruleset.flags[flag]
+        assert spec.min is not None and spec.max is not None  # checked at load
+        bounds, point = (spec.min, spec.max), (value, value)
+        column, number = self.dialect.identifier(flag), self.dialect.number(value)
+        if flag_first:
+            sql, unknown = f"({column} {_SQL_OP[op]} {number})", compare(op, bounds, point)
+        else:
+            sql, unknown = f"({number} {_SQL_OP[op]} {column})", compare(op, point, bounds)
+        if unknown is Truth.UNKNOWN:
+            return sql
+        return f"COALESCE({sql}, {'TRUE' if unknown is Truth.TRUE else 'FALSE'})"
 
     def interval(self, node: Node) -> tuple[str, str]:
         """(low, high): the values a numeric part could take."""
@@ -282,6 +327,9 @@ class _Sql:
                 raise AssertionError("truth node in a numeric position (checked at load)")
             case _:
                 assert_never(node)
+
+
+_SQL_OP: dict[CompareOp, str] = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "=", "!=": "<>"}
 
 
 def _compare(op: CompareOp, left: tuple[str, str], right: tuple[str, str]) -> str:
