@@ -298,27 +298,36 @@ class Flips:
         implications = self.ruleset.implications
         truth = enc.truth(rule)
 
-        def holds(answers: _Answers) -> bool:
+        def closed(answers: _Answers) -> Record | None:
+            """The closed record of `answers` when valid and making the rule TRUE."""
             record = {**self.record, **{f: v for f, v in answers.items() if v is not None}}
             if contradiction(record, implications) is not None:
-                return False
-            return truth(close(record, implications)) is Truth.TRUE
+                return None
+            found = close(record, implications)
+            return found if truth(found) is Truth.TRUE else None
 
-        if not holds(pattern):
+        start = closed(pattern)
+        if start is None:
             return []
         found = []
         for order in (askable, tuple(reversed(askable))):
-            answers = dict(pattern)
+            answers, now = dict(pattern), start
             for flag in order:
                 values = enc.domain[flag]
+                plain = flag not in implications.implied and flag not in implications.implying
                 for value in (False,) if values == (True, False) else (values[0], values[-1]):
                     if value == answers[flag]:
                         continue
-                    kept = answers[flag]
-                    answers[flag] = value
-                    if holds(answers):
+                    tried = {**answers, flag: value}
+                    after: Record | None
+                    if plain:  # no implication to close or contradict: change the one flag
+                        changed = {**now, flag: value}
+                        after = changed if truth(changed) is Truth.TRUE else None
+                    else:
+                        after = closed(tried)
+                    if after is not None:
+                        answers, now = tried, after
                         break
-                    answers[flag] = kept
             found.append(answers)
         return found
 
@@ -356,13 +365,18 @@ class Flips:
             return False  # a rule the flag cannot change already decides the level
         level = next((rows[i][0] for i in above if true(i)), others)
         implications = self.ruleset.implications
+        # a flag no implication names cannot contradict, and closing adds nothing for it
+        plain = flag not in implications.implied and flag not in implications.implying
         for value in self.encoding.domain[flag]:
             if value == record.get(flag):
                 continue
-            other = {**record, flag: value}
-            if contradiction(other, implications) is not None:
-                continue
-            now = close(other, implications)
+            if plain:
+                now: Record = {**closed, flag: value}
+            else:
+                other = {**record, flag: value}
+                if contradiction(other, implications) is not None:
+                    continue
+                now = close(other, implications)
             if next((rows[i][0] for i in above if rows[i][1](now) is Truth.TRUE), others) != level:
                 return True
         return False

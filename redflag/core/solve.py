@@ -450,12 +450,6 @@ class Problem:
         self.calls += 1
         return _satisfiable(solver, [a for a in assumptions if a != TRUE], budget)
 
-    def prefer(self, lits: Sequence[int]) -> None:
-        """Ask the solver to try `lits` first when it has to choose (a hint only: it keeps
-        a selector literal of an earlier question off, instead of re-trying it true)."""
-        if self._solver is not None:
-            self._solver.set_phases(list(lits))
-
     def smallest(
         self,
         records: Records,
