@@ -11,8 +11,9 @@ Two kinds of proof decide it, both exact:
 
 - Two records, evaluated (core/closures.py): the answers so far, answers to the rule's open
   flags, and two answers to the flag that give different levels. Found by trying a few
-  patterns of answers (all yes, all no, and the records of earlier solver answers), so most
-  flags that matter are shown to matter without the solver.
+  patterns of answers (the fewest yes that keep the rule TRUE, all yes, all no, and the
+  records of the solver's earlier answers), so most flags that matter are shown to matter
+  without the solver.
 - The SAT solver of core/solve.py, for the rest, and for every "no": two copies of every flag,
   answered alike but for the one asked about, bool flags yes or no and numeric flags one value
   per region (core/regions.py, cut by the constants of every rule). "Don't know" flags range
