@@ -129,7 +129,8 @@ def ask(
     talk = SafeConsole(theme=THEME, stderr=as_json)
     interview = _Interview(ruleset, talk, ask_all=ask_all, clinician=clinician)
     try:
-        final = interview.run()
+        with interview:
+            final = interview.run()
     except (KeyboardInterrupt, EOFError, _QuitError) as stop:
         why = " (you typed q)" if isinstance(stop, _QuitError) else ""
         console(stderr=True).print(
@@ -173,12 +174,19 @@ class _Interview:
         self.record: dict[str, Value] = {}
         self.dont_know: set[str] = set()
         self.history: list[str] = []
+        from redflag.core.interview import Interviewer
+
+        # one encoding of the rule set for the whole interview (issue 11: <= 50 ms a question)
+        self.interviewer = Interviewer(ruleset)
+
+    def __enter__(self) -> _Interview:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.interviewer.close()
 
     def plan(self) -> Plan:
-        from redflag.core.interview import plan
-
-        return plan(
-            self.ruleset,
+        return self.interviewer.plan(
             self.record,
             frozenset(self.dont_know),
             ask_all=self.ask_all,

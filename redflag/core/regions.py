@@ -110,9 +110,23 @@ def regions(specs: Sequence[Flag], cuts: Iterable[Cut]) -> tuple[Value, ...]:
     for value in sorted(candidates):
         if whole and (not value.is_integer() or not lo <= value <= hi):
             continue
-        signature = tuple(compare(op, (value, value), (c, c)) for op, c in cut_list)
-        seen.setdefault(signature, value)
+        seen.setdefault(_signature(value, cut_list), value)
     return tuple(int(v) if whole else v for v in sorted(seen.values()))
+
+
+def region_of(value: Value, values: Sequence[Value], cuts: Iterable[Cut]) -> int:
+    """The index in `values` (the `regions` of the same cuts) of the region holding `value`,
+    a value the flag accepts: the representative every comparison treats alike."""
+    cut_list = sorted({(op, float(c)) for op, c in cuts})
+    wanted = _signature(float(value), cut_list)
+    for i, candidate in enumerate(values):
+        if _signature(float(candidate), cut_list) == wanted:
+            return i
+    raise AssertionError(f"no region holds {value!r}")  # values are validated against bounds
+
+
+def _signature(value: float, cut_list: Sequence[Cut]) -> tuple[Truth, ...]:
+    return tuple(compare(op, (value, value), (c, c)) for op, c in cut_list)
 
 
 def _bound(value: float | None) -> float:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from redflag.core.closures import truth_function
 from redflag.core.evaluate import evaluate, trace_node
 from redflag.core.implication import close
-from redflag.core.interview import answers_record, plan
+from redflag.core.interview import Interviewer, answers_record, plan
 from redflag.core.regions import regions
 from redflag.formats.rulefile import load_ruleset
 from tests.tooling import QUIET
@@ -258,6 +258,38 @@ def test_every_question_asked_can_change_the_level(data):
             dont_know.add(flag)
         else:
             record[flag] = value
+
+
+def _shown(step):
+    return (
+        step.result.rank,
+        {f: [o.rule.id for o in rules] for f, rules in step.needed_by.items()},
+        step.next_flag,
+        step.left,
+    )
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_an_interviewer_plans_as_a_fresh_plan_does_at_every_step(data):
+    # one encoding kept for the interview (issue 11) never changes a plan: same question,
+    # same rules it decides, same "at most N more", with "don't know" and unasked flags
+    not_asked = frozenset(
+        f for f in RULES.flags if data.draw(st.integers(0, 9), label=f"not asked {f}") == 0
+    )
+    record, dont_know = {}, set()
+    with Interviewer(RULES) as interviewer:
+        while True:
+            kept = interviewer.plan(record, frozenset(dont_know), not_asked=not_asked)
+            fresh = plan(RULES, record, frozenset(dont_know), not_asked=not_asked)
+            assert _shown(kept) == _shown(fresh)
+            if kept.next_flag is None:
+                break
+            value = data.draw(_answer_strategy(kept.next_flag), label=kept.next_flag)
+            if value == DONT_KNOW:
+                dont_know.add(kept.next_flag)
+            else:
+                record[kept.next_flag] = value
 
 
 @settings(max_examples=200, deadline=None)
