@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,9 @@ def repo(tmp_path):
     return work, sh
 
 
-def pre_commit(sh) -> subprocess.CompletedProcess[str]:
+def pre_commit(
+    sh: Callable[..., subprocess.CompletedProcess[str]],
+) -> subprocess.CompletedProcess[str]:
     return sh(str(BIN / "pre-commit"), "run", "--all-files", "--color", "never")
 
 

@@ -24,8 +24,9 @@ STOPPED = "Interview stopped: no result, nothing saved."
 NO_CHANGE = "No further answer"  # "... can change this result", or "... of yours ..."
 EMERGENCY_ACTION = " ".join(RULES.levels[0].action.split())
 # the first question of an empty interview: the flag deciding the most emergency rules
-FIRST = plan(RULES, {}).next_flag
-assert FIRST is not None
+_FIRST = plan(RULES, {}).next_flag
+assert _FIRST is not None
+FIRST: str = _FIRST
 
 
 def _flat(text: str) -> str:
@@ -512,9 +513,9 @@ def test_opening_checklist_lets_a_cancer_patient_say_numbness_first(spawn):
     shown = _flat(child.before)
     for number, flag in enumerate(ticks, start=1):
         assert f"{number}. {' '.join(RULES.flags[flag].question.split())}" in shown
-    for flag in RULES.flags.values():  # a follow-up presupposing another answer is asked
-        if flag.implies:
-            assert " ".join(flag.question.split()) not in shown
+    for spec in RULES.flags.values():  # a follow-up presupposing another answer is asked
+        if spec.implies:
+            assert " ".join(spec.question.split()) not in shown
     child.sendline(f"{ticks.index('cancer_history') + 1}, sensory_change")
     asked, out = _interview(child, _no)
     assert child.exitstatus == 0

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules.toml"
 
 
-def run(*args: str, input: str | None = None, env: dict[str, str] | None = None):
+def run(*args: str | Path, input: str | None = None, env: dict[str, str] | None = None):
     return CliRunner().invoke(app, [str(a) for a in args], input=input, env=env)
 
 

@@ -19,10 +19,12 @@ from hypothesis import strategies as st
 
 from redflag.core.evaluate import evaluate
 from redflag.core.expr import check_condition, parse_condition
+from redflag.core.expr.check import ExprType
 from redflag.core.record import validate_record
 from redflag.errors import ConditionError, InputError, RuleFileError
 from redflag.formats.records import record_from_json
 from redflag.formats.rulefile import load_ruleset
+from tests.helpers import bounds
 
 EXAMPLES = int(os.environ.get("REDFLAG_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(
@@ -31,7 +33,9 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 RULESET = load_ruleset(None)
-TYPES = {f.id: ("bool" if f.type == "bool" else "number") for f in RULESET.flags.values()}
+TYPES: dict[str, ExprType] = {
+    f.id: ("bool" if f.type == "bool" else "number") for f in RULESET.flags.values()
+}
 GOOD_MINI = (Path(__file__).resolve().parent.parent / "data" / "good_mini.toml").read_text()
 
 TOKENS = st.sampled_from(
@@ -264,4 +268,5 @@ def test_validated_records_hold_only_declared_flags_of_the_right_type(raw):
         if flag.type == "bool":
             assert type(value) is bool
         else:
-            assert type(value) in (int, float) and flag.min <= value <= flag.max
+            low, high = bounds(flag)
+            assert type(value) in (int, float) and low <= value <= high

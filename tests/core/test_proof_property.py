@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -37,7 +38,7 @@ class Spec:
     """A small rule file: bool flags, one numeric flag x, implications, rules."""
 
     bools: tuple[str, ...] = BOOLS
-    x_type: str = "int"
+    x_type: Literal["int", "number"] = "int"
     x_min: float = 0.0
     x_max: float = 6.0
     implies: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -98,7 +99,7 @@ def condition(rng: random.Random, bools: tuple[str, ...], depth: int = 0) -> str
 
 
 def random_spec(rng: random.Random) -> Spec:
-    spec = Spec(x_type=rng.choice(["int", "float"]))
+    spec = Spec(x_type=rng.choice(["int", "number"]))
     if rng.random() < 0.4:
         spec.implies = {"a": ("b",)}
     spec.rules = [(rng.choice(LEVELS[:3]), condition(rng, BOOLS[:3])) for _ in range(3)]
@@ -125,7 +126,7 @@ def edit(rng: random.Random, spec: Spec) -> Spec:
             new.x_min = float(rng.randint(0, 2))
             new.x_max = float(rng.randint(4, 7))
         elif what == 4:  # type of x
-            new.x_type = "float" if new.x_type == "int" else "int"
+            new.x_type = "number" if new.x_type == "int" else "int"
         elif what == 5:  # implications
             new.implies = {} if new.implies else {rng.choice("ac"): ("b",)}
         elif what == 6 and len(new.rules) > 1:  # remove a rule
@@ -155,7 +156,7 @@ def records(*specs: Spec):
     for values in itertools.product((True, False, None), repeat=len(bools)):
         base = {f: v for f, v in zip(bools, values, strict=True) if v is not None}
         for x in (None, *xs):
-            record = dict(base)
+            record: dict[str, bool | int | float] = dict(base)
             if x is not None:
                 whole = any(s.x_type == "int" for s in specs)
                 record["x"] = int(x) if whole else x

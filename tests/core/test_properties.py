@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 from redflag.core.evaluate import evaluate
 from redflag.formats.rulefile import load_ruleset
+from tests.helpers import bounds
 
 RULESET = load_ruleset(None)
 BOOLS = sorted(f.id for f in RULESET.flags.values() if f.type == "bool")
@@ -13,17 +14,17 @@ NUMERIC = {f.id: f for f in RULESET.flags.values() if f.is_numeric}
 
 @st.composite
 def records(draw):
-    record = {}
-    for flag in BOOLS:
+    record: dict[str, bool | int | float] = {}
+    for flag_id in BOOLS:
         value = draw(st.sampled_from([None, False, True]))
         if value is not None:
-            record[flag] = value
+            record[flag_id] = value
     for flag_id, flag in NUMERIC.items():
         if draw(st.booleans()):
             if flag.type == "int":
-                record[flag_id] = draw(st.integers(int(flag.min), int(flag.max)))
+                record[flag_id] = draw(st.integers(*map(int, bounds(flag))))
             else:
-                record[flag_id] = draw(st.floats(flag.min, flag.max))
+                record[flag_id] = draw(st.floats(*bounds(flag)))
     return record
 
 
@@ -40,7 +41,7 @@ def test_turning_a_flag_to_true_never_lowers_the_level(record, flag):
 def test_answering_an_unknown_flag_never_lowers_the_level(record, flag):
     record.pop(flag, None)
     before = evaluate(RULESET, record)
-    for value in [False, True] if flag in BOOLS else [NUMERIC[flag].min, NUMERIC[flag].max]:
+    for value in [False, True] if flag in BOOLS else bounds(NUMERIC[flag]):
         after = evaluate(RULESET, {**record, flag: value})
         assert after.rank <= before.rank
         # and the could-escalate list named every rule that could move above the level

@@ -24,7 +24,7 @@ def batch(*args: str, data: bytes | None = None):
 
 
 @pytest.fixture(scope="module")
-def corpus_100k(tmp_path_factory, ruleset) -> Path:
+def corpus_100k(tmp_path_factory: pytest.TempPathFactory, ruleset) -> Path:
     path = tmp_path_factory.mktemp("corpus") / "corpus.ndjson"
     path.write_bytes(ndjson(ruleset, 100_000))
     return path
