@@ -28,7 +28,9 @@ def test_the_one_liner_of_the_issue_prints_emergency_in_a_fresh_interpreter():
         "import redflag; print(redflag.load_rules().check("
         "{'cancer_history': True, 'limb_weakness': True}).level)"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
     assert (done.returncode, done.stdout, done.stderr) == (0, "emergency\n", "")
 
 
@@ -37,7 +39,9 @@ def test_import_redflag_loads_neither_the_engine_nor_typer():
         "import sys, redflag; print(sorted(m for m in sys.modules"
         " if m.startswith(('redflag.', 'typer', 'pydantic'))))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert done.stdout == "[]\n"
 
 

@@ -39,7 +39,11 @@ def test_the_version_lives_in_one_place():
     assert "version" not in project and project["dynamic"] == ["version"]
     assert PYPROJECT["tool"]["hatch"]["version"]["path"] == "redflag/__init__.py"
     done = subprocess.run(
-        [sys.executable, "-m", "redflag", "--version"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "redflag", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     assert done.stdout == f"redflag {redflag.__version__}\n"
 

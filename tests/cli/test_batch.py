@@ -293,7 +293,7 @@ def test_closed_pipe_is_quiet(tmp_path: Path):
     proc.stdout.close()
     stderr = proc.stderr.read()
     proc.stderr.close()
-    assert proc.wait() == 0
+    assert proc.wait(timeout=120) == 0
     assert stderr == b""
     assert [json.loads(x)["line"] for x in first] == [1, 2, 3]
 
@@ -302,7 +302,7 @@ def test_real_subprocess_reads_stdin_and_writes_stdout():
     proc = _run(
         ["batch", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    out, err = proc.communicate(ndjson(GOOD).encode())
+    out, err = proc.communicate(ndjson(GOOD).encode(), timeout=120)
     assert proc.returncode == 0
     assert [json.loads(x)["id"] for x in out.splitlines()] == ["a", "b", 3]
     assert err.startswith(b"redflag batch: 3 records")

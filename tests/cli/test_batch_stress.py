@@ -23,6 +23,7 @@ from redflag.formats.batch import BatchOptions, run_batch
 from redflag.formats.records import record_from_json
 from redflag.formats.rulefile import load_ruleset
 from tests.cli.test_hostile_records import CATALOGUE, entry_bytes
+from tests.fuzzing import examples
 
 RULESET = load_ruleset(None)
 GOOD = b'{"id": "good", "cancer_history": true, "limb_weakness": true}'
@@ -79,7 +80,7 @@ LINES = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.lists(LINES, min_size=1, max_size=30))
 def test_any_mix_of_lines_gives_one_result_per_line_in_order(lines):
     results = run_lines(lines)
@@ -114,7 +115,7 @@ FRAGMENTS = st.sampled_from(  # pieces that make records span lines, or share on
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(FRAGMENTS, min_size=1, max_size=16))
 def test_any_text_is_read_line_by_line_as_check_reads_each_line(fragments):
     text = b"".join(fragments)
@@ -306,7 +307,7 @@ def test_workers_end_when_batch_itself_is_killed():
         ]
     assert len(workers) >= 2
     proc.kill()  # SIGKILL: no handler runs, nothing is cleaned up by the parent
-    proc.wait()
+    proc.wait(timeout=120)
     proc.stdin.close()
     deadline = time.monotonic() + 10
     while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:

@@ -118,6 +118,7 @@ def test_json_errors_in_a_real_process_are_ascii_json():
         capture_output=True,
         text=True,
         check=False,
+        timeout=120,
     )
     assert done.returncode == 2
     assert done.stderr.isascii()

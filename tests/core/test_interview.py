@@ -18,6 +18,7 @@ from redflag.core.implication import close
 from redflag.core.interview import answers_record, plan
 from redflag.core.regions import regions
 from redflag.formats.rulefile import load_ruleset
+from tests.fuzzing import examples
 from tests.helpers import bounds
 from tests.tooling import QUIET
 
@@ -198,7 +199,8 @@ def _completion(data, record, dont_know):
     return full
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
+@settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_stopping_is_safe_no_later_answer_changes_the_level(data):
     step, record, dont_know, _asked = _interview(
@@ -246,7 +248,8 @@ def _level_can_flip(record, dont_know, flag, rules):
     return False
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
+@settings(max_examples=examples(10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_every_question_asked_can_change_the_level(data):
     record: dict[str, bool | int | float] = {}
@@ -265,7 +268,7 @@ def test_every_question_asked_can_change_the_level(data):
             record[flag] = value
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.data())
 def test_closures_agree_with_the_evaluator_trace(data):
     record = {}

@@ -17,6 +17,7 @@ import random
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +28,7 @@ from redflag.core.exhaustive import find_downgrades
 from redflag.core.implication import contradiction
 from redflag.core.logic import Truth
 from redflag.core.model import Flag, Level, Rule, RuleSet, RuleSetMeta, Source
+from tests.fuzzing import examples
 
 BOOLS = ("a", "b", "c", "d")
 LEVELS = ("emergency", "urgent", "soon", "routine")
@@ -169,7 +171,8 @@ def on(ruleset, record):
     return evaluate(ruleset, {k: v for k, v in record.items() if k in ruleset.flags})
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
+@pytest.mark.slow
+@settings(max_examples=examples(60), deadline=None, derandomize=True)
 @given(st.integers(0, 2**32))
 def test_diff_exhaustive_agrees_with_brute_force(seed):
     rng = random.Random(seed)
@@ -185,7 +188,8 @@ def test_diff_exhaustive_agrees_with_brute_force(seed):
             assert on(new, cex.record).rank > on(old, cex.record).rank
 
 
-@settings(max_examples=40, deadline=None, derandomize=True)
+@pytest.mark.slow
+@settings(max_examples=examples(40), deadline=None, derandomize=True)
 @given(st.integers(0, 2**32))
 def test_rules_analyze_agrees_with_brute_force(seed):
     rng = random.Random(seed)

@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 from redflag.core.evaluate import evaluate
 from redflag.formats.rulefile import load_ruleset
+from tests.fuzzing import examples
 from tests.helpers import bounds
 
 RULESET = load_ruleset(None)
@@ -28,7 +29,7 @@ def records(draw):
     return record
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(records(), st.sampled_from(BOOLS))
 def test_turning_a_flag_to_true_never_lowers_the_level(record, flag):
     before = evaluate(RULESET, record).rank
@@ -36,7 +37,7 @@ def test_turning_a_flag_to_true_never_lowers_the_level(record, flag):
     assert after <= before  # rank 0 is the most urgent
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(records(), st.sampled_from(BOOLS + sorted(NUMERIC)))
 def test_answering_an_unknown_flag_never_lowers_the_level(record, flag):
     record.pop(flag, None)
@@ -49,7 +50,7 @@ def test_answering_an_unknown_flag_never_lowers_the_level(record, flag):
         assert raised <= {o.rule.id for o in before.could_escalate}
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(records(), st.randoms())
 def test_key_order_never_matters(record, rnd):
     items = list(record.items())
@@ -58,7 +59,7 @@ def test_key_order_never_matters(record, rnd):
     assert (a.level, [o.rule.id for o in a.matched]) == (b.level, [o.rule.id for o in b.matched])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(records())
 def test_evaluation_is_deterministic(record):
     first, second = evaluate(RULESET, record), evaluate(RULESET, dict(record))

@@ -23,6 +23,7 @@ from tests.sql.engines import arrow_table, enumerated_records, fast_python_outco
 pyspark = pytest.importorskip(
     "pyspark", reason="pyspark is not installed (pip install 'redflag[spark]')"
 )
+pytestmark = pytest.mark.slow  # a JVM, and every record through Spark: minutes on 2 cores
 
 
 @pytest.fixture(scope="module")
