@@ -58,7 +58,9 @@ def start(workers: int) -> tuple[subprocess.Popen[bytes], int, float]:
     assert proc.stderr is not None
     ready = json.loads(proc.stderr.readline())
     port = int(ready["url"].rsplit(":", 1)[1])
-    threading.Thread(target=lambda: proc.stderr.read() if proc.stderr else None, daemon=True).start()
+    threading.Thread(
+        target=lambda: proc.stderr.read() if proc.stderr else None, daemon=True
+    ).start()
     conn = http.client.HTTPConnection("127.0.0.1", port)
     conn.request("POST", "/cds-services/redflag-patient-view", json.dumps(PATIENT_VIEW))
     reply = conn.getresponse()

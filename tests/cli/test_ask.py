@@ -50,7 +50,7 @@ def spawn(tmp_path):
             ["-m", "redflag", "ask", *args],
             env=env,
             encoding="utf-8",
-            timeout=10,
+            timeout=60,  # each expect(); 10 s was too short on a loaded 2-core machine
             dimensions=(50, 80),
         )
         children.append(child)
