@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from redflag.core.compile import CompiledRuleSet, compile_ruleset
 from redflag.core.model import Flag, Level, Rule, RuleSet, RuleSetMeta, Source
 
@@ -10,9 +12,9 @@ LEVELS = ("emergency", "urgent", "soon", "routine")
 
 def make_ruleset(
     rules: dict[str, tuple[str, str]],
-    numeric: dict[str, tuple[float, float]] | None = None,
+    numeric: Mapping[str, tuple[float, float]] | None = None,
     bools: tuple[str, ...] = ("a", "b", "c", "d", "e"),
-    implies: dict[str, tuple[str, ...]] | None = None,
+    implies: Mapping[str, tuple[str, ...]] | None = None,
 ) -> CompiledRuleSet:
     """rules: id -> (level, when). bools: bool flags. numeric: id -> (min, max).
     implies: bool flag -> the flags a yes to it implies."""
@@ -39,3 +41,9 @@ def make_ruleset(
         ),
     )
     return compile_ruleset(doc, sha256="0" * 64, source="test")
+
+
+def bounds(flag: Flag) -> tuple[float, float]:
+    """A numeric flag's min and max, which the model leaves optional (bool flags have none)."""
+    assert flag.min is not None and flag.max is not None, flag.id
+    return flag.min, flag.max

@@ -28,7 +28,9 @@ def test_the_one_liner_of_the_issue_prints_emergency_in_a_fresh_interpreter():
         "import redflag; print(redflag.load_rules().check("
         "{'cancer_history': True, 'limb_weakness': True}).level)"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
     assert (done.returncode, done.stdout, done.stderr) == (0, "emergency\n", "")
 
 
@@ -37,7 +39,9 @@ def test_import_redflag_loads_neither_the_engine_nor_typer():
         "import sys, redflag; print(sorted(m for m in sys.modules"
         " if m.startswith(('redflag.', 'typer', 'pydantic'))))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert done.stdout == "[]\n"
 
 
@@ -83,7 +87,7 @@ def test_check_many_yields_results_in_order_and_bad_records_as_error_values(rule
         {"back_pain": False},
         ["not", "a", "record"],
     ]
-    out = list(rules.check_many(records))  # type: ignore[arg-type]
+    out = list(rules.check_many(records))
     assert [type(o).__name__ for o in out] == [
         "CheckResult",
         "RecordError",
@@ -118,7 +122,7 @@ def test_errors_are_the_documented_exceptions(rules, tmp_path):
     with pytest.raises(redflag.BadValueError):
         rules.check({"back_pain": 1})
     with pytest.raises(redflag.NotAnObjectError):
-        rules.check("back_pain")  # type: ignore[arg-type]
+        rules.check("back_pain")
     bad = tmp_path / "bad.toml"
     bad.write_text("[ruleset]\nid = 1\n")
     with pytest.raises(redflag.RuleFileError) as broken:
@@ -140,7 +144,7 @@ def test_the_package_is_typed_and_exports_what_it_documents():
     for name in redflag.__all__:
         assert getattr(redflag, name) is not None
     with pytest.raises(AttributeError):
-        redflag.no_such_name  # type: ignore[attr-defined]  # noqa: B018
+        redflag.no_such_name  # noqa: B018
 
 
 def test_the_readme_example_shows_what_check_returns(rules):

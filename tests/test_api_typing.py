@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+# mypy in a subprocess, given up to 300 s below: slow, and longer than the default timeout
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(360)]
 
 GOOD = """
 import redflag

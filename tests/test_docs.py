@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import typer.main
+from typer.core import TyperGroup
 
 from redflag.cli import app
 
@@ -13,6 +14,7 @@ README = (ROOT / "README.md").read_text()
 
 def all_commands():
     group = typer.main.get_command(app)
+    assert isinstance(group, TyperGroup)
     ctx = typer.Context(group)  # the `rules` group is built when asked for (issue 17)
     for name in group.list_commands(ctx):
         command = group.get_command(ctx, name)

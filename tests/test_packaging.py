@@ -97,7 +97,11 @@ def test_the_version_lives_in_one_place():
     assert "version" not in project and project["dynamic"] == ["version"]
     assert PYPROJECT["tool"]["hatch"]["version"]["path"] == "redflag/__init__.py"
     done = subprocess.run(
-        [sys.executable, "-m", "redflag", "--version"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "redflag", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     assert done.stdout == f"redflag {redflag.__version__}\n"
 
@@ -124,6 +128,8 @@ def test_the_sdist_includes_every_top_level_path_the_tests_read():
     assert needed - include - {"pyproject.toml"} == set()  # an sdist always has pyproject
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(1560)  # the build and the pytest below may take 600 + 900 s
 @pytest.mark.skipif(
     not os.environ.get("CI") and not os.environ.get("REDFLAG_TEST_SDIST"),
     reason="builds the sdist (needs the build backend from the package index): CI runs it",

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,7 @@ def test_the_manifest_is_valid_for_pre_commit():
         capture_output=True,
         text=True,
         check=False,
+        timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     ids = [hook["id"] for hook in yaml.safe_load(MANIFEST.read_text())]
@@ -70,7 +72,7 @@ def repo(tmp_path):
 
     def sh(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            list(args), cwd=work, env=env, capture_output=True, text=True, check=False
+            list(args), cwd=work, env=env, capture_output=True, text=True, check=False, timeout=120
         )
 
     assert sh("git", "init", "-q").returncode == 0
@@ -79,7 +81,9 @@ def repo(tmp_path):
     return work, sh
 
 
-def pre_commit(sh) -> subprocess.CompletedProcess[str]:
+def pre_commit(
+    sh: Callable[..., subprocess.CompletedProcess[str]],
+) -> subprocess.CompletedProcess[str]:
     return sh(str(BIN / "pre-commit"), "run", "--all-files", "--color", "never")
 
 

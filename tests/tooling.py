@@ -16,9 +16,9 @@ CASES = DATA / "cases"
 RULES = ROOT / "rules.toml"
 
 
-def run(*args: str, input: str | None = None):
+def run(*args: str | Path, input: str | None = None):
     """Run the CLI in-process; result has exit_code, stdout, stderr."""
-    return CliRunner().invoke(app, list(args), input=input)
+    return CliRunner().invoke(app, [str(arg) for arg in args], input=input)
 
 
 def run_process(*args: str, input: str | None = None, cwd: Path | None = None):
@@ -30,6 +30,7 @@ def run_process(*args: str, input: str | None = None, cwd: Path | None = None):
         text=True,
         cwd=cwd,
         check=False,
+        timeout=120,
     )
 
 

@@ -9,7 +9,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -26,7 +28,7 @@ GOOD = [
 ]
 
 
-def ndjson(records: list[object]) -> str:
+def ndjson(records: Sequence[object]) -> str:
     return "".join(json.dumps(r) + "\n" for r in records)
 
 
@@ -34,14 +36,15 @@ def batch(*args: str, stdin: str | bytes | None = None):
     return runner.invoke(app, ["batch", *args], input=stdin)
 
 
-def lines(output: str) -> list[dict]:
+def lines(output: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in output.splitlines()]
 
 
-def check_json(record: dict) -> dict:
+def check_json(record: object) -> dict[str, Any]:
     result = runner.invoke(app, ["check", "-", "--json"], input=json.dumps(record))
     assert result.exit_code in (0, 1), result.stderr
-    return json.loads(result.stdout)
+    doc: dict[str, Any] = json.loads(result.stdout)
+    return doc
 
 
 def check_error(text: str) -> str:
@@ -276,7 +279,7 @@ def test_line_buffered_gives_the_same_output():
     assert batch("--line-buffered", stdin=stream).stdout == batch(stdin=stream).stdout
 
 
-def _run(args: list[str], **kw) -> subprocess.Popen:
+def _run(args: list[str], **kw: Any) -> subprocess.Popen[bytes]:
     env = dict(os.environ, REDFLAG_DEBUG="0")
     return subprocess.Popen([sys.executable, "-m", "redflag", *args], env=env, **kw)
 
@@ -290,7 +293,7 @@ def test_closed_pipe_is_quiet(tmp_path: Path):
     proc.stdout.close()
     stderr = proc.stderr.read()
     proc.stderr.close()
-    assert proc.wait() == 0
+    assert proc.wait(timeout=120) == 0
     assert stderr == b""
     assert [json.loads(x)["line"] for x in first] == [1, 2, 3]
 
@@ -299,7 +302,7 @@ def test_real_subprocess_reads_stdin_and_writes_stdout():
     proc = _run(
         ["batch", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    out, err = proc.communicate(ndjson(GOOD).encode())
+    out, err = proc.communicate(ndjson(GOOD).encode(), timeout=120)
     assert proc.returncode == 0
     assert [json.loads(x)["id"] for x in out.splitlines()] == ["a", "b", 3]
     assert err.startswith(b"redflag batch: 3 records")

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import IO, Any, cast
 
 import pytest
 from hypothesis import given, settings
@@ -22,18 +23,19 @@ from redflag.formats.batch import BatchOptions, run_batch
 from redflag.formats.records import record_from_json
 from redflag.formats.rulefile import load_ruleset
 from tests.cli.test_hostile_records import CATALOGUE, entry_bytes
+from tests.fuzzing import examples
 
 RULESET = load_ruleset(None)
 GOOD = b'{"id": "good", "cancer_history": true, "limb_weakness": true}'
 
 
-def run_text(text: bytes) -> list[dict]:
+def run_text(text: bytes) -> list[dict[str, Any]]:
     out = io.BytesIO()
     run_batch([("<stdin>", io.BytesIO(text))], RULESET, out, BatchOptions())
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
 
-def run_lines(lines: list[bytes]) -> list[dict]:
+def run_lines(lines: list[bytes]) -> list[dict[str, Any]]:
     return run_text(b"\n".join(lines) + b"\n")
 
 
@@ -78,7 +80,7 @@ LINES = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.lists(LINES, min_size=1, max_size=30))
 def test_any_mix_of_lines_gives_one_result_per_line_in_order(lines):
     results = run_lines(lines)
@@ -113,7 +115,7 @@ FRAGMENTS = st.sampled_from(  # pieces that make records span lines, or share on
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(FRAGMENTS, min_size=1, max_size=16))
 def test_any_text_is_read_line_by_line_as_check_reads_each_line(fragments):
     text = b"".join(fragments)
@@ -144,6 +146,7 @@ def test_head_1_closes_the_pipe_and_batch_exits_quietly(tmp_path, jobs):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    assert proc.stdout is not None
     first = proc.stdout.readline()
     proc.stdout.close()
     _, err = proc.communicate(timeout=60)
@@ -169,11 +172,13 @@ def test_ctrl_c_or_sigterm_leaves_only_whole_lines(jobs, stop, code, said):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     ) as proc:
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        stdin = proc.stdin
 
         def feed():
             with contextlib.suppress(BrokenPipeError):  # batch may stop reading first
-                proc.stdin.write(_corpus(20_000))
-                proc.stdin.flush()
+                stdin.write(_corpus(20_000))
+                stdin.flush()
 
         # stdin stays open: batch answers what has arrived and waits for more
         feeder = threading.Thread(target=feed)
@@ -209,7 +214,7 @@ class _InterruptedMidWrite:
 
 def test_whole_writes_finish_the_write_then_raise_keyboard_interrupt():
     raw = _InterruptedMidWrite()
-    out = WholeWrites(raw)
+    out = WholeWrites(cast("IO[bytes]", raw))  # a stand-in: WholeWrites only writes and flushes
     try:
         out.write(b'{"line":1}\n{"line":2}\n')
     except KeyboardInterrupt:
@@ -228,7 +233,7 @@ def test_whole_writes_hold_sigterm_too_where_batch_handles_it():
     try:
         raw = _InterruptedMidWrite(signal.SIGTERM)
         with pytest.raises(Terminated):
-            WholeWrites(raw).write(b'{"line":1}\n')
+            WholeWrites(cast("IO[bytes]", raw)).write(b'{"line":1}\n')  # as above
         assert raw.data == b'{"line":1}\n'  # the write finished first
     finally:
         undo()
@@ -302,7 +307,7 @@ def test_workers_end_when_batch_itself_is_killed():
         ]
     assert len(workers) >= 2
     proc.kill()  # SIGKILL: no handler runs, nothing is cleaned up by the parent
-    proc.wait()
+    proc.wait(timeout=120)
     proc.stdin.close()
     deadline = time.monotonic() + 10
     while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
@@ -369,6 +374,7 @@ def _sigterm_batch_reading_dev_zero(options, started):
         try:
             started(proc)
             proc.send_signal(signal.SIGTERM)
+            assert proc.stderr is not None
             err = proc.stderr.read()
             proc.wait(timeout=60)
         finally:

@@ -620,6 +620,7 @@ def test_a_non_utf8_terminal_gets_escapes_and_documents_stay_utf8(env):
         capture_output=True,
         env=env,
         check=False,
+        timeout=120,
     )
     assert doc.returncode == 0
     doc.stdout.decode("utf-8")  # UTF-8 bytes, whatever the locale
@@ -629,6 +630,7 @@ def test_a_non_utf8_terminal_gets_escapes_and_documents_stay_utf8(env):
         capture_output=True,
         env=env,
         check=False,
+        timeout=120,
     )
     assert got.returncode == 0
     assert json.loads(got.stdout.decode("utf-8"))["level"]

@@ -26,7 +26,10 @@ def entry_bytes(entry) -> bytes:
     else:
         data = entry["input"].encode()
     data = data * entry.get("input_repeat", 1)
-    return entry.get("input_prefix", "").encode() + data + entry.get("input_suffix", "").encode()
+    whole: bytes = (
+        entry.get("input_prefix", "").encode() + data + entry.get("input_suffix", "").encode()
+    )
+    return whole
 
 
 ONE_LINE = [e for e in CATALOGUE["case"] + CATALOGUE["ok"] if b"\n" not in entry_bytes(e).strip()]

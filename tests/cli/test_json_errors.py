@@ -7,9 +7,11 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer.main
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from redflag.cli import app
@@ -22,18 +24,19 @@ def run(*args: str, input: str | None = None):
     return runner.invoke(app, list(args), input=input)
 
 
-def json_error(result) -> dict:
+def json_error(result) -> dict[str, Any]:
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     doc = json.loads(lines[0])
     assert list(doc) == ["error"]
     error = doc["error"]
     assert {"code", "message", "hint", "where"} <= set(error)
-    return error
+    return dict(error)
 
 
 def every_command() -> list[str]:
     group = typer.main.get_command(app)
+    assert isinstance(group, TyperGroup)
     ctx = typer.Context(group)
     names = []
     for name in group.list_commands(ctx):
@@ -115,6 +118,7 @@ def test_json_errors_in_a_real_process_are_ascii_json():
         capture_output=True,
         text=True,
         check=False,
+        timeout=120,
     )
     assert done.returncode == 2
     assert done.stderr.isascii()

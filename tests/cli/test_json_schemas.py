@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -48,7 +49,7 @@ def problems(kind: str, value: object, rules: Path | None = None) -> list[str]:
 
 
 def commands_with_json() -> set[str]:
-    group = typer.main.get_command(app)
+    group: Any = typer.main.get_command(app)  # a click group (typer's own class of it)
     ctx = typer.Context(group)
     found = set()
     for name in group.list_commands(ctx):
@@ -165,7 +166,7 @@ def test_analyze_json_of_other_rules_validates_against_their_schema(tmp_path):
 
 def test_the_outputs_exercise_every_optional_part(tmp_path):
     """So the validations above are not vacuous: each optional part occurs somewhere."""
-    got = {name: output(name, tmp_path)[1] for name in NAMES}
+    got: dict[str, Any] = {name: output(name, tmp_path)[1] for name in NAMES}
     assert got["test --coverage"]["coverage"]["min_coverage"] is None
     assert got["test --min-coverage"]["coverage"]["below_min_coverage"] is True
     matrix = got["test --matrix"]["matrix"]

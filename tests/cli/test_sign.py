@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules.toml"
 
 
-def run(*args: str, input: str | None = None, env: dict[str, str] | None = None):
+def run(*args: str | Path, input: str | None = None, env: dict[str, str] | None = None):
     return CliRunner().invoke(app, [str(a) for a in args], input=input, env=env)
 
 
@@ -235,6 +235,7 @@ def test_require_approved_from_the_environment_in_a_real_process():
         text=True,
         env=env,
         check=False,
+        timeout=120,
     )
     assert done.returncode == 4, done.stderr
     assert "error[not-approved]: rule set redflag-spinal 0.2.0 is a draft" in done.stderr
@@ -285,6 +286,7 @@ def test_a_redflag_signature_verifies_with_minisign(signed, keys):
         capture_output=True,
         text=True,
         check=False,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert "Signature and comment signature verified" in done.stderr + done.stdout
@@ -298,6 +300,7 @@ def test_minisign_refuses_a_tampered_redflag_signed_file(signed, keys):
         capture_output=True,
         text=True,
         check=False,
+        timeout=120,
     )
     assert done.returncode != 0
 
@@ -308,6 +311,7 @@ def minisign_keys(folder: Path) -> tuple[Path, Path]:
         [minisign(), "-G", "-W", "-p", str(pub), "-s", str(sec)],
         capture_output=True,
         check=True,
+        timeout=120,
     )
     return pub, sec
 
@@ -321,6 +325,7 @@ def test_a_minisign_signature_with_redflags_comment_verifies_with_redflag(tmp_pa
         [minisign(), "-S", "-s", str(sec), "-m", str(rules), "-t", comment],
         capture_output=True,
         check=True,
+        timeout=120,
     )
     result = run("rules", "verify", rules, "--key", pub)
     assert result.exit_code == 0, result.output
@@ -328,7 +333,7 @@ def test_a_minisign_signature_with_redflags_comment_verifies_with_redflag(tmp_pa
     done = subprocess.run(
         [sys.executable, "-m", "redflag", "check", "--rules", str(rules), "back_pain",
          "--require-approved", "--trust-key", str(pub)],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
 
@@ -344,7 +349,10 @@ def test_a_minisign_signature_without_the_fields_does_not_verify(tmp_path):
     pub, sec = minisign_keys(tmp_path)
     rules = approved_copy(tmp_path)
     subprocess.run(
-        [minisign(), "-S", "-s", str(sec), "-m", str(rules)], capture_output=True, check=True
+        [minisign(), "-S", "-s", str(sec), "-m", str(rules)],
+        capture_output=True,
+        check=True,
+        timeout=120,
     )
     result = run("rules", "verify", rules, "--key", pub)
     assert_refused(
@@ -362,6 +370,7 @@ def test_a_legacy_minisign_signature_of_the_whole_file_verifies_and_detects_tamp
         [minisign(), "-S", "-l", "-s", str(sec), "-m", str(rules), "-t", comment],
         capture_output=True,
         check=True,
+        timeout=120,
     )
     raw = base64.b64decode(signature_path(rules).read_text().splitlines()[1])
     assert raw[:2] == b"Ed"  # the legacy form: a signature of the whole file, not its hash
@@ -371,6 +380,7 @@ def test_a_legacy_minisign_signature_of_the_whole_file_verifies_and_detects_tamp
     assert_refused(result, "bad-signature", "it was changed after it was signed")
 
 
+@pytest.mark.slow
 def test_a_password_protected_minisign_key_is_refused_with_the_way_round(tmp_path):
     pub, sec = tmp_path / "enc.pub", tmp_path / "enc.key"
     subprocess.run(
@@ -378,6 +388,7 @@ def test_a_password_protected_minisign_key_is_refused_with_the_way_round(tmp_pat
         input=b"a password\na password\n",
         capture_output=True,
         check=True,
+        timeout=120,
     )
     rules = approved_copy(tmp_path)
     result = run("rules", "sign", rules, "--key", sec)
@@ -403,6 +414,7 @@ def test_minisign_signs_with_a_key_made_by_redflag_keygen(tmp_path, keys):
         [minisign(), "-S", "-s", str(keys[1]), "-m", str(rules), "-t", comment],
         capture_output=True,
         check=True,
+        timeout=120,
     )
     result = run("rules", "verify", rules, "--key", keys[0])
     assert result.exit_code == 0, result.output

@@ -1,8 +1,9 @@
 import pytest
 
 from redflag.core.expr import check_condition, parse_condition
+from redflag.core.expr.check import ExprType
 
-TYPES = {"back_pain": "bool", "fever": "bool", "age": "number"}
+TYPES: dict[str, ExprType] = {"back_pain": "bool", "fever": "bool", "age": "number"}
 
 
 def problems(text):

@@ -25,6 +25,11 @@ def shipped():
     return load_ruleset(RULES)
 
 
+# the shipped rules' fractional thresholds (temperature >= 38, neutrophil_count <= 0.5,
+# corrected_calcium > 2.6, >= 3.0, > 3.4) and both sides of them, for `number` flags only
+FRACTIONS = {0.4, 0.5, 0.6, 2.5, 2.6, 2.7, 2.9, 3.0, 3.1, 3.3, 3.4, 3.5, 5.5, 6.5, 37.9, 38.0, 38.1}
+
+
 def _records(ruleset, n: int, seed: int):
     """Random partial records: each flag answered with chance 0.4, numbers on the edges the
     conditions test (the thresholds, both sides of them, the bounds)."""
@@ -35,8 +40,8 @@ def _records(ruleset, n: int, seed: int):
             domain[flag.id] = (True, False)
             continue
         points = {flag.min, flag.max, 2, 4, 6, 12, 19, 20, 44, 45, 49, 50, 59, 60, 61}
-        if flag.type == "float":
-            points |= {5.5, 6.5, 49.5}
+        if flag.type == "number":  # issue 14: this said "float", a type no flag has
+            points |= FRACTIONS
         domain[flag.id] = tuple(sorted(p for p in points if flag.min <= p <= flag.max))
     for _ in range(n):
         yield {f: rng.choice(values) for f, values in domain.items() if rng.random() < 0.4}
@@ -51,6 +56,17 @@ def test_unknowns_are_the_missing_flags_evaluate_gives_every_shipped_rule(shippe
             assert unknowns(closed) == outcome.missing, (outcome.rule.id, record)
             undecided += bool(outcome.missing)
     assert undecided > 1000  # the comparison was not only of empty tuples
+
+
+def test_records_try_fractional_values_of_number_flags(shipped):
+    fractional = [
+        value
+        for record in _records(shipped, 200, 7)
+        for value in record.values()
+        if type(value) is float and not value.is_integer()
+    ]
+    assert len(fractional) > 50
+    assert {37.9, 38.1, 0.4, 0.6} <= set(fractional)
 
 
 @pytest.mark.parametrize("condition", CONDITIONS)

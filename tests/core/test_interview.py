@@ -18,6 +18,8 @@ from redflag.core.implication import close
 from redflag.core.interview import Interviewer, answers_record, plan
 from redflag.core.regions import regions
 from redflag.formats.rulefile import load_ruleset
+from tests.fuzzing import examples
+from tests.helpers import bounds
 from tests.tooling import QUIET
 
 RULES = load_ruleset(None)
@@ -26,7 +28,9 @@ DONT_KNOW = "don't know"
 
 def _interview(ruleset, answer):
     """Run an interview to its end; `answer(flag)` gives a value or DONT_KNOW."""
-    record, dont_know, asked = {}, set(), []
+    record: dict[str, bool | int | float] = {}
+    dont_know: set[str] = set()
+    asked: list[str] = []
     while True:
         step = plan(ruleset, record, frozenset(dont_know))
         if step.next_flag is None:
@@ -93,6 +97,7 @@ def test_mscc_path_reaches_emergency_and_stops():
 def test_emergency_rules_are_asked_before_urgent_ones():
     # back pain yes: the next questions decide emergency rules (cancer, both legs...) first.
     step = plan(RULES, {"back_pain": True})
+    assert step.next_flag is not None
     top = min(o.compiled.rank for o in step.needed_by[step.next_flag])
     assert top == 0
 
@@ -123,7 +128,7 @@ def test_ask_all_asks_every_flag_in_file_order():
     assert asked != list(RULES.flags)
     step = plan(RULES, {}, ask_all=True)
     assert step.next_flag == next(iter(RULES.flags))
-    record = {}
+    record: dict[str, bool | int | float] = {}
     order = []
     while (step := plan(RULES, record, ask_all=True)).next_flag is not None:
         order.append(step.next_flag)
@@ -152,7 +157,7 @@ def test_answers_record_is_in_file_order_with_null_for_dont_know():
 )
 def test_regions_give_one_valid_value_per_region(low, high, cuts, whole, expected):
     flag = dataclasses.replace(
-        RULES.flags["age"], min=low, max=high, type="int" if whole else "float"
+        RULES.flags["age"], min=low, max=high, type="int" if whole else "number"
     )
     assert regions([flag], cuts) == expected
 
@@ -176,7 +181,7 @@ def _near(low, high, cuts):
 def _answer_strategy(flag):
     spec = RULES.flags[flag]
     if spec.is_numeric:
-        return st.one_of(st.just(DONT_KNOW), st.integers(int(spec.min), int(spec.max)))
+        return st.one_of(st.just(DONT_KNOW), st.integers(*map(int, bounds(spec))))
     return st.sampled_from([True, False, False, False, DONT_KNOW])
 
 
@@ -194,7 +199,8 @@ def _completion(data, record, dont_know):
     return full
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
+@settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_stopping_is_safe_no_later_answer_changes_the_level(data):
     step, record, dont_know, _asked = _interview(
@@ -242,10 +248,12 @@ def _level_can_flip(record, dont_know, flag, rules):
     return False
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
+@settings(max_examples=examples(10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_every_question_asked_can_change_the_level(data):
-    record, dont_know = {}, set()
+    record: dict[str, bool | int | float] = {}
+    dont_know: set[str] = set()
     last_left = None
     while (step := plan(RULES, record, frozenset(dont_know))).next_flag is not None:
         flag = step.next_flag
@@ -269,7 +277,8 @@ def _shown(step):
     )
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
+@settings(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_an_interviewer_plans_as_a_fresh_plan_does_at_every_step(data):
     # one encoding kept for the interview (issue 11) never changes a plan: same question,
@@ -277,7 +286,8 @@ def test_an_interviewer_plans_as_a_fresh_plan_does_at_every_step(data):
     not_asked = frozenset(
         f for f in RULES.flags if data.draw(st.integers(0, 9), label=f"not asked {f}") == 0
     )
-    record, dont_know = {}, set()
+    record: dict[str, bool | int | float] = {}
+    dont_know: set[str] = set()
     with Interviewer(RULES) as interviewer:
         while True:
             kept = interviewer.plan(record, frozenset(dont_know), not_asked=not_asked)
@@ -292,7 +302,7 @@ def test_an_interviewer_plans_as_a_fresh_plan_does_at_every_step(data):
                 record[kept.next_flag] = value
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.data())
 def test_closures_agree_with_the_evaluator_trace(data):
     record = {}

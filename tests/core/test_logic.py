@@ -7,7 +7,7 @@ from itertools import product
 import pytest
 
 from redflag.core.closures import truth_function
-from redflag.core.evaluate import evaluate
+from redflag.core.evaluate import Record, evaluate
 from redflag.core.logic import Truth, from_bool, not_
 from redflag.core.vector import VectorRuleSet
 from tests.core.test_vector import columns
@@ -52,7 +52,7 @@ OPERATORS = {
 VALUE = {F: False, T: True}
 
 
-def _record(a: Truth, b: Truth) -> dict[str, bool]:
+def _record(a: Truth, b: Truth) -> Record:
     return {k: VALUE[v] for k, v in (("a", a), ("b", b)) if v is not U}
 
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +28,7 @@ from redflag.core.exhaustive import find_downgrades
 from redflag.core.implication import contradiction
 from redflag.core.logic import Truth
 from redflag.core.model import Flag, Level, Rule, RuleSet, RuleSetMeta, Source
+from tests.fuzzing import examples
 
 BOOLS = ("a", "b", "c", "d")
 LEVELS = ("emergency", "urgent", "soon", "routine")
@@ -37,7 +40,7 @@ class Spec:
     """A small rule file: bool flags, one numeric flag x, implications, rules."""
 
     bools: tuple[str, ...] = BOOLS
-    x_type: str = "int"
+    x_type: Literal["int", "number"] = "int"
     x_min: float = 0.0
     x_max: float = 6.0
     implies: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -98,7 +101,7 @@ def condition(rng: random.Random, bools: tuple[str, ...], depth: int = 0) -> str
 
 
 def random_spec(rng: random.Random) -> Spec:
-    spec = Spec(x_type=rng.choice(["int", "float"]))
+    spec = Spec(x_type=rng.choice(["int", "number"]))
     if rng.random() < 0.4:
         spec.implies = {"a": ("b",)}
     spec.rules = [(rng.choice(LEVELS[:3]), condition(rng, BOOLS[:3])) for _ in range(3)]
@@ -125,7 +128,7 @@ def edit(rng: random.Random, spec: Spec) -> Spec:
             new.x_min = float(rng.randint(0, 2))
             new.x_max = float(rng.randint(4, 7))
         elif what == 4:  # type of x
-            new.x_type = "float" if new.x_type == "int" else "int"
+            new.x_type = "number" if new.x_type == "int" else "int"
         elif what == 5:  # implications
             new.implies = {} if new.implies else {rng.choice("ac"): ("b",)}
         elif what == 6 and len(new.rules) > 1:  # remove a rule
@@ -155,7 +158,7 @@ def records(*specs: Spec):
     for values in itertools.product((True, False, None), repeat=len(bools)):
         base = {f: v for f, v in zip(bools, values, strict=True) if v is not None}
         for x in (None, *xs):
-            record = dict(base)
+            record: dict[str, bool | int | float] = dict(base)
             if x is not None:
                 whole = any(s.x_type == "int" for s in specs)
                 record["x"] = int(x) if whole else x
@@ -168,7 +171,8 @@ def on(ruleset, record):
     return evaluate(ruleset, {k: v for k, v in record.items() if k in ruleset.flags})
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
+@pytest.mark.slow
+@settings(max_examples=examples(60), deadline=None, derandomize=True)
 @given(st.integers(0, 2**32))
 def test_diff_exhaustive_agrees_with_brute_force(seed):
     rng = random.Random(seed)
@@ -184,7 +188,8 @@ def test_diff_exhaustive_agrees_with_brute_force(seed):
             assert on(new, cex.record).rank > on(old, cex.record).rank
 
 
-@settings(max_examples=40, deadline=None, derandomize=True)
+@pytest.mark.slow
+@settings(max_examples=examples(40), deadline=None, derandomize=True)
 @given(st.integers(0, 2**32))
 def test_rules_analyze_agrees_with_brute_force(seed):
     rng = random.Random(seed)

@@ -5,6 +5,8 @@ from hypothesis import strategies as st
 
 from redflag.core.evaluate import evaluate
 from redflag.formats.rulefile import load_ruleset
+from tests.fuzzing import examples
+from tests.helpers import bounds
 
 RULESET = load_ruleset(None)
 BOOLS = sorted(f.id for f in RULESET.flags.values() if f.type == "bool")
@@ -13,21 +15,21 @@ NUMERIC = {f.id: f for f in RULESET.flags.values() if f.is_numeric}
 
 @st.composite
 def records(draw):
-    record = {}
-    for flag in BOOLS:
+    record: dict[str, bool | int | float] = {}
+    for flag_id in BOOLS:
         value = draw(st.sampled_from([None, False, True]))
         if value is not None:
-            record[flag] = value
+            record[flag_id] = value
     for flag_id, flag in NUMERIC.items():
         if draw(st.booleans()):
             if flag.type == "int":
-                record[flag_id] = draw(st.integers(int(flag.min), int(flag.max)))
+                record[flag_id] = draw(st.integers(*map(int, bounds(flag))))
             else:
-                record[flag_id] = draw(st.floats(flag.min, flag.max))
+                record[flag_id] = draw(st.floats(*bounds(flag)))
     return record
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(records(), st.sampled_from(BOOLS))
 def test_turning_a_flag_to_true_never_lowers_the_level(record, flag):
     before = evaluate(RULESET, record).rank
@@ -35,12 +37,12 @@ def test_turning_a_flag_to_true_never_lowers_the_level(record, flag):
     assert after <= before  # rank 0 is the most urgent
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(records(), st.sampled_from(BOOLS + sorted(NUMERIC)))
 def test_answering_an_unknown_flag_never_lowers_the_level(record, flag):
     record.pop(flag, None)
     before = evaluate(RULESET, record)
-    for value in [False, True] if flag in BOOLS else [NUMERIC[flag].min, NUMERIC[flag].max]:
+    for value in [False, True] if flag in BOOLS else bounds(NUMERIC[flag]):
         after = evaluate(RULESET, {**record, flag: value})
         assert after.rank <= before.rank
         # and the could-escalate list named every rule that could move above the level
@@ -48,7 +50,7 @@ def test_answering_an_unknown_flag_never_lowers_the_level(record, flag):
         assert raised <= {o.rule.id for o in before.could_escalate}
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(records(), st.randoms())
 def test_key_order_never_matters(record, rnd):
     items = list(record.items())
@@ -57,7 +59,7 @@ def test_key_order_never_matters(record, rnd):
     assert (a.level, [o.rule.id for o in a.matched]) == (b.level, [o.rule.id for o in b.matched])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(records())
 def test_evaluation_is_deterministic(record):
     first, second = evaluate(RULESET, record), evaluate(RULESET, dict(record))

@@ -6,11 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from redflag.core.suggest import MAX_WORD, Suggester, closest
+from tests.fuzzing import examples
 
 FLAGS = ["back_pain", "limb_weakness", "age", "fever", "cancer_history", "weight_loss"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(alphabet="abcdefghiklmnoprstuwy_", max_size=20))
 def test_closest_agrees_with_difflib_on_small_sets(word):
     expected = difflib.get_close_matches(word, FLAGS, n=1)

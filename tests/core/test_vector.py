@@ -12,6 +12,7 @@ from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, evaluate
 from redflag.core.vector import Columns, VectorRuleSet
 from redflag.errors import RuleFileError
+from tests.fuzzing import examples
 from tests.helpers import make_ruleset
 
 
@@ -100,7 +101,7 @@ values = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     st.lists(
         st.tuples(st.sampled_from(["emergency", "urgent", "soon"]), conditions()),

@@ -24,12 +24,13 @@ def batch(*args: str, data: bytes | None = None):
 
 
 @pytest.fixture(scope="module")
-def corpus_100k(tmp_path_factory, ruleset) -> Path:
+def corpus_100k(tmp_path_factory: pytest.TempPathFactory, ruleset) -> Path:
     path = tmp_path_factory.mktemp("corpus") / "corpus.ndjson"
     path.write_bytes(ndjson(ruleset, 100_000))
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("out_format", ["ndjson", "csv"])
 def test_duckdb_output_is_byte_identical_on_a_seeded_100k_corpus(corpus_100k, tmp_path, out_format):
     python_out, duck_out = tmp_path / "python.out", tmp_path / "duckdb.out"
@@ -215,6 +216,7 @@ def test_full_is_refused_with_the_duckdb_engine():
     assert "--full needs the Python engine" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [["--fail-fast"], ["--line-buffered"]])
 def test_fail_fast_and_line_buffered_give_the_python_engines_output(corpus_100k, extra):
     head = b"".join(corpus_100k.read_bytes().splitlines(keepends=True)[:300])

@@ -87,6 +87,7 @@ def expected(line: str, n: int, ruleset: CompiledRuleSet) -> dict[str, object]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fixed_ids", [False, True])
 def test_batch_equals_check_on_a_generated_corpus_with_bad_lines(ruleset, fixed_ids):
     rng = random.Random(3)
@@ -108,6 +109,7 @@ def test_batch_equals_check_on_a_generated_corpus_with_bad_lines(ruleset, fixed_
     assert summary.records == 5000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fixed_ids", [False, True])
 def test_clean_corpus_takes_the_fast_path_and_equals_check(ruleset, fixed_ids):
     rng = random.Random(11)
@@ -268,6 +270,7 @@ def test_a_stretch_that_is_no_longer_in_the_file_is_an_error_not_lost_lines(tmp_
             batch_parallel._work((stream.fileno(), 0, 1000), 1, "in.ndjson")  # truncated
 
 
+@pytest.mark.slow
 def test_full_gives_check_json_for_every_record_of_a_generated_corpus(ruleset):
     from redflag.formats.result_json import result_json
 

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from redflag.errors import BadSignatureError, KeyFileError
 from redflag.formats import minisign
+from tests.fuzzing import examples
 
 KEY = minisign.SecretKey.generate()
 
@@ -37,7 +38,7 @@ def test_a_secret_key_whose_public_half_was_changed_is_damaged():
         minisign.SecretKey.parse(damaged, "k")
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(data=st.binary(max_size=2000), comment=st.text(max_size=80).filter(str.isprintable))
 def test_any_data_signs_and_verifies_and_any_flipped_byte_fails(data, comment):
     sig = minisign.sign(data, KEY, comment)

@@ -1,12 +1,12 @@
 """formats/quicktoml.py answers only where it reads a document exactly as tomllib does."""
 
-import os
 import tomllib
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from redflag.formats import quicktoml
+from tests.fuzzing import examples
 
 
 def _typed(value):
@@ -39,7 +39,7 @@ _LINES = st.one_of(
 )
 
 
-@settings(max_examples=int(os.environ.get("REDFLAG_FUZZ_EXAMPLES", "400")), deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.lists(_LINES, max_size=8))
 def test_any_answer_is_tomllibs(lines):
     text = "\n".join(lines)

@@ -149,6 +149,7 @@ def test_json_error_location_points_at_line_and_column(ruleset):
     with pytest.raises(BadJSONError) as info:
         record_from_json('{\n  "back_pain": tru\n}', ruleset)
     loc = info.value.location
+    assert loc is not None
     assert (loc.source, loc.line, loc.col) == ("<stdin>", 2, 16)
 
 

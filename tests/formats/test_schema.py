@@ -99,6 +99,7 @@ def test_check_json_of_a_real_process_validates():
         capture_output=True,
         text=True,
         check=True,
+        timeout=120,
     )
     assert errors("result", json.loads(done.stdout)) == []
 
@@ -110,6 +111,7 @@ def test_ask_json_output_validates():
     assert errors("result", json.loads(result.stdout)) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [[], ["--full"]], ids=["default", "full"])
 def test_every_batch_line_validates_good_and_bad(extra, tmp_path):
     lines = [json.dumps(r) for r in RECORDS] + ['{"Back_Pain": true}', '{"age": 500}', "[1]", ""]

@@ -86,5 +86,5 @@ class RunningServer:
     def __exit__(self, *exc: object) -> None:
         if self.process.poll() is None:
             self.process.kill()
-            self.process.wait()
+            self.process.wait(timeout=120)
         self._close()

@@ -1,18 +1,23 @@
 """SDC $next-question over the ask engine: each step is the question `ask` would ask."""
 
+from typing import Any
+
 import pytest
 
 from redflag.core.interview import plan
 from redflag.errors import BadResourceError
 from redflag.formats.fhir.adaptive import next_question
 
-ANSWER = {"boolean": {"valueBoolean": False}, "integer": {"valueInteger": 30},
-          "decimal": {"valueDecimal": 1.0}}  # fmt: skip
+ANSWER: dict[str, dict[str, bool | int | float]] = {
+    "boolean": {"valueBoolean": False}, "integer": {"valueInteger": 30},
+    "decimal": {"valueDecimal": 1.0}}  # fmt: skip
 
 
 def test_each_next_question_is_the_interviews_and_it_completes(ruleset):
-    qr = {"resourceType": "QuestionnaireResponse", "status": "in-progress", "item": []}
-    record, asked = {}, []
+    qr: dict[str, Any] = {"resourceType": "QuestionnaireResponse", "status": "in-progress"}
+    qr["item"] = []
+    record: dict[str, bool | int | float] = {}
+    asked: list[str] = []
     clinician = frozenset(f.id for f in ruleset.flags.values() if f.audience == "clinician")
     for _ in range(len(ruleset.flags) + 1):
         out = next_question(qr, ruleset)
@@ -20,6 +25,7 @@ def test_each_next_question_is_the_interviews_and_it_completes(ruleset):
         if out["status"] == "completed":
             assert expected is None
             break
+        assert expected is not None
         item = out["contained"][-1]["item"][-1]
         assert item["linkId"] == expected
         assert [i["linkId"] for i in out["contained"][-1]["item"]] == [*asked, expected]

@@ -4,6 +4,7 @@ import http.client
 import json
 import socket
 import threading
+from typing import Any
 
 from redflag.service.app import Service
 from redflag.service.server import _Handler, _Server
@@ -13,13 +14,13 @@ def test_a_connection_beyond_the_limit_gets_503_at_once(ruleset):
     class OneSlot(_Server):
         max_connections = 1
 
-    logged = []
+    logged: list[dict[str, Any]] = []
     server = OneSlot(("127.0.0.1", 0), _Handler)
     server.service = Service(ruleset)
     server.log = logged.append
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), int(server.server_address[1])
     try:
         holder = http.client.HTTPConnection(host, port, timeout=30)
         holder.request("GET", "/cds-services")  # keep-alive: the one slot stays taken

@@ -9,6 +9,7 @@ Spark takes 20-30 s to start, so this module shares one `local[2]` session. Run 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -22,6 +23,7 @@ from tests.sql.engines import arrow_table, enumerated_records, fast_python_outco
 pyspark = pytest.importorskip(
     "pyspark", reason="pyspark is not installed (pip install 'redflag[spark]')"
 )
+pytestmark = pytest.mark.slow  # a JVM, and every record through Spark: minutes on 2 cores
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +52,7 @@ def test_spark_sql_equals_python_on_every_enumerated_record(spark, ruleset):
     assert got == expected
 
 
-def _python_batch(ruleset_rows) -> dict[str, dict]:
+def _python_batch(ruleset_rows) -> dict[str, dict[str, Any]]:
     text = b"".join(json.dumps(r).encode() + b"\n" for r in ruleset_rows)
     result = CliRunner().invoke(app, ["batch", "--jobs", "1"], input=text)
     assert result.exit_code == 0, result.output

@@ -47,7 +47,7 @@ def postgres() -> Iterator[Any]:
         for path in (data, sock):
             nobody(path, "nobody")
         sock.chmod(0o777)
-    run = {"check": True, "capture_output": True, "timeout": 120}
+    run: dict[str, Any] = {"check": True, "capture_output": True, "timeout": 120}
     subprocess.run(
         _as_server_user(
             [str(bindir / "initdb"), "-D", str(data), "-U", "redflag", "--auth=trust", "-E", "UTF8"]

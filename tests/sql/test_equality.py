@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from redflag.core.compile import CompiledRuleSet
+from tests.fuzzing import examples
 from tests.helpers import LEVELS, make_ruleset
 from tests.sql.engines import (
     duckdb_outcomes,
@@ -23,6 +24,7 @@ from tests.sql.engines import (
 )
 
 pytest.importorskip("duckdb", reason="duckdb is not installed (pip install 'redflag[sql]')")
+pytestmark = pytest.mark.slow  # every engine on every enumerated record: about a minute
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +111,7 @@ RECORD_VALUES = {
 RECORDS = st.lists(st.fixed_dictionaries(RECORD_VALUES), min_size=1, max_size=40)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rule_sets(), RECORDS)
 def test_duckdb_equals_python_on_random_rule_files_and_records(ruleset, raw_records):
     records = [{k: v for k, v in r.items() if v is not None} for r in raw_records]

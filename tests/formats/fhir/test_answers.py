@@ -1,5 +1,7 @@
 """Reading FHIR: QuestionnaireResponses, Observations and Bundles onto flags, strictly."""
 
+from typing import Any
+
 import pytest
 
 from redflag.core.record import validate_record
@@ -163,7 +165,7 @@ def test_a_cancelled_observation_is_refused(ruleset):
 def test_a_search_bundle_skips_included_resources_but_not_other_matches(ruleset):
     qr = response(item("fever", valueBoolean=True), subject={"reference": "Patient/p1"})
     patient = {"resourceType": "Patient", "id": "p1"}
-    bundle = {"resourceType": "Bundle", "type": "searchset", "entry": [
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "entry": [
         {"resource": qr, "search": {"mode": "match"}},
         {"resource": patient, "search": {"mode": "include"}},
     ]}  # fmt: skip
