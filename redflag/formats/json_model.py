@@ -1,6 +1,6 @@
 """The one definition of redflag's JSON outputs, as TypedDicts (issue 17).
 
-The writers (result_json.py, batch_write.py) are typed with these, so mypy holds them to it,
+The writers (result_json.py, batch/encode.py) are typed with these, so mypy holds them to it,
 and formats/schema.py generates the JSON Schemas in docs/schema/ from them. Imported only for
 type checking and by the schema generator: never on the way to a `check`.
 """

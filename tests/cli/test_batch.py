@@ -337,9 +337,9 @@ def test_crlf_lines_and_a_missing_final_newline_are_fine(tmp_path: Path):
 
 
 def test_a_record_split_over_blocks_is_read_whole(tmp_path: Path, monkeypatch):
-    from redflag.formats import batch_read
+    from redflag.batch import source
 
-    monkeypatch.setattr(batch_read, "_BLOCK", 7)
+    monkeypatch.setattr(source, "_BLOCK", 7)
     path = tmp_path / "in.ndjson"
     path.write_text(ndjson(GOOD))
     assert batch(str(path)).stdout == batch(stdin=ndjson(GOOD)).stdout

@@ -1,4 +1,4 @@
-"""CSV and JSON-array inputs for `batch` -> chunks (the slow, friendly path per record)."""
+"""Stage 2 of `batch` for CSV and JSON arrays: rows -> chunks, by `check`'s validator per record."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import json
 import re
 from collections.abc import Iterator
 from itertools import islice
-from typing import IO, Any
+from typing import Any
 
+from redflag.batch.decode import Chunk, FastDecoder, Rows, add_outcome, validated
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.record import suggest_flag
 from redflag.errors import (
@@ -19,10 +20,8 @@ from redflag.errors import (
     NotAnObjectError,
     UnknownFlagError,
 )
-from redflag.formats.batch_read import Chunk, FastDecoder, Rows, add_outcome, validated
 from redflag.formats.records import (
     FALSE_WORDS,
-    MAX_RECORD_BYTES,
     TRUE_WORDS,
     UNKNOWN_WORDS,
     Flaw,
@@ -33,13 +32,13 @@ from redflag.formats.records import (
 
 
 def csv_chunks(
-    text: IO[str],
+    lines: Iterator[str],
     decoder: FastDecoder,
     source: str,
     chunk_size: int,
     keep_records: bool,
 ) -> Iterator[Chunk]:
-    """CSV with a header row naming flags (and optionally `id`) -> chunks.
+    """CSV lines (the source's) with a header row naming flags (and optionally `id`) -> chunks.
 
     An empty cell is unknown; bools are yes/no/true/false/1/0 (any case). An unknown column
     is an error before any row is read.
@@ -49,7 +48,7 @@ def csv_chunks(
         InputError: the header is missing, empty or names a column twice.
     """
     ruleset = decoder.ruleset
-    reader = csv.reader(_bounded_lines(text))
+    reader = csv.reader(lines)
     header = next(_rows(reader, source), None)
     if isinstance(header, InputError):
         raise header
@@ -91,25 +90,6 @@ def csv_chunks(
         if not rows.structs:
             return
         yield rows.chunk()
-
-
-def _bounded_lines(text: IO[str]) -> Iterator[str]:
-    """The lines of `text`, each read in at most MAX_RECORD_BYTES + 1 characters (issue 13: a
-    line with no end took all memory). The rest of a longer line is skipped in bounded reads
-    and the line becomes one over the csv module's field limit, so that row is an error."""
-    limit = MAX_RECORD_BYTES + 1
-    skipping = False  # inside the rest of a long line: answered already, read on to its end
-    while True:
-        line = text.readline(limit)
-        if not line:
-            return
-        if skipping:
-            skipping = not line.endswith("\n")
-            continue
-        if len(line) == limit and not line.endswith("\n"):
-            skipping = True
-            line = '"' + "x" * (csv.field_size_limit() + 1) + '"\n'
-        yield line
 
 
 def _rows(reader: Any, source: str) -> Iterator[list[str] | InputError]:
