@@ -25,7 +25,7 @@ from typing import IO, cast
 
 import numpy as np
 
-from redflag.errors import InputError, Location, TooLargeError
+from redflag.errors import BadEncodingError, InputError, Location, TooLargeError
 from redflag.formats.records import MAX_RECORD_BYTES
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -116,7 +116,7 @@ class Source:
         MAX_RECORD_BYTES + 1 characters.
 
         Raises:
-            InputError: an input is not UTF-8 (while its lines are read).
+            BadEncodingError: an input is not UTF-8 (while its lines are read).
         """
         for name, stream in self.inputs:
             text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
@@ -132,7 +132,7 @@ class Source:
 
         Raises:
             TooLargeError: an input is larger than that.
-            InputError: an input is not UTF-8.
+            BadEncodingError: an input is not UTF-8.
         """
         for name, stream in self.inputs:
             raw = stream.read(MAX_JSON_ARRAY_BYTES + 1)  # read whole: bounded (issue 13)
@@ -177,9 +177,9 @@ class Source:
             self._on_progress(self._done)
 
 
-def not_utf8(name: str) -> InputError:
+def not_utf8(name: str) -> BadEncodingError:
     """The error for a CSV or JSON-array input that is not UTF-8 (NDJSON's is per line)."""
-    return InputError(
+    return BadEncodingError(
         f"{name} is not valid UTF-8 text",
         location=Location(name),
         hint="save the file as UTF-8 (CSV and JSON arrays are read as text)",
