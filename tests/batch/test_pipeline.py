@@ -316,3 +316,27 @@ def test_workers_get_at_most_chunk_size_lines_however_small_the_records(tmp_path
         counts = [len(source.block_lines(t)) for t in texts]
         assert counts[:14] == [7] * 14 and max(counts) == 7 and sum(counts) == 101
         assert [part.first for part in parts] == [1 + sum(counts[:i]) for i in range(len(parts))]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("compressed", [False, True])
+def test_progress_is_an_event_of_the_source_up_to_the_file_size(
+    ruleset, tmp_path, monkeypatch, jobs, compressed
+):
+    # issue 14: progress was read by the caller's tell() on a stream the reader moved
+    import gzip
+
+    from redflag.batch import decompressed, source
+
+    monkeypatch.setattr(source, "_BLOCK", 4096)
+    rng = random.Random(3)
+    text = "".join(random_line(ruleset, rng, n) + "\n" for n in range(1, 401)).encode()
+    path = tmp_path / ("in.ndjson.gz" if compressed else "in.ndjson")
+    path.write_bytes(gzip.compress(text) if compressed else text)
+    seen: list[int] = []
+    with path.open("rb") as raw:
+        stream = decompressed(raw, str(path))
+        options = BatchOptions(jobs=jobs)
+        run_batch([(str(path), stream)], ruleset, io.BytesIO(), options, on_progress=seen.append)
+    assert len(seen) > 2 and seen == sorted(seen)
+    assert seen[-1] == path.stat().st_size
