@@ -324,3 +324,8 @@ class KeyFileError(InputError):
     """A key file (minisign public or secret key) or a trust file is malformed."""
 
     code = "bad-key"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, where a command asked to end as Ctrl-C ends it (batch/sink.py's
+    `terminate_as_interrupt`): exit 143, after the write under way. Not a user error."""

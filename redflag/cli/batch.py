@@ -20,12 +20,12 @@ from redflag.cli.common import (
     fail_on_rank,
     load,
 )
-from redflag.cli.handler import WholeWrites, guarded, terminate_as_interrupt, writing
+from redflag.cli.handler import guarded, writing
 from redflag.errors import UsageError
 
 if TYPE_CHECKING:
+    from redflag.batch import BatchOptions, BatchSummary
     from redflag.core.compile import CompiledRuleSet
-    from redflag.formats.batch import BatchOptions, BatchSummary
 
 
 MAX_JOBS = 64  # each worker is a forked process holding a block or two: bounded
@@ -155,7 +155,8 @@ def batch(
     """
     import time
 
-    from redflag.formats.batch import BatchOptions, run_batch
+    from redflag.batch import BatchOptions, run_batch
+    from redflag.batch.sink import terminate_as_interrupt
 
     ruleset = load(rules)
     threshold = fail_on_rank(ruleset, fail_on)
@@ -190,6 +191,7 @@ def batch(
         fail_fast=fail_fast,
         line_buffered=line_buffered,
         jobs=jobs or (os.cpu_count() or 1),
+        fhir_version=fhir_version.value,
     )
     if engine is Engine.duckdb:
         summary, elapsed = _run_duckdb(paths, ruleset, options, output)
@@ -197,26 +199,12 @@ def batch(
         return
     with ExitStack() as stack:
         stack.callback(terminate_as_interrupt())  # stopped by `timeout`: whole lines too
-        raws, inputs = _open_inputs(stack, paths)
+        inputs = _open_inputs(stack, paths)
         out = _open_output(stack, output)
         start = time.perf_counter()
         sizes = _file_sizes(paths)
-        if fhir:
-            from redflag.formats.fhir.stream import run_fhir_batch
-
-            summary = run_fhir_batch(
-                inputs,
-                ruleset,
-                out,
-                fhir_in=input_format is InputFormat.fhir,
-                fhir_out=output_format is OutputFormat.fhir,
-                version=fhir_version.value,
-                full=full,
-                fail_fast=fail_fast,
-                flush_lines=line_buffered,
-            )
-        elif sizes is not None and sys.stderr.isatty():
-            summary = _with_progress(inputs, raws, sizes, ruleset, out, options)
+        if sizes is not None and not fhir and sys.stderr.isatty():
+            summary = _with_progress(inputs, sum(sizes), ruleset, out, options)
         else:
             summary = run_batch(inputs, ruleset, out, options)
     _finish(summary, time.perf_counter() - start, threshold, worst_threshold)
@@ -273,8 +261,9 @@ def _run_duckdb(
 ) -> tuple[BatchSummary, float]:
     import time
 
+    from redflag.batch import open_path
+    from redflag.batch.sink import terminate_as_interrupt
     from redflag.engines.batch import Inputs, run_duckdb_batch
-    from redflag.formats.batch_read import open_path
 
     parquet_out = output if options.format_out == "parquet" else None
     with ExitStack() as stack:
@@ -284,28 +273,28 @@ def _run_duckdb(
                 stack.enter_context(open_path(path))  # a missing file: check's message
             inputs = Inputs(parquet=[(str(p), p) for p in paths])
         else:
-            inputs = Inputs(streams=_open_inputs(stack, paths)[1])
+            inputs = Inputs(streams=_open_inputs(stack, paths))
         out = _open_output(stack, output) if parquet_out is None else None
         start = time.perf_counter()
         summary = run_duckdb_batch(inputs, ruleset, out, options, parquet_out)
     return summary, time.perf_counter() - start
 
 
-def _open_inputs(
-    stack: ExitStack, paths: list[Path]
-) -> tuple[list[IO[bytes]], list[tuple[str, IO[bytes]]]]:
-    """The raw streams of `paths` ('-' is stdin), and each named and decompressed."""
-    from redflag.formats.batch_read import decompressed, open_path
+def _open_inputs(stack: ExitStack, paths: list[Path]) -> list[tuple[str, IO[bytes]]]:
+    """The streams of `paths` ('-' is stdin), each named and decompressed."""
+    from redflag.batch import decompressed, open_path
 
     raws = [
         sys.stdin.buffer if p == Path("-") else stack.enter_context(open_path(p)) for p in paths
     ]
     sources = ["<stdin>" if p == Path("-") else str(p) for p in paths]
-    return raws, [(s, decompressed(r, s)) for s, r in zip(sources, raws, strict=True)]
+    return [(s, decompressed(r, s)) for s, r in zip(sources, raws, strict=True)]
 
 
 def _open_output(stack: ExitStack, output: Path | None) -> IO[bytes]:
     """stdout or `output`, writing whole lines only (Ctrl-C waits for the write under way)."""
+    from redflag.batch.sink import WholeWrites
+
     target: IO[bytes] = sys.stdout.buffer
     if output is not None:
         with writing(output):
@@ -321,33 +310,28 @@ def _file_sizes(paths: list[Path]) -> list[int] | None:
 
 def _with_progress(
     inputs: list[tuple[str, IO[bytes]]],
-    raws: list[IO[bytes]],
-    sizes: list[int],
+    total: int,
     ruleset: CompiledRuleSet,
     out: IO[bytes],
-    options: object,
+    options: BatchOptions,
 ) -> BatchSummary:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from redflag.formats.batch import BatchOptions, run_batch
+    from redflag.batch import run_batch
 
-    assert isinstance(options, BatchOptions)
     columns = (TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn())
     # no refresh thread (auto_refresh=False): batch may fork workers, and forking a process
-    # that runs other threads can deadlock the children; each finished block refreshes it
+    # that runs other threads can deadlock the children; each progress event refreshes it
     with Progress(
         *columns, console=Console(stderr=True), transient=True, auto_refresh=False
     ) as progress:
-        task = progress.add_task("checking records", total=sum(sizes))
+        task = progress.add_task("checking records", total=total)
 
-        def advance(_: BatchSummary) -> None:
-            done = 0
-            for raw, size in zip(raws, sizes, strict=True):
-                done += size if raw.closed else min(size, raw.tell())
-            progress.update(task, completed=done, refresh=True)
+        def advance(done: int) -> None:  # the source's progress event: bytes read so far
+            progress.update(task, completed=min(done, total), refresh=True)
 
-        return run_batch(inputs, ruleset, out, options, on_chunk=advance)
+        return run_batch(inputs, ruleset, out, options, on_progress=advance)
 
 
 def _summary_text(summary: BatchSummary, elapsed: float) -> str:

@@ -12,17 +12,15 @@ import errno
 import functools
 import io
 import os
-import signal
 import sys
-import threading
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
 
 import typer
 
-from redflag.errors import InputError, OutputError, RedflagError
+from redflag.errors import InputError, OutputError, RedflagError, Terminated
 
 if TYPE_CHECKING:  # the output model (formats/json_model.py); not imported at run time
     from redflag.formats.json_model import ErrorJSON
@@ -295,75 +293,3 @@ def writing(path: Path) -> Iterator[None]:
 # writes only: a disk or quota full, a file over the size limit
 _OUTPUT_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 _FULL_HINT = "free some space, or write somewhere else"
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, where a command asked to end as Ctrl-C ends it (see `terminate_as_interrupt`)."""
-
-
-def terminate_as_interrupt() -> Callable[[], None]:
-    """From now on SIGTERM ends the command as Ctrl-C does (after the write under way, exit
-    143); returns the undo. For `batch`, which `timeout` or a service manager may stop."""
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
-
-    def undo() -> None:
-        signal.signal(signal.SIGTERM, previous)
-
-    return undo
-
-
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated
-
-
-@contextlib.contextmanager
-def deferred_interrupt() -> Iterator[None]:
-    """Hold Ctrl-C (SIGINT), and SIGTERM where it is handled, until the block ends; then
-    raise KeyboardInterrupt (Terminated for SIGTERM).
-
-    Around an output write, so an interrupt never leaves half a result line behind.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    held = [signal.SIGINT]
-    if signal.getsignal(signal.SIGTERM) is _raise_terminated:
-        held.append(signal.SIGTERM)
-    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in held}
-    try:
-        yield
-    finally:
-        for held_signal, handler in previous.items():
-            signal.signal(held_signal, handler)
-    if signal.SIGTERM in caught:
-        raise Terminated
-    if caught:
-        raise KeyboardInterrupt
-
-
-class WholeWrites(io.BufferedIOBase):
-    """A binary output whose every write and flush completes even if Ctrl-C arrives."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        super().__init__()
-        self.raw = raw
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes) -> int:  # type: ignore[override]  # batch writes bytes only
-        # A signal arriving while a pipe is full makes BufferedWriter.write return after a
-        # partial write, without error: the rest would be lost and the last line cut in
-        # half (seen once 0.2.0's result lines outgrew the pipe). Write until all is out.
-        with deferred_interrupt():
-            view = memoryview(data)
-            while view:
-                written = self.raw.write(view)
-                view = view[written or 0 :]
-            self.raw.flush()
-        return len(data)
-
-    def flush(self) -> None:
-        with deferred_interrupt():
-            self.raw.flush()

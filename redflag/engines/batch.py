@@ -1,6 +1,6 @@
 """`batch --engine duckdb`: NDJSON, CSV or Parquet in; NDJSON, CSV or Parquet out.
 
-Text input is read and validated by the Python engine's own readers (formats/batch.py: the
+Text input is read and validated by the Python engine's own readers (redflag/batch: the
 strict decoder, every bad line's error in its place) and only evaluated in DuckDB, so the
 NDJSON and CSV output is byte for byte the Python engine's. Parquet input is scanned by
 DuckDB (engines/parquet.py checks it first). Parquet output has CSV's columns, with the
@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from redflag.batch.decode import Chunk
+from redflag.batch.pipeline import BatchOptions, make_writer, run_batch, validated_chunks
+from redflag.batch.summary import BatchSummary, new_summary, rule_ranks, tally
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.vector import ChunkResult
 from redflag.engines.duckdb import CHUNK_TABLE, LINE_COLUMN, ChunkEvaluator, chunk_table, connect
@@ -34,17 +37,6 @@ from redflag.engines.parquet import (
     with_errors,
 )
 from redflag.errors import EngineMemoryError, OutputError
-from redflag.formats.batch import (
-    BatchOptions,
-    BatchSummary,
-    make_writer,
-    new_summary,
-    rule_ranks,
-    run_batch,
-    tally,
-    validated_chunks,
-)
-from redflag.formats.batch_read import Chunk
 from redflag.sql import DIALECTS
 
 if TYPE_CHECKING:

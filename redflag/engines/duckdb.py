@@ -1,7 +1,7 @@
 """The DuckDB engine: the compiled SQL (redflag/sql) run in embedded DuckDB.
 
 `ChunkEvaluator` evaluates one chunk of records that the batch readers have already
-validated (formats/batch_read.py, the same strict decoder and the same errors as the Python
+validated (batch/decode.py, the same strict decoder and the same errors as the Python
 engine), in place of core/vector.py; the writers then give byte for byte the same output.
 duckdb and pyarrow are an optional extra (`redflag[sql]`), imported only here.
 """

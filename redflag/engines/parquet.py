@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from redflag.batch.summary import Tally
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.record import ID_KEY, unknown_flag, validate_record
 from redflag.core.vector import ChunkResult, Columns
 from redflag.engines.duckdb import LINE_COLUMN, outcome
 from redflag.errors import BadValueError, InputError, Location
-from redflag.formats.batch import Tally
 from redflag.sql import DIALECTS, compile_query
 from redflag.sql.compiler import urgency_order
 

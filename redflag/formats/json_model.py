@@ -1,7 +1,7 @@
 """The one definition of redflag's JSON outputs, as TypedDicts (issue 17).
 
-The writers (result_json.py, batch_write.py, explain_json.py, case_report_json.py,
-ruleset_json.py, cli/diff.py, cli/analyze.py, cli/handler.py) are typed with these, so mypy
+The writers (result_json.py, batch/encode.py, explain_json.py, case_report_json.py,
+ruleset_json.py, proof_json.py, cli/handler.py) are typed with these, so mypy
 holds them to it, and formats/schema.py generates the JSON Schemas in docs/schema/ from them.
 Imported only for type checking, by the schema generator and by `rules show --json` (written
 through pydantic): never on the way to a `check`.

@@ -340,21 +340,33 @@ def test_crlf_lines_and_a_missing_final_newline_are_fine(tmp_path: Path):
 
 
 def test_a_record_split_over_blocks_is_read_whole(tmp_path: Path, monkeypatch):
-    from redflag.formats import batch_read
+    from redflag.batch import source
 
-    monkeypatch.setattr(batch_read, "_BLOCK", 7)
+    monkeypatch.setattr(source, "_BLOCK", 7)
     path = tmp_path / "in.ndjson"
     path.write_text(ndjson(GOOD))
     assert batch(str(path)).stdout == batch(stdin=ndjson(GOOD)).stdout
 
 
-@pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_text_formats_that_are_not_utf8_are_an_input_error(tmp_path: Path, fmt: str):
+NOT_UTF8 = {
+    "ndjson": b'{"back_pain": true}\n{"id": "\xff"}\n',
+    "csv": b"back_pain\nyes\n\xff\xfe\n",
+    "json": b'[{"id": "\xff"}]',
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(NOT_UTF8))
+def test_input_that_is_not_utf8_is_bad_encoding_in_every_format(tmp_path: Path, fmt: str):
+    # issue 14: NDJSON said bad-encoding, CSV and JSON arrays bad-input
     path = tmp_path / f"in.{fmt}"
-    path.write_bytes(b"back_pain\nyes\n\xff\xfe\n" if fmt == "csv" else b'[{"id": "\xff"}]')
+    path.write_bytes(NOT_UTF8[fmt])
     result = batch("--format", fmt, str(path))
     assert result.exit_code == 2
-    assert f"error[bad-input]: {path} is not valid UTF-8 text" in result.stderr
+    if fmt == "ndjson":  # a line is a record: its error is data, in its place
+        bad = lines(result.stdout)[1]
+        assert bad["line"] == 2 and bad["error"]["code"] == "bad-encoding"
+    else:  # CSV and JSON arrays are read as text: the whole input is refused
+        assert f"error[bad-encoding]: {path} is not valid UTF-8 text" in result.stderr
 
 
 def test_progress_bar_shows_on_a_terminal_and_does_not_change_the_output(tmp_path: Path):

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from redflag.cli.handler import WholeWrites
+from redflag.batch import BatchOptions, run_batch
+from redflag.batch.sink import WholeWrites
 from redflag.core.evaluate import evaluate
 from redflag.errors import InputError
-from redflag.formats.batch import BatchOptions, run_batch
 from redflag.formats.records import record_from_json
 from redflag.formats.rulefile import load_ruleset
 from tests.cli.test_hostile_records import CATALOGUE, entry_bytes
@@ -226,7 +226,8 @@ def test_whole_writes_finish_the_write_then_raise_keyboard_interrupt():
 
 
 def test_whole_writes_hold_sigterm_too_where_batch_handles_it():
-    from redflag.cli.handler import Terminated, terminate_as_interrupt
+    from redflag.batch.sink import terminate_as_interrupt
+    from redflag.errors import Terminated
 
     before = signal.getsignal(signal.SIGTERM)
     undo = terminate_as_interrupt()

@@ -1,14 +1,14 @@
-"""CSV and JSON-array inputs for `batch` -> chunks (the slow, friendly path per record)."""
+"""Stage 2 of `batch` for CSV and JSON arrays: rows -> chunks, by `check`'s validator per record."""
 
 from __future__ import annotations
 
 import csv
 import json
-import re
 from collections.abc import Iterator
 from itertools import islice
-from typing import IO, Any
+from typing import Any
 
+from redflag.batch.decode import Chunk, FastDecoder, Rows, add_outcome, validated
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.record import suggest_flag
 from redflag.errors import (
@@ -19,27 +19,26 @@ from redflag.errors import (
     NotAnObjectError,
     UnknownFlagError,
 )
-from redflag.formats.batch_read import Chunk, FastDecoder, Rows, add_outcome, validated
 from redflag.formats.records import (
     FALSE_WORDS,
-    MAX_RECORD_BYTES,
     TRUE_WORDS,
     UNKNOWN_WORDS,
     Flaw,
     json_int,
     may_hold_surrogates,
+    number_text,
     pair_flaw,
 )
 
 
 def csv_chunks(
-    text: IO[str],
+    lines: Iterator[str],
     decoder: FastDecoder,
     source: str,
     chunk_size: int,
     keep_records: bool,
 ) -> Iterator[Chunk]:
-    """CSV with a header row naming flags (and optionally `id`) -> chunks.
+    """CSV lines (the source's) with a header row naming flags (and optionally `id`) -> chunks.
 
     An empty cell is unknown; bools are yes/no/true/false/1/0 (any case). An unknown column
     is an error before any row is read.
@@ -49,7 +48,7 @@ def csv_chunks(
         InputError: the header is missing, empty or names a column twice.
     """
     ruleset = decoder.ruleset
-    reader = csv.reader(_bounded_lines(text))
+    reader = csv.reader(lines)
     header = next(_rows(reader, source), None)
     if isinstance(header, InputError):
         raise header
@@ -93,25 +92,6 @@ def csv_chunks(
         yield rows.chunk()
 
 
-def _bounded_lines(text: IO[str]) -> Iterator[str]:
-    """The lines of `text`, each read in at most MAX_RECORD_BYTES + 1 characters (issue 13: a
-    line with no end took all memory). The rest of a longer line is skipped in bounded reads
-    and the line becomes one over the csv module's field limit, so that row is an error."""
-    limit = MAX_RECORD_BYTES + 1
-    skipping = False  # inside the rest of a long line: answered already, read on to its end
-    while True:
-        line = text.readline(limit)
-        if not line:
-            return
-        if skipping:
-            skipping = not line.endswith("\n")
-            continue
-        if len(line) == limit and not line.endswith("\n"):
-            skipping = True
-            line = '"' + "x" * (csv.field_size_limit() + 1) + '"\n'
-        yield line
-
-
 def _rows(reader: Any, source: str) -> Iterator[list[str] | InputError]:
     """The reader's rows; a row it cannot read (a cell over the csv module's size limit) is
     an InputError in its place, and reading goes on from the next line."""
@@ -147,9 +127,6 @@ def _check_header(names: list[str], ruleset: CompiledRuleSet, source: str) -> No
             )
 
 
-_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
-
-
 def _cell(name: str, cell: str, ruleset: CompiledRuleSet, where: Location) -> object:
     text = cell.strip()
     if name == "id":
@@ -167,13 +144,13 @@ def _cell(name: str, cell: str, ruleset: CompiledRuleSet, where: Location) -> ob
             location=where,
             hint="write yes, no, true, false, 1 or 0; leave the cell empty if not known",
         )
-    if not _NUMBER.fullmatch(text):
+    number = number_text(text)
+    if number is None:
         raise BadValueError(
             f"'{name}' must be a number, got {text!r}",
             location=where,
             hint="write a number such as 60; leave the cell empty if not known",
         )
-    number = float(text)
     return int(number) if number.is_integer() and "." not in text and "e" not in word else number
 
 

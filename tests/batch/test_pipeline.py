@@ -9,10 +9,10 @@ import random
 
 import pytest
 
+from redflag.batch import BatchOptions, run_batch
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import evaluate
 from redflag.errors import InputError
-from redflag.formats.batch import BatchOptions, run_batch
 from redflag.formats.records import record_from_json
 
 
@@ -128,7 +128,7 @@ def test_clean_corpus_takes_the_fast_path_and_equals_check(ruleset, fixed_ids):
 
 
 def test_chunk_boundaries_do_not_change_results(ruleset, monkeypatch):
-    from redflag.formats import batch_read
+    from redflag.batch import source
 
     rng = random.Random(5)
     text = ("\n".join(random_line(ruleset, rng, n) for n in range(1, 301)) + "\n").encode()
@@ -139,23 +139,25 @@ def test_chunk_boundaries_do_not_change_results(ruleset, monkeypatch):
         return out.getvalue()
 
     whole = run()
-    monkeypatch.setattr(batch_read, "CHUNK_SIZE", 7)
+    monkeypatch.setattr(source, "CHUNK_SIZE", 7)
     assert run() == whole
 
 
 def _stretches(path, monkeypatch, block_size: int, skip_first_line: bool = False):
-    from redflag.formats import batch_read
+    from redflag.batch import source
 
-    monkeypatch.setattr(batch_read, "_BLOCK", block_size)
+    monkeypatch.setattr(source, "_BLOCK", block_size)
     with path.open("rb") as stream:
         if skip_first_line:  # a stream need not start at the beginning of its file
             stream.readline()
-        assert batch_read.is_regular_file(stream)
+        start = stream.tell()
+        assert source.is_regular_file(stream)
         parts = []
-        for part in batch_read.file_stretches(stream):
+        for part, end in source.file_stretches(stream):
             parts.append(part)
-            if isinstance(part, batch_read.Stretch):  # the stream shows how far we are
-                assert stream.tell() == part.offset + part.size
+            if isinstance(part, source.Stretch):  # each says where it ends
+                assert end == part.offset + part.size
+        assert stream.tell() == start  # the caller's stream is not moved
     return parts
 
 
@@ -176,20 +178,20 @@ def test_a_regular_file_is_cut_into_stretches_of_whole_lines(tmp_path, monkeypat
 
 
 def test_a_line_longer_than_a_stretch_comes_cut_short_as_from_a_pipe(tmp_path, monkeypatch):
-    from redflag.formats import batch_read
+    from redflag.batch import source
 
-    monkeypatch.setattr(batch_read, "MAX_RECORD_BYTES", 2500)
+    monkeypatch.setattr(source, "MAX_RECORD_BYTES", 2500)
     long_line = b'{"id": "' + b"x" * 5000 + b'"}\n'
     path = tmp_path / "in.ndjson"
     data = b'{"fever": true}\n' + long_line + b'{"fever": false}\n' * 100
     path.write_bytes(data)
     parts = _stretches(path, monkeypatch, 1000)
-    blocks = [p for p in parts if isinstance(p, batch_read.Block)]
+    blocks = [p for p in parts if isinstance(p, source.Block)]
     assert [(b.data, b.first) for b in blocks] == [(long_line[:2501] + b"\n", 2)]
     after = parts[parts.index(blocks[0]) + 1]
     assert (after.offset, after.first) == (16 + len(long_line), 3)
-    piped = list(batch_read.iter_blocks(io.BytesIO(data)))  # the same lines, as long
-    lines = [line for b in piped for line in batch_read.block_lines(b.data)]
+    piped = list(source.iter_blocks(io.BytesIO(data)))  # the same lines, as long
+    lines = [line for b in piped for line in source.block_lines(b.data)]
     assert lines[:1] + lines[2:] == [b'{"fever": true}', *[b'{"fever": false}'] * 100]
     assert 2500 < len(lines[1]) < len(long_line)  # too large either way: the same error
 
@@ -197,7 +199,7 @@ def test_a_line_longer_than_a_stretch_comes_cut_short_as_from_a_pipe(tmp_path, m
 def test_pipes_and_decompressed_streams_are_not_regular_files(tmp_path):
     import gzip
 
-    from redflag.formats.batch_read import decompressed, is_regular_file
+    from redflag.batch.source import decompressed, is_regular_file
 
     path = tmp_path / "in.ndjson.gz"
     path.write_bytes(gzip.compress(b'{"fever": true}\n'))
@@ -237,8 +239,8 @@ def test_block_decoding_keeps_every_record_on_its_line(ruleset, text):
 
 
 def test_a_clean_block_is_decoded_in_one_call_and_traps_are_not(ruleset):
+    from redflag.batch.decode import FastDecoder
     from redflag.core.vector import VectorRuleSet
-    from redflag.formats.batch_read import FastDecoder
 
     decoder = FastDecoder(ruleset, VectorRuleSet(ruleset))
     rng = random.Random(2)
@@ -254,7 +256,7 @@ def test_a_clean_block_is_decoded_in_one_call_and_traps_are_not(ruleset):
 def test_a_stretch_that_is_no_longer_in_the_file_is_an_error_not_lost_lines(tmp_path, ruleset):
     import signal
 
-    from redflag.formats import batch_parallel
+    from redflag.batch import parallel as batch_parallel
 
     previous = signal.getsignal(signal.SIGINT)
     try:
@@ -299,21 +301,45 @@ def test_full_gives_check_json_for_every_record_of_a_generated_corpus(ruleset):
 def test_workers_get_at_most_chunk_size_lines_however_small_the_records(tmp_path, monkeypatch):
     # a result line can be 200 times its record ({}): a megabyte of tiny records handed to
     # a worker at once would come back as hundreds of megabytes
-    from redflag.formats import batch_read
+    from redflag.batch import source
 
-    monkeypatch.setattr(batch_read, "CHUNK_SIZE", 7)
+    monkeypatch.setattr(source, "CHUNK_SIZE", 7)
     data = b"".join(b'{"id": %d}\n' % i for i in range(100)) + b'{"id": "last"}'
     path = tmp_path / "tiny.ndjson"
     path.write_bytes(data)
     with path.open("rb") as stream:
-        stretches = list(batch_read.file_stretches(stream))
-    pieces = list(batch_read.in_pieces(batch_read.iter_blocks(io.BytesIO(data))))
+        stretches = [part for part, _ in source.file_stretches(stream)]
+    pieces = list(source.in_pieces(source.iter_blocks(io.BytesIO(data))))
     for parts, text_of in (
         (stretches, lambda s: data[s.offset : s.offset + s.size]),
         (pieces, lambda b: b.data),
     ):
         texts = [text_of(part) for part in parts]
         assert b"".join(texts) == data
-        counts = [len(batch_read.block_lines(t)) for t in texts]
+        counts = [len(source.block_lines(t)) for t in texts]
         assert counts[:14] == [7] * 14 and max(counts) == 7 and sum(counts) == 101
         assert [part.first for part in parts] == [1 + sum(counts[:i]) for i in range(len(parts))]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("compressed", [False, True])
+def test_progress_is_an_event_of_the_source_up_to_the_file_size(
+    ruleset, tmp_path, monkeypatch, jobs, compressed
+):
+    # issue 14: progress was read by the caller's tell() on a stream the reader moved
+    import gzip
+
+    from redflag.batch import decompressed, source
+
+    monkeypatch.setattr(source, "_BLOCK", 4096)
+    rng = random.Random(3)
+    text = "".join(random_line(ruleset, rng, n) + "\n" for n in range(1, 401)).encode()
+    path = tmp_path / ("in.ndjson.gz" if compressed else "in.ndjson")
+    path.write_bytes(gzip.compress(text) if compressed else text)
+    seen: list[int] = []
+    with path.open("rb") as raw:
+        stream = decompressed(raw, str(path))
+        options = BatchOptions(jobs=jobs)
+        run_batch([(str(path), stream)], ruleset, io.BytesIO(), options, on_progress=seen.append)
+    assert len(seen) > 2 and seen == sorted(seen)
+    assert seen[-1] == path.stat().st_size

@@ -1,8 +1,9 @@
 """Fast records -> columns: msgspec Structs for one rule set, their bools read by numpy.
 
-Part of the `batch` fast path (formats/batch_read.py): the layout of the Struct, the
-sentinels that tell "left out" from "null", and the conversion of a chunk to the
-column-wise form of core/vector.py.
+Part of decode, the `batch` fast path (decode.py): the layout of the Struct, the sentinels
+that tell "left out" from "null", and the conversion of a chunk to the column-wise form of
+core/vector.py. Its bounds and types are the rule set's own (`ruleset.flags`); whatever it
+accepts that `check` might not, decode.py hands to `check`'s validator.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class Layout:
         self.decode, self.decode_lines = decoder.decode, decoder.decode_lines
         self.encode = msgspec.msgpack.Encoder().encode
         key_length = {name: len(self.encode(name)) for name, _, _ in bools + numbers + record_id}
-        offset = _map_header_len(len(key_length))
+        offset = _header_len(len(key_length))
         offsets = []
         for name in self.bool_flags:
             offsets.append(offset + key_length[name])
@@ -71,7 +72,7 @@ class Layout:
         # the bytes every record starts with: map header and first key (a bool flag's, or,
         # in a rule set with no yes/no flag, a number's or the id's: issue 13)
         first = (bools + numbers + record_id)[0][0]
-        start = _map_header_len(len(key_length)) + key_length[first]
+        start = _header_len(len(key_length)) + key_length[first]
         self.signature = np.frombuffer(self.encode(self.struct())[:start], dtype=np.uint8)
         self.get_id = operator.attrgetter("id")
         self.get_numbers = [operator.attrgetter(f) for f in self.numeric_flags]
@@ -121,7 +122,7 @@ class Layout:
             data = np.frombuffer(b"", dtype=np.uint8)
         starts = np.zeros(k, dtype=np.intp)
         np.cumsum(lengths[:-1], out=starts[1:])
-        starts += _array_header_len(k)
+        starts += _header_len(k)
         if len(data) and starts[-1] + lengths[-1] == len(data) and self._starts_ok(data, starts):
             return data, starts
         encoded = [self._encode_any_id(s) for s in structs]  # exact, slower
@@ -155,11 +156,8 @@ def _id_lengths(ids: list[Any]) -> Ints:
     return np.where(absent, 1, header + n)
 
 
-def _map_header_len(n: int) -> int:
-    return 1 if n <= 15 else 3 if n <= 0xFFFF else 5
-
-
-def _array_header_len(n: int) -> int:
+def _header_len(n: int) -> int:
+    """The length of a msgpack map or array header for n entries."""
     return 1 if n <= 15 else 3 if n <= 0xFFFF else 5
 
 

@@ -1,82 +1,74 @@
 """`batch` on several processes: blocks of NDJSON out, finished result text back, in order.
 
-The parent reads whole-line blocks, counts their lines and writes results; each worker
-(forked, so the compiled rule set is inherited, not sent) decodes, evaluates and serialises
-a block exactly as the single-process path does, with the same decoder, vector rule set and
-writer. A block that is a stretch of a regular file is sent as (file descriptor, offset,
-length) and the worker reads it itself: piping a megabyte to a worker costs the parent more
-than reading it. Other blocks (pipes, gzip) are sent whole. At most two blocks per worker
-are in flight, so memory stays constant. Workers ignore Ctrl-C: the parent alone stops,
+The parent runs the source (whole-line blocks, their lines counted) and the sink; each
+worker (forked, so the compiled rule set is inherited, not sent) wraps decode, evaluate and
+encode, and nothing else: it turns a block into its output text exactly as the
+single-process path does, with the same decoder, evaluator and encoder. A block that is
+a stretch of a regular file is sent as (file descriptor, offset, length) and the worker
+reads it itself: piping a megabyte to a worker costs the parent more than reading it.
+Other blocks (pipes, gzip) are sent whole. At most two blocks per worker are in flight, so
+memory stays constant. Workers ignore Ctrl-C: the parent alone stops,
 after the write under way.
 """
 
 from __future__ import annotations
 
 import gc
-import io
 import multiprocessing
 import os
 import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import IO
 
+from redflag.batch.decode import FastDecoder
+from redflag.batch.encode import NdjsonEncoder
+from redflag.batch.evaluate import Evaluator
+from redflag.batch.sink import Sink
+from redflag.batch.source import Source, Stretch
+from redflag.batch.summary import BatchSummary, Tally, new_summary, rule_ranks, tally
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.vector import VectorRuleSet
 from redflag.errors import InputError, Location, WorkerLostError
-from redflag.formats.batch import BatchSummary, Tally, rule_ranks, tally
-from redflag.formats.batch_read import (
-    Block,
-    FastDecoder,
-    Stretch,
-    file_stretches,
-    in_pieces,
-    is_regular_file,
-    iter_blocks,
-)
-from redflag.formats.batch_write import NdjsonWriter
 
 _FileRange = tuple[int, int, int]  # file descriptor, offset, length: a Stretch to read
-_Worker = tuple[CompiledRuleSet, VectorRuleSet, FastDecoder, NdjsonWriter]
+_Worker = tuple[CompiledRuleSet, FastDecoder, Evaluator, NdjsonEncoder]
 _WORKER: _Worker | None = None
 
 
 def run_parallel(
-    inputs: Sequence[tuple[str, IO[bytes]]],
-    ruleset: CompiledRuleSet,
-    out: IO[bytes],
-    jobs: int,
-    on_block: Callable[[BatchSummary], None] | None = None,
+    source: Source, ruleset: CompiledRuleSet, out: IO[bytes], jobs: int
 ) -> BatchSummary:
     """NDJSON in, NDJSON out (no --full, --fail-fast or --line-buffered), on `jobs` workers."""
-    summary = BatchSummary(levels={level.id: 0 for level in ruleset.levels})
+    summary = new_summary(ruleset)
+    sink = Sink(out, flush_lines=False)
     context = multiprocessing.get_context("fork")
     gc.freeze()  # the workers' collector leaves the inherited objects (and their pages) alone
-    with_file = len(inputs) > 1
+    with_file = len(source.inputs) > 1
     with ProcessPoolExecutor(
         jobs, mp_context=context, initializer=_start, initargs=(ruleset, with_file)
     ) as pool:
         pending: deque[Future[tuple[bytes, Tally]]] = deque()
-        parts = _parts(inputs)
+        parts = _parts(source)
         failure: InputError | None = None
         try:
             while True:
                 try:
-                    source, where, first = next(parts)
+                    name, where, first = next(parts)
                 except StopIteration:
                     break
                 except InputError as err:  # an input that cannot be read on (damaged gzip):
                     failure = err  # what was read before it still gets its results
                     break
-                pending.append(pool.submit(_work, where, first, source))
+                pending.append(pool.submit(_work, where, first, name))
                 if len(pending) >= 2 * jobs:
-                    _finish(pending.popleft(), out, summary, on_block)
+                    _finish(pending.popleft(), sink, summary)
             while pending:
-                _finish(pending.popleft(), out, summary, on_block)
+                _finish(pending.popleft(), sink, summary)
         except BrokenProcessPool:  # on submitting, or on waiting for a result
             raise WorkerLostError(
                 f"a worker process ended without answering (killed: out of memory, or a "
@@ -92,33 +84,19 @@ def run_parallel(
     return summary
 
 
-def _parts(
-    inputs: Sequence[tuple[str, IO[bytes]]],
-) -> Iterator[tuple[str, bytes | _FileRange, int]]:
+def _parts(source: Source) -> Iterator[tuple[str, bytes | _FileRange, int]]:
     """Each input's lines in pieces for the workers: (source, what to read, first line)."""
-    for source, stream in inputs:
-        parts: Iterator[Block | Stretch] = (
-            file_stretches(stream) if is_regular_file(stream) else in_pieces(iter_blocks(stream))
-        )
-        for part in parts:
-            if isinstance(part, Stretch):
-                yield source, (stream.fileno(), part.offset, part.size), part.first
-            else:
-                yield source, part.data, part.first
+    for name, stream, part in source.pieces():
+        if isinstance(part, Stretch):
+            yield name, (stream.fileno(), part.offset, part.size), part.first
+        else:
+            yield name, part.data, part.first
 
 
-def _finish(
-    future: Future[tuple[bytes, Tally]],
-    out: IO[bytes],
-    summary: BatchSummary,
-    on_block: Callable[[BatchSummary], None] | None,
-) -> None:
+def _finish(future: Future[tuple[bytes, Tally]], sink: Sink, summary: BatchSummary) -> None:
     text, part = future.result()
-    out.write(text)
-    out.flush()
+    sink.write([text])
     summary.add(part)
-    if on_block is not None:
-        on_block(summary)
 
 
 def _start(ruleset: CompiledRuleSet, with_file: bool) -> None:
@@ -127,8 +105,8 @@ def _start(ruleset: CompiledRuleSet, with_file: bool) -> None:
     threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
     global _WORKER
     vector = VectorRuleSet(ruleset)
-    writer = NdjsonWriter(io.BytesIO(), ruleset, flush_lines=False, with_file=with_file)
-    _WORKER = (ruleset, vector, FastDecoder(ruleset, vector), writer)
+    encoder = NdjsonEncoder(ruleset, with_file=with_file)
+    _WORKER = (ruleset, FastDecoder(ruleset, vector), Evaluator(ruleset, vector), encoder)
 
 
 def _exit_with(parent: int) -> None:
@@ -141,7 +119,7 @@ def _exit_with(parent: int) -> None:
 
 def _work(where: bytes | _FileRange, first: int, source: str) -> tuple[bytes, Tally]:
     assert _WORKER is not None, "the pool initializer sets up each worker"
-    ruleset, vector, decoder, writer = _WORKER
+    ruleset, decoder, evaluate, encoder = _WORKER
     if isinstance(where, bytes):
         block = where
     else:  # the parent opened the file before forking us: the descriptor is ours too
@@ -153,14 +131,14 @@ def _work(where: bytes | _FileRange, first: int, source: str) -> tuple[bytes, Ta
                 location=Location(source),
                 hint="check a file that nothing else is writing",
             )
-    writer.out = buffer = io.BytesIO()
-    done = BatchSummary(levels={level.id: 0 for level in ruleset.levels})
+    parts: list[bytes] = []
+    done = new_summary(ruleset)
     ranks = rule_ranks(ruleset)
     for chunk in decoder.block_chunks(block, source, first):
-        result = vector.evaluate(chunk.columns)
-        writer.write(chunk, result)
+        result = evaluate(chunk)
+        parts += encoder.encode(chunk, result)
         done.add(tally(chunk, result, ranks, len(done.levels)))
     counts = list(done.levels.values())
-    return buffer.getvalue(), Tally(
+    return b"".join(parts), Tally(
         counts, done.records, done.errors, done.most_urgent_rank, done.worst_rank
     )

@@ -1,7 +1,7 @@
 """`batch --format fhir` and `batch --format-out fhir`: one resource (or record) per line
 in, one result (or Bundle) per line out, record by record through check's own reader.
 
-FHIR is read and written one line at a time, not column-wise (formats/batch.py): each line
+FHIR is read and written one line at a time, not column-wise (pipeline.py): each line
 is a resource to validate with fhir.resources, so the column-wise speed would not show.
 As in every `batch`, a bad line is data: an error object in its place, and the run goes on.
 """
@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
+from redflag.batch.encode import error_json, to_json
+from redflag.batch.summary import BatchSummary
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Result, evaluate
 from redflag.core.record import RecordId, validate_record
 from redflag.errors import BadResourceError, InputError, Location, TooLargeError
-from redflag.formats.batch import BatchSummary
-from redflag.formats.batch_write import error_json, to_json
 from redflag.formats.fhir.answers import is_resource, read_answers
 from redflag.formats.fhir.codes import BASE, ERROR_SYSTEM, FhirVersion
 from redflag.formats.fhir.result import result_bundle

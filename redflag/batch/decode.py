@@ -1,40 +1,35 @@
-"""NDJSON input for `batch` -> chunks of columns, and the pieces every input format shares.
+"""Stage 2 of `batch`: lines -> chunks of columns, with each bad record's error in its place.
 
 Every input record becomes one entry of a chunk, in order: either a row of the chunk's
-columns (see core/vector.py) or an InputError (CSV and JSON arrays: batch_tables.py).
-NDJSON lines take a fast path (batch_columns.py): a msgspec decoder built from the rule
-set's flags validates types, bounds and unknown keys while parsing. Any line the fast path
-rejects, or that it cannot prove equal to the friendly path (a duplicate key, which msgspec
-would resolve silently), is re-read by the same friendly validator `check` uses
-(formats/records.py + core/record.py), so the error message, and the decision to accept,
-are exactly those of `check`.
+columns (see core/vector.py) or an InputError (CSV and JSON arrays: tables.py).
+
+Validation has one definition, `check`'s: formats/records.py reads the text and
+core/record.py's `validate_record` decides. NDJSON lines take a faster route to the same
+answers (columns.py): a msgspec decoder built from the rule set's flags reads types, bounds
+and unknown keys while parsing. It never writes an error itself: any line it rejects, or
+that it cannot prove `check` accepts (a duplicate key, which msgspec would resolve
+silently; a non-whole int; a record contradicting an implication), is re-read by `check`'s
+validator (`friendly`), so the error message, and the decision to accept, are exactly
+those of `check` (tests/batch/test_decode.py tries both routes on hostile lines).
 """
 
 from __future__ import annotations
 
-import gzip
-import io
-import os
-import stat
-import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import islice
-from pathlib import Path
-from typing import IO, Any, cast
+from typing import Any
 
 import numpy as np
 
+from redflag.batch import source as _source
+from redflag.batch.columns import Ints, Layout
+from redflag.batch.source import Block, Lines, block_lines
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record
 from redflag.core.record import RecordId, validate_record
 from redflag.core.vector import Columns, VectorRuleSet
 from redflag.errors import InputError, Location
-from redflag.formats.batch_columns import Ints, Layout
 from redflag.formats.records import MAX_RECORD_BYTES, decode_record_bytes, parse_json_object
-
-GZIP_MAGIC = b"\x1f\x8b"
-CHUNK_SIZE = 8192  # records: bounds a chunk's memory when records are tiny
 
 
 @dataclass
@@ -55,6 +50,12 @@ class Chunk:
 
     def __len__(self) -> int:
         return len(self.lines)
+
+    def head(self, stop: int) -> Chunk:
+        """The first `stop` entries (--fail-fast); the columns stay whole."""
+        records = self.records[:stop] if self.records is not None else None
+        errors = {i: e for i, e in self.errors.items() if i < stop}
+        return Chunk(self.source, self.lines[:stop], self.ids[:stop], self.columns, errors, records)
 
 
 class Rows:
@@ -131,28 +132,13 @@ class FastDecoder:
             i for i, f in enumerate(vector.numeric_flags) if ruleset.flags[f].type == "int"
         ]
 
-    def chunks(
-        self, stream: IO[bytes], source: str, chunk_size: int, keep_records: bool
-    ) -> Iterator[Chunk]:
-        """NDJSON -> chunks; each physical line is one entry (a blank line is an error).
-
-        With chunk_size 1 (--line-buffered) each line is handled as soon as it arrives;
-        otherwise the stream is read in blocks of about a megabyte.
-        """
-        if chunk_size == 1 or keep_records:
-            number = 0
-            lines = bounded_lines(stream)
-            batches = (
-                iter(lambda: list(islice(lines, 1)), [])
-                if chunk_size == 1
-                else _line_batches(stream, chunk_size)
-            )
-            for batch in batches:
-                yield self._chunk(batch, source, number + 1, keep_records)
-                number += len(batch)
-            return
-        for block in iter_blocks(stream):
-            yield from self.block_chunks(block.data, source, block.first)
+    def chunks(self, part: Block | Lines, source: str, keep_records: bool) -> Iterator[Chunk]:
+        """The chunks of a block of whole NDJSON lines or of a list of lines (the source's
+        parts); each physical line is one entry (a blank line is an error)."""
+        if isinstance(part, Lines):
+            yield self._chunk(part.lines, source, part.first, keep_records)
+        else:
+            yield from self.block_chunks(part.data, source, part.first)
 
     def block_chunks(self, block: bytes, source: str, first: int) -> Iterator[Chunk]:
         """The chunks of one block of whole NDJSON lines, the first being line `first`."""
@@ -161,8 +147,9 @@ class FastDecoder:
             yield self._fast_chunk(structs, block, source, first, lambda: block_lines(block))
             return
         lines = block_lines(block)
-        for start in range(0, len(lines), CHUNK_SIZE):
-            yield self._chunk(lines[start : start + CHUNK_SIZE], source, first + start, False)
+        size = _source.CHUNK_SIZE
+        for start in range(0, len(lines), size):
+            yield self._chunk(lines[start : start + size], source, first + start, False)
 
     def _decode_block(self, block: bytes) -> list[Any] | None:
         """Every line of a block (CHUNK_SIZE at most) decoded in one call, or None unless that
@@ -181,7 +168,7 @@ class FastDecoder:
         ends = np.flatnonzero(data == _NEWLINE)
         if block[-1:] != b"\n":  # the last line lacks its newline
             ends = np.append(ends, len(block))
-        if len(ends) > CHUNK_SIZE:
+        if len(ends) > _source.CHUNK_SIZE:
             return None  # tiny records: a chunk at a time, so memory stays bounded
         if (np.diff(ends, prepend=-1) - 1).max() > MAX_RECORD_BYTES:
             return None  # check refuses such a line: the slow path says so
@@ -302,165 +289,6 @@ class FastDecoder:
 
 
 _COLON, _NEWLINE, _RETURN, _CLOSE = (ord(c) for c in ":\n\r}")
-_BLOCK = 1 << 20
-
-
-@dataclass(frozen=True)
-class Block:
-    """Whole lines read together, and the number of the first."""
-
-    data: bytes
-    first: int
-
-
-@dataclass(frozen=True)
-class Stretch:
-    """Whole lines of a regular file, left in the file: where they start, how many bytes,
-    and the number of the first line."""
-
-    offset: int
-    size: int
-    first: int
-
-
-def iter_blocks(stream: IO[bytes]) -> Iterator[Block]:
-    """Whole lines in blocks, in order.
-
-    A block is whatever the stream has ready (up to _BLOCK) cut after its last newline, so a
-    slow producer's lines are answered as they come. A line longer than any record may be is
-    kept only up to a block past MAX_RECORD_BYTES (enough for its too-large error), so memory
-    stays bounded. The last block may lack a final newline.
-    """
-    read = getattr(stream, "read1", stream.read)
-    rest, first = b"", 1
-    while data := read(_BLOCK):
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            rest = (rest + data)[: MAX_RECORD_BYTES + 1]
-            continue
-        block, rest = rest + data[: cut + 1], data[cut + 1 :]
-        yield Block(block, first)
-        first += count_newlines(block)
-    if rest:
-        yield Block(rest, first)
-
-
-def is_regular_file(stream: IO[bytes]) -> bool:
-    """Whether the stream reads a regular file as it is (not a pipe, not gzip)."""
-    try:
-        return isinstance(stream, io.BufferedReader) and stat.S_ISREG(
-            os.fstat(stream.fileno()).st_mode
-        )
-    except (OSError, ValueError):
-        return False
-
-
-def file_stretches(stream: IO[bytes]) -> Iterator[Stretch | Block]:
-    """The lines of a regular file from the stream's position on, cut as iter_blocks and
-    in_pieces cut them but left in the file: only their newlines are counted here, through
-    one reused buffer. The stream is moved past each stretch as it is given (its position
-    shows progress).
-
-    A line longer than _BLOCK comes as a Block holding its first MAX_RECORD_BYTES + 1 bytes:
-    enough for its too-large error, as iter_blocks keeps enough, and memory stays bounded.
-    """
-    fd, position = stream.fileno(), stream.tell()
-    buffer = bytearray(_BLOCK)
-    view = memoryview(buffer)
-    first = 1
-    while size := os.preadv(fd, [buffer], position):
-        if size == len(buffer):  # more may follow: end the stretch after its last newline
-            size = buffer.rfind(b"\n") + 1
-            if not size:
-                line, position = _long_line(fd, position)
-                stream.seek(position)
-                yield Block(line, first)
-                first += 1
-                continue
-        lines = count_newlines(view[:size])
-        if lines > CHUNK_SIZE:
-            size, lines = _cuts(view[:size])[0], CHUNK_SIZE
-        stream.seek(position + size)
-        yield Stretch(position, size, first)
-        first += lines
-        position += size
-
-
-def in_pieces(blocks: Iterator[Block]) -> Iterator[Block]:
-    """The same lines in blocks of CHUNK_SIZE lines at most.
-
-    A worker answers a whole piece at once, and a result line (about 100 to 600 bytes) can
-    be two hundred times its record (`{}`): a megabyte of tiny records would come back as
-    a couple of hundred megabytes.
-    """
-    for block in blocks:
-        if count_newlines(block.data) <= CHUNK_SIZE:
-            yield block
-            continue
-        start, first = 0, block.first
-        for end in _cuts(block.data):
-            yield Block(block.data[start:end], first)
-            start, first = end, first + CHUNK_SIZE
-
-
-def _cuts(data: bytes | memoryview) -> list[int]:
-    """Where pieces of CHUNK_SIZE lines end, for data of more lines than that."""
-    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == _NEWLINE)
-    cuts = (ends[CHUNK_SIZE - 1 :: CHUNK_SIZE] + 1).tolist()
-    return cuts if cuts[-1] == len(data) else [*cuts, len(data)]
-
-
-def _long_line(fd: int, position: int) -> tuple[bytes, int]:
-    """A line longer than _BLOCK cut to MAX_RECORD_BYTES + 1 bytes (with its newline), and
-    where the next line starts."""
-    kept = b""
-    while data := os.pread(fd, _BLOCK, position):
-        cut = data.find(b"\n")
-        kept = (kept + (data if cut < 0 else data[:cut]))[: MAX_RECORD_BYTES + 1]
-        if cut >= 0:
-            return kept + b"\n", position + cut + 1
-        position += len(data)
-    return kept, position
-
-
-def count_newlines(data: bytes | memoryview) -> int:
-    """The number of b"\\n" in data (numpy: several times faster than bytes.count)."""
-    return int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == _NEWLINE))
-
-
-def block_lines(block: bytes) -> list[bytes]:
-    """The lines of a block, without their newlines."""
-    lines = block.split(b"\n")
-    if not lines[-1]:
-        lines.pop()  # the block ended with a newline
-    return lines
-
-
-def bounded_lines(stream: IO[bytes]) -> Iterator[bytes]:
-    """The lines of `stream` as they arrive, each read in at most MAX_RECORD_BYTES + 1 bytes.
-
-    A longer line is cut there (so it is refused as too-large) and the rest of it skipped in
-    bounded reads: a 300 MB line under --line-buffered once took 300 MB and exit 70 (issue 13).
-    """
-    limit = MAX_RECORD_BYTES + 1
-    skipping = False  # inside the rest of a long line: answered already, read on to its end
-    while True:
-        line = stream.readline(limit)
-        if not line:
-            return
-        if skipping:
-            skipping = not line.endswith(b"\n")
-            continue
-        skipping = len(line) == limit and not line.endswith(b"\n")
-        yield line
-
-
-def _line_batches(stream: IO[bytes], chunk_size: int) -> Iterator[list[bytes]]:
-    """Lines (without their newline) in lists of at most chunk_size."""
-    for block in iter_blocks(stream):
-        lines = block_lines(block.data)
-        for start in range(0, len(lines), chunk_size):
-            yield lines[start : start + chunk_size]
 
 
 def add_outcome(
@@ -474,74 +302,3 @@ def add_outcome(
         rows.add_error(line, first, record_id)
     else:
         rows.add_record(line, first, record_id)
-
-
-def open_path(path: Path) -> IO[bytes]:
-    """Open a file for reading bytes.
-
-    Raises:
-        InputError: the file cannot be opened.
-    """
-    try:
-        return path.open("rb")
-    except OSError as err:
-        raise InputError(
-            f"cannot read {path}: {err.strerror or err}", hint="check the file name"
-        ) from None
-
-
-def decompressed(stream: IO[bytes], source: str) -> IO[bytes]:
-    """The stream itself, or its gunzipped content when it is gzip (`.gz` or magic bytes).
-
-    `source` names the input in messages (a path, or <stdin>).
-    """
-    buffered: IO[bytes] = stream
-    if not isinstance(stream, io.BufferedReader):
-        buffered = io.BufferedReader(stream)  # type: ignore[type-var]
-    assert isinstance(buffered, io.BufferedReader)
-    if buffered.peek(2)[:2] == GZIP_MAGIC or source.endswith(".gz"):
-        # GzipFile is a BufferedIOBase reading bytes; typeshed does not call it an IO[bytes]
-        return cast(IO[bytes], _Gunzip(source, buffered))
-    return buffered
-
-
-class _Gunzip(gzip.GzipFile):
-    """A GzipFile whose damaged or cut-short data is an InputError, not a crash.
-
-    Results for the records read before the damage are already written; the error says
-    that the rest could not be read.
-    """
-
-    def __init__(self, source: str, fileobj: IO[bytes]) -> None:
-        super().__init__(fileobj=fileobj, mode="rb")
-        self.source = source
-
-    def read(self, size: int | None = -1) -> bytes:
-        try:
-            return super().read(size)
-        except _DAMAGED as err:
-            raise self._damaged(err) from None
-
-    def read1(self, size: int = -1) -> bytes:
-        try:
-            return super().read1(size)
-        except _DAMAGED as err:
-            raise self._damaged(err) from None
-
-    def readline(self, size: int | None = -1) -> bytes:
-        try:
-            return super().readline(size)
-        except _DAMAGED as err:
-            raise self._damaged(err) from None
-
-    def _damaged(self, err: Exception) -> InputError:
-        reason = "it ends before its end marker" if isinstance(err, EOFError) else str(err)
-        return InputError(
-            f"{self.source} is not valid gzip data ({reason}); the records after the damage "
-            "were not read",
-            location=Location(self.source),
-            hint="check the file: gzip -t tells whether it is whole",
-        )
-
-
-_DAMAGED = (gzip.BadGzipFile, EOFError, zlib.error)

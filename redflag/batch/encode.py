@@ -1,8 +1,10 @@
-"""Result streams for `batch`: chunks of results -> NDJSON or CSV lines, in input order.
+"""Stage 4 of `batch`: a chunk's results -> the bytes of its output lines, in input order.
 
-Records of a chunk are grouped by their result signature (level, matched rules, rules that
+Three views over one result: NDJSON (the default), CSV, and --full's `check --json`
+document per record. The sink (sink.py) writes what they give. For NDJSON and CSV the
+records of a chunk are grouped by their result signature (level, matched rules, rules that
 could escalate); the end of the JSON line is serialised once per signature and reused, so
-writing one result costs a line number and an id.
+encoding one result costs a line number and an id.
 """
 
 from __future__ import annotations
@@ -11,20 +13,19 @@ import csv
 import io
 from collections.abc import Callable
 from itertools import compress
-from typing import IO, TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import msgspec
 import numpy as np
 import orjson
 
-from redflag.core.closures import unknowns_function
+from redflag.batch.decode import Chunk
+from redflag.batch.evaluate import FullResult
 from redflag.core.compile import CompiledRuleSet
-from redflag.core.implication import close
 from redflag.core.record import RecordId
 from redflag.core.vector import ChunkResult
 from redflag.errors import InputError, RedflagError
-from redflag.formats.batch_read import Chunk
-from redflag.formats.result_json import escalation_json, matched_json, outcome_json
+from redflag.formats.result_json import result_json
 
 if TYPE_CHECKING:  # the output model (formats/json_model.py); not imported at run time
     from redflag.formats.json_model import BatchErrorJSON, ErrorBodyJSON
@@ -42,11 +43,23 @@ CSV_COLUMNS = (
 _MAX_CACHED = 65_536  # distinct signatures kept; bounded so memory stays constant
 
 
-class ResultWriter(Protocol):
-    """Writes one chunk of results (and errors) in input order."""
+class Encoder(Protocol):
+    """One chunk of results (and errors) -> output text, in input order."""
 
-    def write(self, chunk: Chunk, result: ChunkResult) -> None:
-        """Write every entry of the chunk, then flush."""
+    def encode(self, chunk: Chunk, result: ChunkResult) -> list[bytes]:
+        """The output of every entry of the chunk (whole lines, each part one or more)."""
+
+
+def make_encoder(
+    ruleset: CompiledRuleSet, format_out: str, *, full: bool, with_file: bool
+) -> Encoder:
+    """The encoder --format-out and --full choose (NDJSON, CSV, or check's full detail);
+    `with_file`: name each record's input (several inputs)."""
+    if format_out == "csv":
+        return CsvEncoder(ruleset, with_file=with_file)
+    if full:
+        return FullEncoder(ruleset, with_file=with_file)
+    return NdjsonEncoder(ruleset, with_file=with_file)
 
 
 # msgspec for the many small values of a chunk: integers of any size, and, unlike orjson,
@@ -136,25 +149,21 @@ class _Signatures:
         ]
 
 
-class NdjsonWriter:
+class NdjsonEncoder:
     """`{"line", "id", "level", "matched", "could_escalate", "worst_case"}` per record.
 
     The text after the id is two cached pieces: one per matched set (with the level it
     implies), one per could-escalate set and level (with the worst case they give).
     """
 
-    def __init__(
-        self, out: IO[bytes], ruleset: CompiledRuleSet, *, flush_lines: bool, with_file: bool
-    ) -> None:
+    def __init__(self, ruleset: CompiledRuleSet, *, with_file: bool) -> None:
         self.with_file = with_file
-        self.out = out
         self.signatures = _Signatures(ruleset)
-        self.flush_lines = flush_lines
         self._heads: dict[Any, bytes] = {}
         self._tails: dict[Any, bytes] = {}
 
-    def write(self, chunk: Chunk, result: ChunkResult) -> None:
-        """Write every entry of the chunk, then flush."""
+    def encode(self, chunk: Chunk, result: ChunkResult) -> list[bytes]:
+        """One line per entry of the chunk."""
         sig = self.signatures
         heads = _cached(self._heads, _row_keys(result.matched), lambda i: sig.head(result, i))
         # A tail is the could-escalate set and the worst case, which is the level itself
@@ -171,7 +180,7 @@ class NdjsonWriter:
         for i, err in chunk.errors.items():
             body = error_json(chunk.lines[i], chunk.ids[i], err, source)
             parts[i] = to_json(body) + b"\n"
-        _write(self.out, parts, self.flush_lines)
+        return parts
 
 
 def _row_keys(bits: np.ndarray[Any, np.dtype[np.bool_]]) -> list[Any]:
@@ -200,68 +209,35 @@ def _cached(cache: dict[Any, bytes], keys: list[Any], make: Callable[[int], byte
     return found  # type: ignore[return-value]  # every None was filled
 
 
-class FullWriter:
-    """`{"line"}` plus everything `check --json` gives, per record.
+class FullEncoder:
+    """`{"line"}` (and `"file"`) plus exactly what `check --json` gives, per record.
 
-    The level and the matched and could-escalate rules come from the column-wise evaluation
-    (core/vector.py, which agrees with check's: tested); the unanswered flags that could
-    decide each could-escalate rule from one closure per rule (core/closures.py, the same
-    as check's `missing`: tested). No trace of every rule per record, as check --json
-    builds it for one record.
+    Each record's core Result (evaluate.py, --full) goes through check --json's own
+    `result_json`: one function for both, and no second evaluation here.
     """
 
-    def __init__(
-        self, out: IO[bytes], ruleset: CompiledRuleSet, *, flush_lines: bool, with_file: bool
-    ) -> None:
+    def __init__(self, ruleset: CompiledRuleSet, *, with_file: bool) -> None:
         self.with_file = with_file
-        self.out = out
         self.ruleset = ruleset
-        self.flush_lines = flush_lines
-        self.signatures = _Signatures(ruleset)
-        self.order = self.signatures.order  # most urgent first, as evaluate() sorts
-        rules = [ruleset.rules[i] for i in self.order]
-        self.unknowns = [
-            (compiled.rule, unknowns_function(compiled.condition, ruleset)) for compiled in rules
-        ]
-        self.matched = [matched_json(compiled.rule, ruleset) for compiled in rules]
 
-    def write(self, chunk: Chunk, result: ChunkResult) -> None:
-        """Write every entry of the chunk, then flush."""
-        assert chunk.records is not None, "--full chunks keep their records"
+    def encode(self, chunk: Chunk, result: ChunkResult) -> list[bytes]:
+        """One line per entry of the chunk."""
+        assert isinstance(result, FullResult), "--full results come from evaluate_records"
         parts = []
         source = chunk.source if self.with_file else None
-        levels = self.ruleset.levels
-        matched = result.matched[self.order].T.tolist()
-        could = result.could_escalate[self.order].T.tolist()
-        ranks = result.rank.tolist()
-        for i, (line, record) in enumerate(zip(chunk.lines, chunk.records, strict=True)):
+        for i, (line, one) in enumerate(zip(chunk.lines, result.results, strict=True)):
             err = chunk.errors.get(i)
-            if err is not None or record is None:
+            if err is not None or one is None:
                 assert err is not None
                 parts.append(to_json(error_json(line, chunk.ids[i], err, source)) + b"\n")
                 continue
-            closed = close(record, self.ruleset.implications)
-            escalations = [
-                escalation_json(rule, unknowns(closed), self.ruleset)
-                for rule, unknowns in compress(self.unknowns, could[i])
-            ]
-            full = outcome_json(
-                levels[ranks[i]],
-                list(compress(self.matched, matched[i])),
-                escalations,
-                record,
-                chunk.ids[i],
-                self.ruleset,
-                {k: v for k, v in closed.items() if k not in record},
-                levels[self.signatures.worst_rank(result, i)],
-            )
             where = {"line": line} if source is None else {"line": line, "file": source}
-            body = {**where, "id": chunk.ids[i], **full}
+            body = {**where, "id": chunk.ids[i], **result_json(one, self.ruleset)}
             parts.append(to_json(body) + b"\n")
-        _write(self.out, parts, self.flush_lines)
+        return parts
 
 
-class CsvWriter:
+class CsvEncoder:
     """One CSV row per record: line, id, level, matched, could_escalate, worst_case, error_code
     and error_message.
 
@@ -269,17 +245,13 @@ class CsvWriter:
     follows `line` when there are several inputs.
     """
 
-    def __init__(
-        self, out: IO[bytes], ruleset: CompiledRuleSet, *, flush_lines: bool, with_file: bool
-    ) -> None:
+    def __init__(self, ruleset: CompiledRuleSet, *, with_file: bool) -> None:
         self.with_file = with_file
-        self.out = out
         self.signatures = _Signatures(ruleset)
-        self.flush_lines = flush_lines
         self._header = False
 
-    def write(self, chunk: Chunk, result: ChunkResult) -> None:
-        """Write every entry of the chunk, then flush."""
+    def encode(self, chunk: Chunk, result: ChunkResult) -> list[bytes]:
+        """The rows of every entry of the chunk (the header row before the first)."""
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
         if not self._header:
@@ -307,7 +279,7 @@ class CsvWriter:
                 message = spreadsheet_safe(err.message)
                 row = (*where(chunk.lines[i]), record_id, "", "", "", "", err.code, message)
                 writer.writerow(row)
-        _write(self.out, [text.getvalue().encode("utf-8")], self.flush_lines)
+        return [text.getvalue().encode("utf-8")]
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -320,13 +292,3 @@ def spreadsheet_safe(text: str) -> str:
     spreadsheets show as text. Numbers (an integer id such as -2) are written as they are.
     """
     return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def _write(out: IO[bytes], parts: list[bytes], flush_lines: bool) -> None:
-    if flush_lines:
-        for part in parts:
-            out.write(part)
-            out.flush()
-        return
-    out.write(b"".join(parts))
-    out.flush()
