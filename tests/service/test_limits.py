@@ -4,6 +4,7 @@ import http.client
 import json
 import socket
 import threading
+import time
 from typing import Any
 
 from redflag.service.app import Service
@@ -21,8 +22,8 @@ def test_a_connection_beyond_the_limit_gets_503_at_once(ruleset):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     host, port = str(server.server_address[0]), int(server.server_address[1])
+    holder = http.client.HTTPConnection(host, port, timeout=30)
     try:
-        holder = http.client.HTTPConnection(host, port, timeout=30)
         holder.request("GET", "/cds-services")  # keep-alive: the one slot stays taken
         assert holder.getresponse().read()
         with socket.create_connection((host, port), timeout=30) as sock:
@@ -33,9 +34,14 @@ def test_a_connection_beyond_the_limit_gets_503_at_once(ruleset):
         head, _, body = reply.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 503 ")
         assert json.loads(body)["error"]["code"] == "busy"
+        # the server logs after the reply is out: on a busy machine the client can read the
+        # reply first, so wait (bounded) for the log line
+        deadline = time.monotonic() + 10
+        while {"event": "busy", "status": 503} not in logged and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert {"event": "busy", "status": 503} in logged
-        holder.close()
     finally:
+        holder.close()
         server.shutdown()
         server.server_close()
 
