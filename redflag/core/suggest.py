@@ -50,7 +50,11 @@ def did_you_mean(word: str, choices: Iterable[str], *, then: str = "", otherwise
     "did you mean 'x'?" when a choice is close, followed by `then` (said either way), or
     `otherwise` when none is close.
     """
-    close = closest(word, choices)
+    return hint_for(closest(word, choices), then=then, otherwise=otherwise)
+
+
+def hint_for(close: str | None, *, then: str = "", otherwise: str = "") -> str:
+    """did_you_mean's phrasing for a suggestion already found (by a budgeted Suggester)."""
     if close is None:
         return then or otherwise
     return f"did you mean '{close}'?" + (f" {then}" if then else "")

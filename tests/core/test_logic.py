@@ -63,7 +63,8 @@ def test_every_evaluator_follows_the_kleene_tables(condition):
     fast = truth_function(rule.condition, ruleset)
     combos = list(product(Truth, Truth))
     records = [_record(a, b) for a, b in combos]
-    chunk = VectorRuleSet(ruleset).evaluate(columns(VectorRuleSet(ruleset), records))
+    vector = VectorRuleSet(ruleset)
+    chunk = vector.evaluate(columns(vector, records))
     for i, ((a, b), record) in enumerate(zip(combos, records, strict=True)):
         want = OPERATORS[condition](a, b)
         assert evaluate(ruleset, record).outcomes[0].truth is want, (condition, a, b)

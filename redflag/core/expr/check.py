@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Literal, assert_never
 
 from redflag.core.expr.nodes import And, Call, Compare, Name, Node, Not, Number, Or
-from redflag.core.suggest import Suggester
+from redflag.core.suggest import Suggester, hint_for
 from redflag.errors import ConditionError
 
 ExprType = Literal["bool", "number"]
@@ -91,13 +91,11 @@ def _type_of(
             declared = flag_types.get(flag)
             if declared is not None:
                 return declared
-            close = suggest(flag)
-            hint = f"did you mean '{close}'? " if close else ""
             problems.append(
                 _problem(
                     node,
                     f"unknown flag '{flag}'",
-                    hint + "Flags are declared under [flags].",
+                    hint_for(suggest(flag), then="Flags are declared under [flags]."),
                     kind="unknown-flag",
                 )
             )
