@@ -79,6 +79,7 @@ class Encoding:
         self._truths: dict[str, TruthFn] = {}
         self._problem: Problem | None = None
         self._same: dict[str, int] = {}
+        self._differ: dict[frozenset[tuple[int, int]], int] = {}
         self._selectors: dict[frozenset[int], int] = {}
 
     def close(self) -> None:
@@ -123,13 +124,38 @@ class Encoding:
         return (fx.yes, fy.yes) if value else (fx.no, fy.no)
 
     def same(self, flag: str) -> int:
-        """The literal "both copies answer `flag` alike"."""
+        """A literal that, assumed true, makes both copies answer `flag` alike.
+
+        Like a selector it is defined in one direction only (true -> every choice literal
+        of x equals y's: two clauses a pair), which is exact because it is only ever
+        assumed true, never negated or used inside a gate; a full equivalence would cost
+        five times the clauses, which the solver is given at the first question."""
         found = self._same.get(flag)
         if found is None:
             c = self.problem.circuit
+            found = c.new()
             pairs = zip(self.x.vars[flag].choices(), self.y.vars[flag].choices(), strict=True)
-            found = c.and_([c.or_([c.and_([a, b]), c.and_([-a, -b])]) for (_, a), (_, b) in pairs])
+            for (_, a), (_, b) in pairs:
+                c.clauses.extend(([-found, -a, b], [-found, a, -b]))
             self._same[flag] = found
+        return found
+
+    def differ(self, pairs: Sequence[tuple[int, int]]) -> int:
+        """A literal that, assumed true, makes the two literals of some pair differ: defined
+        one way, as `same`, for the same reason (only ever assumed, inside a selector)."""
+        key = frozenset(pairs)
+        found = self._differ.get(key)
+        if found is None:
+            c = self.problem.circuit
+            found = c.new()
+            some = []
+            for a, b in key:
+                if a != b:
+                    either = c.new()
+                    c.clauses.extend(([-either, a, b], [-either, -a, -b]))
+                    some.append(either)
+            c.clauses.append([-found, *some])
+            self._differ[key] = found
         return found
 
     def selector(self, lits: Sequence[int]) -> int:
@@ -421,7 +447,7 @@ class Flips:
         need = [
             sx.valid,
             sy.valid,
-            c.or_([c.or_([c.and_([a, -b]), c.and_([-a, b])]) for a, b in fired]),
+            enc.differ(fired),
         ]
         # the flags no rule that could escalate is missing, as answered (or unknown), for
         # every rule of this plan; the other open flags read here, unknown
