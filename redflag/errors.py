@@ -7,7 +7,28 @@ and stable `code` ids are part of the public contract (README, "Exit codes").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import ClassVar
+
+
+class ExitCode(IntEnum):
+    """Every exit code redflag uses, in one table (the README's "Exit codes and errors").
+
+    Errors carry theirs (`RedflagError.exit_code`); the command line's top-level handler
+    (cli/handler.py) uses the rest. sysexits.h names the 70s.
+    """
+
+    OK = 0  # a result was produced; the rule file is valid
+    NO = 1  # the answer is "no": --fail-on reached, a case failed, a downgrade found, ...
+    BAD_INPUT = 2  # usage, unknown flag, bad value, bad JSON, bad case file
+    BAD_RULES = 3  # a rule file that is missing, unreadable, not TOML or has errors
+    NOT_CONFIRMED = 4  # not proved (a budget ran out) or not approved (unsigned, draft)
+    BUG = 70  # EX_SOFTWARE: an internal error
+    SYSTEM = 71  # EX_OSERR: a batch worker killed, out of memory: not the input nor a bug
+    CANNOT_WRITE = 74  # EX_IOERR: a full disk, a closed stdout, a directory as output
+    INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C (Ctrl-D in `ask`)
+    TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process it ended
+
 
 # C0 controls and DEL as their Unicode pictures (U+2400..U+241F, U+2421): one column each, so
 # carets under a snippet stay in place
@@ -101,7 +122,7 @@ def _render(
 class RedflagError(Exception):
     """Base of every error a user can cause. Anything else escaping is a bug."""
 
-    exit_code: ClassVar[int] = 2
+    exit_code: ClassVar[ExitCode] = ExitCode.BAD_INPUT
     code: ClassVar[str] = "error"
 
     def __init__(
@@ -120,14 +141,14 @@ class RedflagError(Exception):
 class OutputError(RedflagError):
     """The output cannot be written: a full disk, a directory given as the output file."""
 
-    exit_code = 74  # EX_IOERR, sysexits.h
+    exit_code = ExitCode.CANNOT_WRITE
     code = "cannot-write"
 
 
 class WorkerLostError(RedflagError):
     """A `batch` worker process ended without answering (killed: out of memory, a signal)."""
 
-    exit_code = 71  # EX_OSERR, sysexits.h: the system, not the input nor a bug
+    exit_code = ExitCode.SYSTEM
     code = "worker-lost"
 
 
@@ -135,14 +156,22 @@ class NotProvedError(RedflagError):
     """An exact analysis could not give its answer: the time budget ran out, or the rule set
     uses a form it cannot decide exactly. Never reported as "proved"."""
 
-    exit_code = 4
+    exit_code = ExitCode.NOT_CONFIRMED
     code = "not-proved"
+
+
+class AnalysisError(RedflagError):
+    """An exact analysis was given what it cannot take: two rule sets whose levels or a
+    flag's type differ, or a rule comparing two quantities. Raised by the core; the stable
+    code stays `usage` (exit 2), as when the command line raised it."""
+
+    code = "usage"
 
 
 class EngineMemoryError(RedflagError):
     """An engine (DuckDB) could not get the memory it needed: the system, not the input."""
 
-    exit_code = 71  # EX_OSERR, sysexits.h, as a batch worker killed out of memory
+    exit_code = ExitCode.SYSTEM  # as a batch worker killed out of memory
     code = "out-of-memory"
 
 
@@ -232,7 +261,7 @@ class CaseFileError(InputError):
 class RuleFileError(RedflagError):
     """A rule file cannot be used; carries every Diagnostic found, sorted by location."""
 
-    exit_code = 3
+    exit_code = ExitCode.BAD_RULES
     code = "bad-rule-file"
 
     def __init__(self, diagnostics: list[Diagnostic], *, source: str) -> None:
@@ -254,7 +283,7 @@ class ConditionError(RedflagError):
     compiler turns it into a Diagnostic with the rule id and file:line:col.
     """
 
-    exit_code = 3
+    exit_code = ExitCode.BAD_RULES
     code = "bad-condition"
 
     def __init__(
@@ -273,7 +302,7 @@ class ApprovalError(RedflagError):
     The subclasses say why; all exit 4.
     """
 
-    exit_code = 4
+    exit_code = ExitCode.NOT_CONFIRMED
     code = "not-approved"
 
 

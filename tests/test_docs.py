@@ -41,14 +41,14 @@ def test_quick_start_test_command_is_what_ci_runs():
     assert install_and_test in (ROOT / ".ci" / "run").read_text()
 
 
-def test_exit_codes_table_matches_the_error_classes():
+def test_exit_codes_table_is_the_exit_code_enum_and_every_error_uses_it():
     from redflag import errors
 
     table = README.split("## Exit codes and errors", 1)[1]
     codes = {int(c) for c in re.findall(r"^\| (\d+) \|", table, flags=re.M)}
     classes = {getattr(errors, n).exit_code for n in dir(errors) if n.endswith("Error")}
-    assert classes <= codes
-    assert {0, 1, 2, 3, 70, 130} <= codes
+    assert classes <= set(errors.ExitCode)
+    assert codes == {int(code) for code in errors.ExitCode}  # the one table, documented
 
 
 def test_every_error_code_the_catalogues_expect_is_in_the_readme_table():

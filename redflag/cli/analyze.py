@@ -7,12 +7,13 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from redflag.core.compile import CompiledRuleSet
+from redflag.errors import ExitCode
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 
-def run_analyze(ruleset: CompiledRuleSet, as_json: bool, max_seconds: float | None) -> int:
+def run_analyze(ruleset: CompiledRuleSet, as_json: bool, max_seconds: float | None) -> ExitCode:
     """Analyze, print the findings, and return the exit code (1 on error findings).
 
     Raises:
@@ -31,7 +32,7 @@ def run_analyze(ruleset: CompiledRuleSet, as_json: bool, max_seconds: float | No
         from redflag.formats.proof_json import analysis_json
 
         print_json(analysis_json(report, elapsed))
-        return 1 if errors else 0
+        return ExitCode.NO if errors else ExitCode.OK
     from redflag.cli.render import console
 
     out = console()
@@ -52,7 +53,7 @@ def run_analyze(ruleset: CompiledRuleSet, as_json: bool, max_seconds: float | No
         f"{elapsed:.2f} s",
         soft_wrap=True,
     )
-    return 1 if errors else 0
+    return ExitCode.NO if errors else ExitCode.OK
 
 
 def _say(out: Console, *objects: object, **options: Any) -> None:

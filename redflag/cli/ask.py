@@ -24,8 +24,7 @@ from redflag.cli.common import (
     fails,
     load,
 )
-from redflag.cli.handler import EXIT_INTERRUPTED, guarded
-from redflag.errors import BadValueError, OutputError, UsageError
+from redflag.errors import BadValueError, ExitCode, OutputError, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -57,7 +56,6 @@ class _QuitError(Exception):
     """The person typed q, quit or exit: stop as Ctrl-C does (exit 130)."""
 
 
-@guarded
 def ask(
     rules: RulesOption = None,
     as_json: JsonOption = False,
@@ -136,7 +134,7 @@ def ask(
         console(stderr=True).print(
             f"\nInterview stopped{why}: no result, nothing saved.", style="warning"
         )
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
 
     result = final.result
     if as_json:
@@ -155,7 +153,7 @@ def ask(
             f"Answers saved to {save} (see them again: redflag check - < {save})", markup=False
         )
     if fails(result, threshold, worst_threshold):
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.NO)
 
 
 class _Interview:

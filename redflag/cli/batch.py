@@ -20,8 +20,8 @@ from redflag.cli.common import (
     fail_on_rank,
     load,
 )
-from redflag.cli.handler import guarded, writing
-from redflag.errors import UsageError
+from redflag.cli.handler import writing
+from redflag.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from redflag.batch import BatchOptions, BatchSummary
@@ -57,7 +57,6 @@ class Engine(StrEnum):
     duckdb = "duckdb"
 
 
-@guarded
 def batch(
     files: Annotated[
         list[Path] | None,
@@ -215,12 +214,12 @@ def _finish(
 ) -> None:
     print(_summary_text(summary, elapsed), file=sys.stderr)
     if summary.errors:
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.BAD_INPUT)
     rank, worst = summary.most_urgent_rank, summary.worst_rank
     if threshold is not None and rank is not None and rank <= threshold:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.NO)
     if worst_threshold is not None and worst is not None and worst <= worst_threshold:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.NO)
 
 
 def _format_of(paths: list[Path]) -> InputFormat:

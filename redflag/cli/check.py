@@ -20,8 +20,7 @@ from redflag.cli.common import (
     load,
     read_input,
 )
-from redflag.cli.handler import guarded
-from redflag.errors import UsageError
+from redflag.errors import ExitCode, UsageError
 
 FhirOption = Annotated[
     bool,
@@ -32,7 +31,6 @@ FhirOption = Annotated[
 ]
 
 
-@guarded
 def check(
     words: RecordWords = None,
     rules: RulesOption = None,
@@ -78,4 +76,4 @@ def check(
 
         print_result(checked.result, ruleset, details=details)
     if fails(checked.result, threshold, worst_threshold):
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.NO)

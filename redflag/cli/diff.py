@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from redflag.cli.common import MAX_SECONDS, JsonOption, MaxSecondsOption, load
-from redflag.cli.handler import guarded
+from redflag.errors import ExitCode
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from redflag.core.exhaustive import ExhaustiveReport
 
 
-@guarded
 def diff(
     old: Annotated[Path, typer.Argument(help="The rule file before the change.")],
     new: Annotated[Path, typer.Argument(help="The rule file after the change.")],
@@ -53,7 +52,7 @@ def diff(
         redflag diff rules.toml new-rules.toml --cases tests/cases/ --exhaustive
     """
     if compare(load(old), load(new), cases, exhaustive, as_json, max_seconds):
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.NO)
 
 
 def compare(

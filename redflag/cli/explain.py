@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from redflag.cli.common import JsonOption, RecordWords, RulesOption, load, read_record
-from redflag.cli.handler import guarded
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -17,7 +16,6 @@ if TYPE_CHECKING:
 _MARK = {"fired": "FIRED", "not fired": "not fired", "unknown": "unknown"}
 
 
-@guarded
 def explain(
     words: RecordWords = None,
     rules: RulesOption = None,

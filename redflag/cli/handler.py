@@ -1,36 +1,36 @@
 """The top-level handler: exception -> message on stderr -> documented exit code.
 
-Every command runs through `guarded`. A RedflagError prints its what/where/how and exits
-with its code; a closed output pipe exits quietly; anything else is a bug (exit 70), shown
-with a traceback only under --debug.
+Every command runs through `guarded`, called once by the root command (cli/usage.py,
+`RedflagGroup.invoke`) around whichever command the line names. A RedflagError prints its
+what/where/how and exits with its code; a closed output pipe exits quietly; anything else is
+a bug (exit 70), shown with a traceback only under --debug. The codes are errors.ExitCode.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import io
 import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import typer
 
-from redflag.errors import InputError, OutputError, RedflagError, Terminated
+try:  # typer 0.2x carries its own copy of click: its parser raises these classes
+    from typer._click import exceptions as click
+except ImportError:  # older typer runs on click itself
+    from click import exceptions as click  # type: ignore[no-redef]
+
+from redflag.errors import ExitCode, InputError, OutputError, RedflagError, Terminated
 
 if TYPE_CHECKING:  # the output model (formats/json_model.py); not imported at run time
     from redflag.formats.json_model import ErrorJSON
 
-P = ParamSpec("P")
 R = TypeVar("R")
-
-EXIT_BUG = 70
-EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process it ended
 
 
 class State:
@@ -222,37 +222,35 @@ def run_app(app: Callable[[], object]) -> NoReturn:
     sys.exit(code)
 
 
-def guarded(fn: Callable[P, R]) -> Callable[P, R]:
-    """Wrap a command so that errors become messages and exit codes, never tracebacks."""
+def guarded(command: Callable[[], R]) -> R:
+    """Run a command so that errors become messages and exit codes, never tracebacks.
 
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            result = fn(*args, **kwargs)
-            sys.stdout.flush()  # here, so a full disk is reported, not lost at exit
-            return result
-        except RedflagError as err:
-            report(err)
-            raise typer.Exit(err.exit_code) from None
-        except BrokenPipeError:
-            quiet_broken_pipe()
-            raise typer.Exit(0) from None
-        except KeyboardInterrupt as err:
-            terminated = isinstance(err, Terminated)
-            print("Terminated." if terminated else "Interrupted.", file=sys.stderr)
-            raise typer.Exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED) from None
-        except (typer.Exit, typer.Abort):
-            raise
-        except OSError as err:
-            if err.errno not in _OUTPUT_FULL:  # reads are turned into user errors where
-                _bug()  # they happen: any other OSError here is a bug
-            quiet_broken_pipe()  # nothing more can be written to stdout either
-            report(OutputError(f"cannot write the output: {err.strerror}", hint=_FULL_HINT))
-            raise typer.Exit(OutputError.exit_code) from None
-        except Exception:  # the one place that catches everything: a bug, not a user error
-            _bug()
-
-    return wrapper
+    Click's own exceptions (a usage error in the command's options, --help, an exit code
+    the command chose) pass through to the root command, which reports them."""
+    try:
+        result = command()
+        sys.stdout.flush()  # here, so a full disk is reported, not lost at exit
+        return result
+    except RedflagError as err:
+        report(err)
+        raise typer.Exit(err.exit_code) from None
+    except BrokenPipeError:
+        quiet_broken_pipe()
+        raise typer.Exit(ExitCode.OK) from None
+    except KeyboardInterrupt as err:
+        terminated = isinstance(err, Terminated)
+        print("Terminated." if terminated else "Interrupted.", file=sys.stderr)
+        raise typer.Exit(ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED) from None
+    except (click.ClickException, typer.Exit, typer.Abort):
+        raise
+    except OSError as err:
+        if err.errno not in _OUTPUT_FULL:  # reads are turned into user errors where
+            _bug()  # they happen: any other OSError here is a bug
+        quiet_broken_pipe()  # nothing more can be written to stdout either
+        report(OutputError(f"cannot write the output: {err.strerror}", hint=_FULL_HINT))
+        raise typer.Exit(OutputError.exit_code) from None
+    except Exception:  # the one place that catches everything: a bug, not a user error
+        _bug()
 
 
 def _bug() -> NoReturn:
@@ -274,7 +272,7 @@ def _bug() -> NoReturn:
             "ran; run again with --debug to see the traceback.",
             file=sys.stderr,
         )
-    raise typer.Exit(EXIT_BUG) from None
+    raise typer.Exit(ExitCode.BUG) from None
 
 
 @contextlib.contextmanager

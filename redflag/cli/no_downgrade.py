@@ -10,11 +10,9 @@ from typing import Annotated
 import typer
 
 from redflag.cli.common import load
-from redflag.cli.handler import guarded
-from redflag.errors import UsageError
+from redflag.errors import ExitCode, UsageError
 
 
-@guarded
 def no_downgrade(
     paths: Annotated[list[Path], typer.Argument(help="Rule files (as pre-commit passes them).")],
     against: Annotated[
@@ -70,7 +68,7 @@ def no_downgrade(
         else:
             print(f"{path}: no downgrade against {against} ({old_v} -> {new_v})")
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.NO)
 
 
 def _at_revision(path: Path, rev: str) -> bytes | None:

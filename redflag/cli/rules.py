@@ -21,7 +21,7 @@ from redflag.cli.common import (
     MaxSecondsOption,
     load,
 )
-from redflag.cli.handler import guarded, writing
+from redflag.cli.handler import writing
 
 app = typer.Typer(
     name="rules",
@@ -47,7 +47,6 @@ PathArgument = Annotated[
 
 
 @app.command("validate")
-@guarded
 def validate(
     paths: Annotated[
         list[Path] | None,
@@ -78,7 +77,7 @@ def validate(
         except RuleFileError as err:
             if failed is not None:
                 report(failed)
-            failed = err  # the last is reported by @guarded, which exits 3
+            failed = err  # the last is reported by the handler, which exits 3
             continue
         if as_json:
             from redflag.formats.ruleset_json import validation_json
@@ -102,7 +101,6 @@ def validate(
 
 
 @app.command("show")
-@guarded
 def show(path: PathArgument = None, as_json: JsonOption = False) -> None:
     """Print the rule set as tables: levels, rules and flags (--json: everything, as data).
 
@@ -152,7 +150,6 @@ def show(path: PathArgument = None, as_json: JsonOption = False) -> None:
 
 
 @app.command("analyze")
-@guarded
 def analyze(
     path: PathArgument = None,
     max_seconds: MaxSecondsOption = MAX_SECONDS,
@@ -175,7 +172,6 @@ def analyze(
 
 
 @app.command("doc")
-@guarded
 def doc(
     path: PathArgument = None,
     fmt: Annotated[
@@ -213,7 +209,6 @@ def doc(
 
 
 @app.command("questionnaire")
-@guarded
 def questionnaire(
     path: PathArgument = None,
     fhir_version: FhirVersionOption = FhirVersionChoice.R4B,
@@ -250,7 +245,6 @@ class SchemaChoice(StrEnum):
 
 
 @app.command("schema")
-@guarded
 def schema(
     path: PathArgument = None,
     kind: Annotated[

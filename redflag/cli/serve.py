@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from redflag.cli.common import FhirVersionChoice, FhirVersionOption, RulesOption, load
-from redflag.cli.handler import guarded
 from redflag.errors import UsageError
 
 HostOption = Annotated[
@@ -26,7 +25,6 @@ LogAnswersOption = Annotated[
 ]
 
 
-@guarded
 def serve(
     host: HostOption = "127.0.0.1",
     port: PortOption = 8080,

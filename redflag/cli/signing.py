@@ -14,13 +14,12 @@ from typing import Annotated
 import typer
 
 from redflag.cli.common import JsonOption
-from redflag.cli.handler import guarded, writing
+from redflag.cli.handler import writing
 from redflag.errors import UsageError
 
 FileArgument = Annotated[Path, typer.Argument(help="Rule file.", show_default=False)]
 
 
-@guarded
 def sign(
     path: FileArgument,
     key: Annotated[
@@ -75,7 +74,6 @@ def sign(
         )
 
 
-@guarded
 def verify(
     path: FileArgument,
     key: Annotated[
@@ -126,7 +124,6 @@ def verify(
     )
 
 
-@guarded
 def keygen(
     prefix: Annotated[
         Path, typer.Argument(help="Writes PREFIX.pub and PREFIX.key.", show_default=False)

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from redflag.cli.common import RulesOption, load
-from redflag.cli.handler import guarded
 
 
 class SqlDialect(StrEnum):
@@ -19,7 +18,6 @@ class SqlDialect(StrEnum):
     spark = "spark"
 
 
-@guarded
 def sql(
     dialect: Annotated[
         SqlDialect, typer.Option("--dialect", help="The SQL dialect to write.")

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from redflag.cli.common import RulesOption, load
-from redflag.cli.handler import guarded
-from redflag.errors import CaseFileError, UsageError
+from redflag.errors import CaseFileError, ExitCode, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -35,7 +34,6 @@ def default_case_dir() -> Path:
     )
 
 
-@guarded
 def test(
     cases: Annotated[
         list[Path] | None,
@@ -117,7 +115,7 @@ def test(
     else:
         _print_report(report, ruleset, show_coverage, min_coverage)
     if report.failed or short:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.NO)
 
 
 def _print_report(

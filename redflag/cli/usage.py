@@ -19,7 +19,7 @@ try:  # typer 0.2x carries its own copy of click: its parser raises these classe
 except ImportError:  # older typer runs on click itself
     from click import exceptions as click  # type: ignore[no-redef]
 
-from redflag.cli.handler import State, report
+from redflag.cli.handler import State, guarded, report
 
 if TYPE_CHECKING:
     from typer._click import Command, Context
@@ -52,6 +52,10 @@ class RedflagGroup(TyperGroup):
         if build is not None and cmd_name not in self.commands:
             self.add_command(build(), cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: Context) -> Any:
+        """Run the command the line names (a `rules` one too) through the one handler."""
+        return guarded(lambda: super(RedflagGroup, self).invoke(ctx))
 
     def main(  # type: ignore[override]  # click's signature, with the extras forwarded
         self,

@@ -109,7 +109,7 @@ def diff_rulesets(
     """Compare two rule sets: their rules, and the level each case gets under each.
 
     Raises:
-        UsageError: the two rule sets do not declare the same levels.
+        AnalysisError: the two rule sets do not declare the same levels.
     """
     check_levels_match(old, new)
     downgrades: list[CaseChange] = []

@@ -43,7 +43,7 @@ from redflag.core.logic import Truth
 from redflag.core.model import Flag
 from redflag.core.regions import answers, constants
 from redflag.core.solve import METHOD, Budget, Problem
-from redflag.errors import UsageError
+from redflag.errors import AnalysisError
 
 __all__ = ["METHOD", "Budget", "find_downgrades"]
 
@@ -81,7 +81,7 @@ def domain_for(rulesets: Iterable[CompiledRuleSet]) -> dict[str, tuple[Value, ..
     (core/regions.py), valid in every rule set that declares the flag.
 
     Raises:
-        UsageError: a numeric flag is compared with another flag or a count, which regions
+        AnalysisError: a numeric flag is compared with another flag or a count, which regions
             cut at constants cannot represent exactly.
     """
     sets = list(rulesets)
@@ -121,12 +121,12 @@ def check_levels_match(old: CompiledRuleSet, new: CompiledRuleSet) -> None:
     A flag OLD has and NEW lacks is simply unknown to NEW (NEW never reads it).
 
     Raises:
-        UsageError: they do not.
+        AnalysisError: they do not.
     """
     for flag_id, flag in old.flags.items():
         other = new.flags.get(flag_id)
         if other is not None and other.is_numeric != flag.is_numeric:
-            raise UsageError(
+            raise AnalysisError(
                 f"flag '{flag_id}' is {flag.type} in OLD but {other.type} in NEW, so records "
                 "cannot be compared",
                 hint="rename the flag in NEW if its meaning changed",
@@ -134,7 +134,7 @@ def check_levels_match(old: CompiledRuleSet, new: CompiledRuleSet) -> None:
     old_ids = [lv.id for lv in old.levels]
     new_ids = [lv.id for lv in new.levels]
     if old_ids != new_ids:
-        raise UsageError(
+        raise AnalysisError(
             f"the two rule files have different levels ({', '.join(old_ids)} vs "
             f"{', '.join(new_ids)}), so their urgencies cannot be compared",
             hint="compare rule files that declare the same levels in the same order",

@@ -30,7 +30,7 @@ from redflag.core.expr.nodes import FLIP, Compare, CompareOp, Name, Node, Number
 from redflag.core.expr.walk import walk
 from redflag.core.logic import Truth
 from redflag.core.model import Flag
-from redflag.errors import UsageError
+from redflag.errors import AnalysisError
 
 Cut = tuple[CompareOp, float]
 
@@ -40,14 +40,14 @@ def constants(rules: Iterable[CompiledRule]) -> dict[str, set[Cut]]:
     `flag op c`.
 
     Raises:
-        UsageError: a numeric flag is compared with another flag or a count, which regions
+        AnalysisError: a numeric flag is compared with another flag or a count, which regions
             cut at constants cannot represent exactly.
     """
     cuts: dict[str, set[Cut]] = {}
     for rule in rules:
         found = node_cuts(rule.condition)
         if isinstance(found, str):
-            raise UsageError(
+            raise AnalysisError(
                 f"rule '{rule.id}' compares flag '{found}' with something other "
                 "than a number; exact analysis only handles comparisons with constants",
                 hint="compare numeric flags with numbers, e.g. age >= 50",

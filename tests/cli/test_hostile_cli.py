@@ -201,6 +201,26 @@ def test_internal_error_is_one_line_without_debug_and_a_traceback_with_it(monkey
     assert "Traceback" in result.stderr and "planted bug" in result.stderr
 
 
+def test_every_command_group_runs_through_the_one_handler(monkeypatch):
+    """A bug in a command of the lazily built `rules` group is caught by the same handler
+    as `check`: no command carries its own."""
+    from redflag.cli import diff, explain, rules
+
+    def boom(*args, **kwargs):
+        raise ZeroDivisionError("planted bug")
+
+    for module in (diff, explain, rules):
+        monkeypatch.setattr(module, "load", boom)
+    for words in (
+        ["rules", "analyze"],
+        ["explain", "back_pain"],
+        ["diff", "rules.toml", "rules.toml"],
+    ):
+        result = runner.invoke(app, words)
+        assert result.exit_code == 70, words
+        assert result.stderr.startswith("redflag: internal error (a bug)."), words
+
+
 def test_real_process_usage_error_exit_2_without_traceback():
     proc = subprocess.run(
         [sys.executable, "-m", "redflag", "check", "--nope"],

@@ -11,10 +11,10 @@ from redflag.core.exhaustive import (
     find_downgrades,
     node_key,
 )
-from redflag.errors import UsageError
+from redflag.errors import AnalysisError
 from redflag.formats.rulefile import load_ruleset
 from tests.rulefiles import edited, lowered, rationale_only
-from tests.tooling import RULES
+from tests.tooling import ROOT, RULES
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +101,24 @@ def test_rewritten_conditions_with_the_same_meaning_are_proved_safe(tmp_path, sh
 def test_different_levels_cannot_be_compared(tmp_path, shipped):
     renamed = tmp_path / "levels.toml"
     renamed.write_text(RULES.read_text().replace('"routine"', '"later"'))
-    with pytest.raises(UsageError, match="different levels"):
+    with pytest.raises(AnalysisError, match="different levels"):
         find_downgrades(shipped, load_ruleset(renamed))
+
+
+def test_a_comparison_of_two_quantities_is_refused_by_the_core_with_its_own_error(tmp_path):
+    both = tmp_path / "two.toml"
+    both.write_text(
+        (ROOT / "tests/data/good_mini.toml")
+        .read_text()
+        .replace(
+            '"back_pain and limb_weakness and age >= 50"',
+            '"back_pain and age > count(limb_weakness)"',
+        )
+    )
+    ruleset = load_ruleset(both)
+    with pytest.raises(AnalysisError, match="other than a number") as raised:
+        find_downgrades(ruleset, ruleset)
+    assert (raised.value.code, raised.value.exit_code) == ("usage", 2)
 
 
 def test_node_key_ignores_spacing(shipped):
@@ -123,5 +139,7 @@ def test_flag_changing_kind_cannot_be_compared(tmp_path, shipped):
     text = text.replace("spa_criteria_count >= 4", "spa_criteria_count")
     changed.write_text(text)
     new = load_ruleset(changed)
-    with pytest.raises(UsageError, match="flag 'spa_criteria_count' is int in OLD but bool in NEW"):
+    with pytest.raises(
+        AnalysisError, match="flag 'spa_criteria_count' is int in OLD but bool in NEW"
+    ):
         find_downgrades(shipped, new)
