@@ -12,13 +12,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from itertools import compress
+from itertools import chain, compress, repeat
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import msgspec
 import numpy as np
 import orjson
 
+from redflag.batch.columns import Ints
 from redflag.batch.decode import Chunk
 from redflag.batch.evaluate import FullResult
 from redflag.core.compile import CompiledRuleSet
@@ -101,12 +102,8 @@ class _Signatures:
         order = sorted(range(len(rules)), key=lambda i: rules[i].rank)
         self.order = np.array(order, dtype=np.intp)
         self.ordered_ids = [rules[i].id for i in order]
-        self.ordered_ranks = [rules[i].rank for i in order]
-
-    def worst_rank(self, result: ChunkResult, i: int) -> int:
-        """The most urgent rank record i's could-escalate rules lead to, else its rank."""
-        could = np.flatnonzero(result.could_escalate[self.order, i])
-        return self.ordered_ranks[int(could[0])] if could.size else int(result.rank[i])
+        self.ranks = np.array([rule.rank for rule in rules], dtype=np.intp)  # in rule order
+        self.level_json = [orjson.dumps(level.id) for level in ruleset.levels]
 
     def group(self, result: ChunkResult) -> tuple[list[int], list[bytes], list[int]]:
         """Per record the index of its signature; each signature's key and one record."""
@@ -119,19 +116,46 @@ class _Signatures:
         unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         return inverse.ravel().tolist(), [u.tobytes() for u in unique], first.tolist()
 
-    def head(self, result: ChunkResult, i: int) -> bytes:
-        """`"level":...,"matched":[...],"could_escalate":` for record i."""
-        level = self.ruleset.levels[int(result.rank[i])].id
-        matched = list(compress(self.ordered_ids, result.matched[self.order, i].tolist()))
-        return orjson.dumps({"level": level, "matched": matched})[1:-1] + b',"could_escalate":'
+    def worst_ranks(self, result: ChunkResult, records: Ints) -> Ints:
+        """Per record: the most urgent rank its could-escalate rules lead to, else its rank.
 
-    def tail(self, result: ChunkResult, i: int) -> bytes:
-        """`[...],"worst_case":...}` and a newline: the rules that could escalate record i."""
-        could = list(compress(self.ordered_ids, result.could_escalate[self.order, i].tolist()))
+        A rule could escalate a record only below the record's rank, so the minimum of the
+        record's rank and the ranks of its could-escalate rules is that rank.
+        """
+        could = result.could_escalate[:, records]
+        rank = result.rank[records]
+        if not len(could):
+            return rank
+        return np.where(could, self.ranks[:, None], rank[None, :]).min(axis=0)  # type: ignore[no-any-return]
+
+    def heads(self, result: ChunkResult, records: list[int]) -> list[bytes]:
+        """`,"level":...,"matched":[...],"could_escalate":` for each of the records."""
+        columns = np.array(records, dtype=np.intp)
+        levels = self.level_json
+        matched = result.matched[self.order][:, columns].T.tolist()
+        ids = self.ordered_ids
+        return [
+            b',"level":'
+            + levels[rank]
+            + b',"matched":'
+            + orjson.dumps(list(compress(ids, hits)))
+            + b',"could_escalate":'
+            for rank, hits in zip(result.rank[columns].tolist(), matched, strict=True)
+        ]
+
+    def tails(self, result: ChunkResult, records: list[int]) -> list[bytes]:
+        """`[...],"worst_case":...}` and a newline: the rules that could escalate each record."""
         # worst_case depends on the could-escalate rules only, so it belongs to the tail
         # (heads are shared by records with the same level and matched rules)
-        worst = self.ruleset.levels[self.worst_rank(result, i)].id
-        return orjson.dumps(could) + b',"worst_case":' + orjson.dumps(worst) + b"}\n"
+        columns = np.array(records, dtype=np.intp)
+        levels = self.level_json
+        could = result.could_escalate[self.order][:, columns].T.tolist()
+        worst = self.worst_ranks(result, columns).tolist()
+        ids = self.ordered_ids
+        return [
+            orjson.dumps(list(compress(ids, open_))) + b',"worst_case":' + levels[w] + b"}\n"
+            for open_, w in zip(could, worst, strict=True)
+        ]
 
     def describe(
         self, result: ChunkResult, records: list[int]
@@ -141,7 +165,7 @@ class _Signatures:
         levels = [self.ruleset.levels[r].id for r in result.rank[columns].tolist()]
         matched = result.matched[self.order][:, columns].T.tolist()
         could = result.could_escalate[self.order][:, columns].T.tolist()
-        worst = [self.ruleset.levels[self.worst_rank(result, i)].id for i in records]
+        worst = [self.ruleset.levels[w].id for w in self.worst_ranks(result, columns).tolist()]
         ids = self.ordered_ids
         return [
             (level, list(compress(ids, m)), list(compress(ids, c)), w)
@@ -153,7 +177,8 @@ class NdjsonEncoder:
     """`{"line", "id", "level", "matched", "could_escalate", "worst_case"}` per record.
 
     The text after the id is two cached pieces: one per matched set (with the level it
-    implies), one per could-escalate set and level (with the worst case they give).
+    implies), one per could-escalate set and level (with the worst case they give). A chunk's
+    lines are one join of those pieces, their ids and line numbers (no formatting per line).
     """
 
     def __init__(self, ruleset: CompiledRuleSet, *, with_file: bool) -> None:
@@ -163,24 +188,49 @@ class NdjsonEncoder:
         self._tails: dict[Any, bytes] = {}
 
     def encode(self, chunk: Chunk, result: ChunkResult) -> list[bytes]:
-        """One line per entry of the chunk."""
+        """The lines of every entry of the chunk."""
         sig = self.signatures
-        heads = _cached(self._heads, _row_keys(result.matched), lambda i: sig.head(result, i))
+        heads = _cached(self._heads, _row_keys(result.matched), lambda i: sig.heads(result, i))
         # A tail is the could-escalate set and the worst case, which is the level itself
         # when that set is empty: keyed by both.
         tail_keys = list(zip(_row_keys(result.could_escalate), result.rank.tolist(), strict=True))
-        tails = _cached(self._tails, tail_keys, lambda i: sig.tail(result, i))
-        start = b'{"line":%d,'
+        tails = _cached(self._tails, tail_keys, lambda i: sig.tails(result, i))
+        start = b'{"line":'
         source = chunk.source if self.with_file else None
-        if source is not None:  # several inputs: say which one
-            start += b'"file":' + orjson.dumps(source).replace(b"%", b"%%") + b","
-        template = start + b'"id":%b,%b%b'
+        middle = b',"file":' + orjson.dumps(source) + b',"id":' if source is not None else b',"id":'
+        lines = "\n".join(map(str, chunk.lines)).encode().split(b"\n")
         ids = list(map(_encode, chunk.ids))
-        parts = list(map(template.__mod__, zip(chunk.lines, ids, heads, tails, strict=True)))
-        for i, err in chunk.errors.items():
-            body = error_json(chunk.lines[i], chunk.ids[i], err, source)
-            parts[i] = to_json(body) + b"\n"
+        errors = chunk.errors
+        parts = []
+        begin = 0
+        for i in sorted(errors) if errors else ():
+            parts.append(_lines(start, middle, lines, ids, heads, tails, begin, i))
+            body = error_json(chunk.lines[i], chunk.ids[i], errors[i], source)
+            parts.append(to_json(body) + b"\n")
+            begin = i + 1
+        parts.append(_lines(start, middle, lines, ids, heads, tails, begin, len(lines)))
         return parts
+
+
+def _lines(
+    start: bytes,
+    middle: bytes,
+    lines: list[bytes],
+    ids: list[bytes],
+    heads: list[bytes],
+    tails: list[bytes],
+    begin: int,
+    end: int,
+) -> bytes:
+    """Records begin..end-1 as result lines, in one join."""
+    if begin == 0 and end == len(lines):
+        pieces = zip(repeat(start), lines, repeat(middle), ids, heads, tails)
+    else:
+        span = slice(begin, end)
+        pieces = zip(
+            repeat(start), lines[span], repeat(middle), ids[span], heads[span], tails[span]
+        )
+    return b"".join(chain.from_iterable(pieces))
 
 
 def _row_keys(bits: np.ndarray[Any, np.dtype[np.bool_]]) -> list[Any]:
@@ -195,18 +245,23 @@ def _row_keys(bits: np.ndarray[Any, np.dtype[np.bool_]]) -> list[Any]:
     return [row.tobytes() for row in packed]
 
 
-def _cached(cache: dict[Any, bytes], keys: list[Any], make: Callable[[int], bytes]) -> list[bytes]:
+def _cached(
+    cache: dict[Any, bytes], keys: list[Any], make: Callable[[list[int]], list[bytes]]
+) -> list[bytes]:
+    """The cached value of each key; the missing ones made in one call (from one record
+    of each), then kept."""
     found = list(map(cache.get, keys))
-    if None in found:
-        if len(cache) > _MAX_CACHED:
-            cache.clear()
-        for i, value in enumerate(found):
-            if value is None:
-                value = cache.get(keys[i])
-                if value is None:
-                    value = cache[keys[i]] = make(i)
-                found[i] = value
-    return found  # type: ignore[return-value]  # every None was filled
+    if None not in found:
+        return found  # type: ignore[return-value]  # no None in it
+    if len(cache) > _MAX_CACHED:
+        cache.clear()
+        found = [None] * len(keys)
+    missing: dict[Any, int] = {}
+    for i, value in enumerate(found):
+        if value is None:
+            missing.setdefault(keys[i], i)
+    cache.update(zip(missing, make(list(missing.values())), strict=True))
+    return list(map(cache.__getitem__, keys))
 
 
 class FullEncoder:
