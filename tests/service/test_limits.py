@@ -1,5 +1,6 @@
 """The connection limit of the HTTP transport, in-process (one slot, two clients)."""
 
+import asyncio
 import http.client
 import json
 import socket
@@ -8,28 +9,28 @@ import time
 from typing import Any
 
 from redflag.service.app import Service
-from redflag.service.server import _Handler, _Server
+from redflag.service.server import Listener, listening_socket
 
 
 def test_a_connection_beyond_the_limit_gets_503_at_once(ruleset):
-    class OneSlot(_Server):
-        max_connections = 1
-
     logged: list[dict[str, Any]] = []
-    server = OneSlot(("127.0.0.1", 0), _Handler)
-    server.service = Service(ruleset)
-    server.log = logged.append
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    listener = Listener(Service(ruleset), logged.append, max_connections=1)
+    sock = listening_socket("127.0.0.1", 0)
+    host, port = sock.getsockname()[:2]
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    thread = threading.Thread(
+        target=lambda: loop.run_until_complete(listener.serve(sock, stop)), daemon=True
+    )
     thread.start()
-    host, port = str(server.server_address[0]), int(server.server_address[1])
     holder = http.client.HTTPConnection(host, port, timeout=30)
     try:
         holder.request("GET", "/cds-services")  # keep-alive: the one slot stays taken
         assert holder.getresponse().read()
-        with socket.create_connection((host, port), timeout=30) as sock:
-            sock.sendall(b"GET /cds-services HTTP/1.1\r\nHost: x\r\n\r\n")
+        with socket.create_connection((host, port), timeout=30) as client:
+            client.sendall(b"GET /cds-services HTTP/1.1\r\nHost: x\r\n\r\n")
             reply = b""
-            while chunk := sock.recv(65536):
+            while chunk := client.recv(65536):
                 reply += chunk
         head, _, body = reply.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 503 ")
@@ -42,8 +43,10 @@ def test_a_connection_beyond_the_limit_gets_503_at_once(ruleset):
         assert {"event": "busy", "status": 503} in logged
     finally:
         holder.close()
-        server.shutdown()
-        server.server_close()
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(30)
+        loop.close()
+        sock.close()
 
 
 def test_only_loopback_addresses_count_as_loopback():
