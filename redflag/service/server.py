@@ -39,6 +39,7 @@ from typing import Any, TextIO
 import httptools
 import orjson
 
+from redflag.errors import ExitCode
 from redflag.service.app import MAX_BODY_BYTES, Reply, Service, error_reply
 
 SOCKET_TIMEOUT = 10.0  # seconds of silence from a client before its connection is closed
@@ -422,7 +423,7 @@ def serve(
         log({"event": "stopped", "pid": os.getpid()})
     else:
         os._exit(0)  # a worker ends here, without running the parent's exit handlers
-    return 130 if signals and signals[0] == signal.SIGINT else 0
+    return ExitCode.INTERRUPTED if signals and signals[0] == signal.SIGINT else ExitCode.OK
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
