@@ -26,6 +26,7 @@ from redflag.engines.parquet import (
     INPUT_VIEW,
     MESSAGE_COLUMN,
     ParquetInput,
+    WriteBehind,
     bad_rows,
     empty_columns,
     errors_table,
@@ -35,6 +36,7 @@ from redflag.engines.parquet import (
     results_batch,
     status_chunks,
     with_errors,
+    writer_options,
 )
 from redflag.errors import EngineMemoryError, OutputError
 from redflag.sql import DIALECTS
@@ -209,18 +211,16 @@ def _to_parquet(
     schema = output_schema(ruleset, with_file=several)
     try:
         # no input at all: a file with the columns and no row
-        # statistics of the list columns would cost a third of the writing; no reader wants
-        # the least and greatest rule id
-        scalars = [f.name for f in schema if f.name not in ("matched", "could_escalate")]
-        with pq.ParquetWriter(
-            str(target), schema, store_schema=False, write_statistics=scalars
-        ) as writer:
+        with (
+            pq.ParquetWriter(str(target), schema, **writer_options(schema)) as writer,
+            WriteBehind(writer.write_batch) as write,
+        ):
             for reader, source in _result_readers(con, inputs, files, ruleset, options):
                 for batch in reader:
                     out, counted = results_batch(
                         batch, ruleset, schema, source if several else None
                     )
-                    writer.write_batch(out)
+                    write(out)
                     summary.add(counted)
     except OSError as err:
         raise OutputError(

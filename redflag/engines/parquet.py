@@ -18,8 +18,11 @@ for the rules' truths (load average 4).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -231,6 +234,74 @@ def output_schema(ruleset: CompiledRuleSet, with_file: bool) -> Any:
         pa.field(MESSAGE_COLUMN, pa.string()),
     ]
     return pa.schema(fields)
+
+
+def writer_options(schema: Any) -> dict[str, Any]:
+    """pyarrow.parquet.ParquetWriter's options for the output (measured on a million rows,
+    benchmarks/bench_engines.py): `line` delta-encoded (consecutive numbers: a few bytes a
+    page where the dictionary it would otherwise try fails), every text column but `id`
+    dictionary-encoded (`id` is unique: its dictionary would only be built and dropped),
+    LZ4 (the size of Snappy's output here, for less CPU), and no statistics for the two
+    list columns (a third of the writing; no reader wants the least and greatest rule id)."""
+    lists = ("matched", "could_escalate")
+    return {
+        "store_schema": False,
+        "compression": "lz4",
+        "write_statistics": [f.name for f in schema if f.name not in lists],
+        "use_dictionary": [
+            f"{f.name}.list.element" if f.name in lists else f.name
+            for f in schema
+            if f.name not in ("line", ID_KEY)
+        ],
+        "column_encoding": {"line": "DELTA_BINARY_PACKED"},
+    }
+
+
+class WriteBehind:
+    """Calls `write` with each batch on a thread of its own, so that the next batch is
+    computed meanwhile: pyarrow encodes and compresses Parquet without the GIL, so the
+    writing overlaps DuckDB's scan and numpy's work on the other core. At most two batches
+    wait; the first error of `write` is raised in the caller, at its next batch or on exit.
+    """
+
+    def __init__(self, write: Callable[[Any], object]) -> None:
+        self._write = write
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None  # set once, by the thread
+        self._raised = False
+        self._thread = threading.Thread(target=self._run, name="redflag-parquet", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (batch := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._write(batch)
+                except BaseException as err:  # not handled: raised again in the caller
+                    self._error = err
+
+    def __call__(self, batch: Any) -> None:
+        self._raise()
+        self._queue.put(batch)
+
+    def _raise(self) -> None:
+        if self._error is not None and not self._raised:
+            self._raised = True
+            raise self._error
+
+    def __enter__(self) -> WriteBehind:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._queue.put(None)  # every batch before it is written first
+        self._thread.join()
+        if kind is None:
+            self._raise()
 
 
 def results_batch(
