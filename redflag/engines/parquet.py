@@ -334,7 +334,7 @@ def results_batch(
     import pyarrow as pa
 
     n = batch.num_rows
-    bad = batch.column(CODE_COLUMN).is_valid().to_numpy(zero_copy_only=False)
+    bad = _valid(batch.column(CODE_COLUMN))
     ok = ~bad
     got = outcome(batch, ruleset)
     rank, worst = got.rank.astype(np.int16), got.worst.astype(np.int16)
@@ -360,6 +360,19 @@ def results_batch(
     return out, Tally(counts, n, int(bad.sum()), best, most)
 
 
+def _valid(array: Any) -> npt.NDArray[np.bool_]:
+    """Which rows of an Arrow array are not null, from its validity bitmap (Array.is_valid
+    would import pyarrow.compute)."""
+    n = len(array)
+    if array.null_count == 0:
+        return np.ones(n, dtype=np.bool_)
+    if array.null_count == n:
+        return np.zeros(n, dtype=np.bool_)
+    bits = np.frombuffer(array.buffers()[0], dtype=np.uint8)
+    unpacked = np.unpackbits(bits, bitorder="little")
+    return unpacked[array.offset : array.offset + n].view(np.bool_)
+
+
 def _rule_lists(bits: Any, n: int, rules: Any, bad: Any) -> Any:
     """Per row, the rules whose bit is set (rule x packed rows, in the order of `rules`),
     null where `bad`: a list of dictionary indices into `rules`, made once per distinct
@@ -380,9 +393,20 @@ def _rule_lists(bits: Any, n: int, rules: Any, bad: Any) -> Any:
     which, positions = np.nonzero(unique_bits)  # row-major: each list in the order of `rules`
     offsets = np.zeros(len(distinct) + 1, dtype=np.int32)
     np.cumsum(np.bincount(which, minlength=len(distinct)), out=offsets[1:])
-    values = pa.DictionaryArray.from_arrays(pa.array(positions.astype(np.int16)), rules)
-    lists = pa.ListArray.from_arrays(pa.array(offsets), values)
-    return lists.take(pa.array(inverse.ravel(), mask=bad))
+    # each row's list is its distinct row's stretch of `positions`: numpy builds the row
+    # offsets and gathers the indices (what ListArray.take does, without importing
+    # pyarrow.compute, 0.1 s of start-up)
+    inverse = inverse.ravel()
+    bad = np.asarray(bad, dtype=np.bool_)
+    lengths = np.diff(offsets)[inverse]
+    lengths[bad] = 0
+    row_offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(lengths, out=row_offsets[1:])
+    gather = np.arange(row_offsets[-1], dtype=np.int32)
+    gather -= np.repeat(row_offsets[:-1] - offsets[:-1][inverse], lengths)
+    values = pa.DictionaryArray.from_arrays(pa.array(positions.astype(np.int16)[gather]), rules)
+    mask = pa.array(bad) if bad.any() else None
+    return pa.ListArray.from_arrays(pa.array(row_offsets), values, mask=mask)
 
 
 def _row_bits(bits: Any, n: int) -> npt.NDArray[np.uint8]:
