@@ -56,7 +56,7 @@ file = open_parquet(con, sys.argv[1], "corpus", ruleset)
 at = lap("rules loaded, Parquet schema checked", at)
 sql = engine._file_output(con, file, ruleset)
 table = con.sql(sql).to_arrow_table()
-at = lap(f"DuckDB: scan, filter, implied flags, {len(ruleset.rules)} rules -> Arrow", at)
+at = lap(f"DuckDB: scan, filter, implied, {len(ruleset.rules)} rules -> Arrow", at)
 schema = output_schema(ruleset, with_file=False)
 again = con.cursor()
 batches = [

@@ -4,7 +4,8 @@ re-checked by core/record.py, results written by DuckDB or Arrow.
 Strictness as in the Python engine. The column names and types are checked against the
 flags before a row is read (an unknown column or a wrong type ends the run, exit 2). Values a
 column type allows but a flag does not (out of bounds, 67.5 for a whole number, NaN, a
-contradicted implication) are found by one SQL filter, and every row it finds is re-read by
+contradicted implication) are found by one SQL filter (for Parquet out, in the scan that
+evaluates the rules: with_suspects), and every row it finds is re-read by
 core/record.py `validate_record`, whose error (code, message, hint) the row gets: the same
 one definition of a bad value as `check`. The filter only chooses which rows to re-read.
 
