@@ -26,15 +26,17 @@ from redflag.engines.parquet import (
     INPUT_VIEW,
     MESSAGE_COLUMN,
     ParquetInput,
+    WriteBehind,
     bad_rows,
     empty_columns,
-    errors_table,
     open_parquet,
     output_query,
     output_schema,
+    refused,
     results_batch,
     status_chunks,
-    with_errors,
+    with_suspects,
+    writer_options,
 )
 from redflag.errors import EngineMemoryError, OutputError
 from redflag.sql import DIALECTS
@@ -43,7 +45,6 @@ if TYPE_CHECKING:
     import duckdb
 
 _SQL = DIALECTS["duckdb"]
-ERRORS_TABLE = "redflag_errors"
 
 
 @dataclass(frozen=True)
@@ -209,18 +210,16 @@ def _to_parquet(
     schema = output_schema(ruleset, with_file=several)
     try:
         # no input at all: a file with the columns and no row
-        # statistics of the list columns would cost a third of the writing; no reader wants
-        # the least and greatest rule id
-        scalars = [f.name for f in schema if f.name not in ("matched", "could_escalate")]
-        with pq.ParquetWriter(
-            str(target), schema, store_schema=False, write_statistics=scalars
-        ) as writer:
+        with (
+            pq.ParquetWriter(str(target), schema, **writer_options(schema)) as writer,
+            WriteBehind(writer.write_batch) as write,
+        ):
             for reader, source in _result_readers(con, inputs, files, ruleset, options):
                 for batch in reader:
                     out, counted = results_batch(
                         batch, ruleset, schema, source if several else None
                     )
-                    writer.write_batch(out)
+                    write(out)
                     summary.add(counted)
     except OSError as err:
         raise OutputError(
@@ -232,16 +231,12 @@ def _to_parquet(
 def _file_output(
     con: duckdb.DuckDBPyConnection, file: ParquetInput, ruleset: CompiledRuleSet
 ) -> str:
-    """The output query of one Parquet file, its refused rows' errors joined in."""
+    """The output query of one Parquet file, with the refused-value filter's verdict per row
+    (the rows it picks get their errors in `refused`): one scan of the file."""
     q = _SQL.identifier
-    errors = bad_rows(con, file, ruleset)
-    joined = None
-    if errors:
-        con.register(ERRORS_TABLE, errors_table(errors))
-        joined = ERRORS_TABLE
-    view = with_errors(file.select(ruleset), joined)
+    view = with_suspects(file.select(ruleset), ruleset)
     con.execute(f"CREATE OR REPLACE TEMP VIEW {q(INPUT_VIEW)} AS {view}")
-    return output_query(ruleset, INPUT_VIEW, ordered=bool(errors))
+    return output_query(ruleset, INPUT_VIEW, ordered=False, suspects=True)
 
 
 def _result_readers(
@@ -254,7 +249,9 @@ def _result_readers(
     """Arrow readers of `output_query` rows and their source: each Parquet file whole, then
     each text chunk."""
     for file in files:
-        yield con.sql(_file_output(con, file, ruleset)).to_arrow_reader(BATCH_ROWS), file.source
+        reader = con.sql(_file_output(con, file, ruleset)).to_arrow_reader(BATCH_ROWS)
+        again = con.cursor()  # refused rows are re-read while `reader` streams
+        yield (refused(again, file, ruleset, batch) for batch in reader), file.source
     for chunk in _merged(validated_chunks(inputs.streams, ruleset, options)):
         con.register(CHUNK_TABLE, _chunk_input(chunk, ruleset))
         sql = output_query(ruleset, CHUNK_TABLE, ordered=False)

@@ -4,7 +4,8 @@ re-checked by core/record.py, results written by DuckDB or Arrow.
 Strictness as in the Python engine. The column names and types are checked against the
 flags before a row is read (an unknown column or a wrong type ends the run, exit 2). Values a
 column type allows but a flag does not (out of bounds, 67.5 for a whole number, NaN, a
-contradicted implication) are found by one SQL filter, and every row it finds is re-read by
+contradicted implication) are found by one SQL filter (for Parquet out, in the scan that
+evaluates the rules: with_suspects), and every row it finds is re-read by
 core/record.py `validate_record`, whose error (code, message, hint) the row gets: the same
 one definition of a bad value as `check`. The filter only chooses which rows to re-read.
 
@@ -18,8 +19,11 @@ for the rules' truths (load average 4).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -42,7 +46,8 @@ _WHOLE = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "
 _NUMBER = _WHOLE | {"FLOAT", "DOUBLE", "UBIGINT"}
 _ID = _WHOLE | {"VARCHAR", "UBIGINT"}
 INPUT_VIEW = "redflag_input"
-CODE_COLUMN, MESSAGE_COLUMN, HINT_COLUMN = "error_code", "error_message", "error_hint"
+CODE_COLUMN, MESSAGE_COLUMN = "error_code", "error_message"
+SUSPECT_COLUMN = "redflag_suspect"
 BATCH_ROWS = 65_536
 
 
@@ -144,14 +149,24 @@ def bad_rows(
     con: duckdb.DuckDBPyConnection, parquet: ParquetInput, ruleset: CompiledRuleSet
 ) -> dict[int, InputError]:
     """Each refused row's line -> its error, from core/record.py validate_record."""
-    names = list(parquet.columns)
-    q = _SQL.identifier
-    picked = ", ".join(q(c) for c in names)
     found = f"FROM ({parquet.select(ruleset)}) WHERE {suspect(ruleset)}"
     # first only whether any: that reads the filter's columns alone, half the time of all
     if not con.sql(f"SELECT 1 {found} LIMIT 1").fetchall():
         return {}
-    sql = f"SELECT {q(LINE_COLUMN)}, {picked} {found} ORDER BY {q(LINE_COLUMN)}"
+    return _revalidated(con, parquet, ruleset, suspect(ruleset))
+
+
+def _revalidated(
+    con: duckdb.DuckDBPyConnection, parquet: ParquetInput, ruleset: CompiledRuleSet, where: str
+) -> dict[int, InputError]:
+    """The rows `where` picks, re-read by core/record.py validate_record: line -> error."""
+    names = list(parquet.columns)
+    q = _SQL.identifier
+    picked = ", ".join(q(c) for c in names)
+    sql = (
+        f"SELECT {q(LINE_COLUMN)}, {picked} FROM ({parquet.select(ruleset)}) "
+        f"WHERE {where} ORDER BY {q(LINE_COLUMN)}"
+    )
     errors: dict[int, InputError] = {}
     for row in con.sql(sql).fetchall():
         line, values = int(row[0]), dict(zip(names, row[1:], strict=True))
@@ -162,41 +177,52 @@ def bad_rows(
     return errors
 
 
-def errors_table(errors: dict[int, InputError]) -> Any:
-    """line, error_code, error_message, error_hint: an Arrow table DuckDB can join."""
+def with_suspects(select: str, ruleset: CompiledRuleSet) -> str:
+    """A Parquet file's rows with NULL error columns and `redflag_suspect`, whether the
+    refused-value filter (`suspect`) picks the row: computed in the scan that evaluates the
+    rules rather than in a scan of its own (0.25 CPU s a million rows), and only the rows it
+    picks are re-read (`refused`)."""
+    q = _SQL.identifier
+    nulls = ", ".join(f"CAST(NULL AS VARCHAR) AS {q(c)}" for c in (CODE_COLUMN, MESSAGE_COLUMN))
+    picked = f"COALESCE({suspect(ruleset)}, FALSE) AS {q(SUSPECT_COLUMN)}"
+    return f"SELECT *, {nulls}, {picked} FROM ({select})"
+
+
+def refused(
+    con: duckdb.DuckDBPyConnection, parquet: ParquetInput, ruleset: CompiledRuleSet, batch: Any
+) -> Any:
+    """A batch of `output_query(..., suspects=True)` rows with each refused row's error code
+    and message (core/record.py validate_record, as `bad_rows`): where the filter picked a
+    row, it is re-read. `con` must not be the connection streaming the batches."""
     import pyarrow as pa
 
-    lines = sorted(errors)
-    return pa.table(
-        {
-            LINE_COLUMN: pa.array(lines, pa.int64()),
-            CODE_COLUMN: pa.array([errors[n].code for n in lines], pa.string()),
-            MESSAGE_COLUMN: pa.array([errors[n].message for n in lines], pa.string()),
-            HINT_COLUMN: pa.array([errors[n].hint for n in lines], pa.string()),
-        }
-    )
+    picked = batch.column(SUSPECT_COLUMN)
+    if picked.true_count == 0:
+        return batch
+    lines = batch.column(LINE_COLUMN).to_numpy()
+    chosen = ", ".join(str(int(n)) for n in lines[picked.to_numpy(zero_copy_only=False)])
+    errors = _revalidated(con, parquet, ruleset, f"{_SQL.identifier(LINE_COLUMN)} IN ({chosen})")
+    if not errors:
+        return batch
+    codes = batch.column(CODE_COLUMN).to_pylist()
+    messages = batch.column(MESSAGE_COLUMN).to_pylist()
+    for i, line in enumerate(lines.tolist()):
+        if line in errors:
+            codes[i], messages[i] = errors[line].code, errors[line].message
+    columns = dict(zip(batch.schema.names, batch.columns, strict=True))
+    columns[CODE_COLUMN] = pa.array(codes, pa.string())
+    columns[MESSAGE_COLUMN] = pa.array(messages, pa.string())
+    return pa.RecordBatch.from_pydict(columns)
 
 
-def with_errors(select: str, errors: str | None) -> str:
-    """A Parquet file's rows with `error_code` and `error_message` (NULL for good rows),
-    from the table of bad rows `errors` (line, code, message), or all NULL when None."""
-    q = _SQL.identifier
-    if errors is None:
-        nulls = ", ".join(f"CAST(NULL AS VARCHAR) AS {q(c)}" for c in (CODE_COLUMN, MESSAGE_COLUMN))
-        return f"SELECT *, {nulls} FROM ({select})"
-    picked = f"{q(CODE_COLUMN)}, {q(MESSAGE_COLUMN)}"
-    return (
-        f"SELECT f.*, {picked} FROM ({select}) AS f "
-        f"LEFT JOIN {q(errors)} AS e USING ({q(LINE_COLUMN)})"
-    )
-
-
-def output_query(ruleset: CompiledRuleSet, table: str, ordered: bool) -> str:
+def output_query(
+    ruleset: CompiledRuleSet, table: str, ordered: bool, suspects: bool = False
+) -> str:
     """line, id as text, the rules' truths (compile_query `rules`), error code and message,
     over an input table or view that carries line numbers and error columns; `ordered` sorts
-    by line (after a join)."""
+    by line (after a join); `suspects` passes `with_suspects`' column on, last."""
     q = _SQL.identifier
-    carry = (LINE_COLUMN, CODE_COLUMN, MESSAGE_COLUMN)
+    carry = (LINE_COLUMN, CODE_COLUMN, MESSAGE_COLUMN, *((SUSPECT_COLUMN,) if suspects else ()))
     ranked = compile_query(ruleset, _SQL, table, select="rules", carry=carry)
     picked = [
         q(LINE_COLUMN),
@@ -204,6 +230,7 @@ def output_query(ruleset: CompiledRuleSet, table: str, ordered: bool) -> str:
         *(q(c) for c in ranked.columns[len(carry) + 1 :]),  # the rules' truths
         q(CODE_COLUMN),
         q(MESSAGE_COLUMN),
+        *((q(SUSPECT_COLUMN),) if suspects else ()),
     ]
     order = f" ORDER BY {q(LINE_COLUMN)}" if ordered else ""
     return "SELECT " + ", ".join(picked) + f" FROM ({ranked.text}) AS r{order}"
@@ -233,6 +260,74 @@ def output_schema(ruleset: CompiledRuleSet, with_file: bool) -> Any:
     return pa.schema(fields)
 
 
+def writer_options(schema: Any) -> dict[str, Any]:
+    """pyarrow.parquet.ParquetWriter's options for the output (measured on a million rows,
+    benchmarks/bench_engines.py): `line` delta-encoded (consecutive numbers: a few bytes a
+    page where the dictionary it would otherwise try fails), every text column but `id`
+    dictionary-encoded (`id` is unique: its dictionary would only be built and dropped),
+    LZ4 (the size of Snappy's output here, for less CPU), and no statistics for the two
+    list columns (a third of the writing; no reader wants the least and greatest rule id)."""
+    lists = ("matched", "could_escalate")
+    return {
+        "store_schema": False,
+        "compression": "lz4",
+        "write_statistics": [f.name for f in schema if f.name not in lists],
+        "use_dictionary": [
+            f"{f.name}.list.element" if f.name in lists else f.name
+            for f in schema
+            if f.name not in ("line", ID_KEY)
+        ],
+        "column_encoding": {"line": "DELTA_BINARY_PACKED"},
+    }
+
+
+class WriteBehind:
+    """Calls `write` with each batch on a thread of its own, so that the next batch is
+    computed meanwhile: pyarrow encodes and compresses Parquet without the GIL, so the
+    writing overlaps DuckDB's scan and numpy's work on the other core. At most two batches
+    wait; the first error of `write` is raised in the caller, at its next batch or on exit.
+    """
+
+    def __init__(self, write: Callable[[Any], object]) -> None:
+        self._write = write
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None  # set once, by the thread
+        self._raised = False
+        self._thread = threading.Thread(target=self._run, name="redflag-parquet", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (batch := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._write(batch)
+                except BaseException as err:  # not handled: raised again in the caller
+                    self._error = err
+
+    def __call__(self, batch: Any) -> None:
+        self._raise()
+        self._queue.put(batch)
+
+    def _raise(self) -> None:
+        if self._error is not None and not self._raised:
+            self._raised = True
+            raise self._error
+
+    def __enter__(self) -> WriteBehind:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._queue.put(None)  # every batch before it is written first
+        self._thread.join()
+        if kind is None:
+            self._raise()
+
+
 def results_batch(
     batch: Any, ruleset: CompiledRuleSet, schema: Any, source: str | None
 ) -> tuple[Any, Tally]:
@@ -240,7 +335,7 @@ def results_batch(
     import pyarrow as pa
 
     n = batch.num_rows
-    bad = batch.column(CODE_COLUMN).is_valid().to_numpy(zero_copy_only=False)
+    bad = _valid(batch.column(CODE_COLUMN))
     ok = ~bad
     got = outcome(batch, ruleset)
     rank, worst = got.rank.astype(np.int16), got.worst.astype(np.int16)
@@ -266,6 +361,19 @@ def results_batch(
     return out, Tally(counts, n, int(bad.sum()), best, most)
 
 
+def _valid(array: Any) -> npt.NDArray[np.bool_]:
+    """Which rows of an Arrow array are not null, from its validity bitmap (Array.is_valid
+    would import pyarrow.compute)."""
+    n = len(array)
+    if array.null_count == 0:
+        return np.ones(n, dtype=np.bool_)
+    if array.null_count == n:
+        return np.zeros(n, dtype=np.bool_)
+    bits = np.frombuffer(array.buffers()[0], dtype=np.uint8)
+    unpacked = np.unpackbits(bits, bitorder="little")
+    return unpacked[array.offset : array.offset + n].view(np.bool_)
+
+
 def _rule_lists(bits: Any, n: int, rules: Any, bad: Any) -> Any:
     """Per row, the rules whose bit is set (rule x packed rows, in the order of `rules`),
     null where `bad`: a list of dictionary indices into `rules`, made once per distinct
@@ -286,9 +394,20 @@ def _rule_lists(bits: Any, n: int, rules: Any, bad: Any) -> Any:
     which, positions = np.nonzero(unique_bits)  # row-major: each list in the order of `rules`
     offsets = np.zeros(len(distinct) + 1, dtype=np.int32)
     np.cumsum(np.bincount(which, minlength=len(distinct)), out=offsets[1:])
-    values = pa.DictionaryArray.from_arrays(pa.array(positions.astype(np.int16)), rules)
-    lists = pa.ListArray.from_arrays(pa.array(offsets), values)
-    return lists.take(pa.array(inverse.ravel(), mask=bad))
+    # each row's list is its distinct row's stretch of `positions`: numpy builds the row
+    # offsets and gathers the indices (what ListArray.take does, without importing
+    # pyarrow.compute, 0.1 s of start-up)
+    inverse = inverse.ravel()
+    bad = np.asarray(bad, dtype=np.bool_)
+    lengths = np.diff(offsets)[inverse]
+    lengths[bad] = 0
+    row_offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(lengths, out=row_offsets[1:])
+    gather = np.arange(row_offsets[-1], dtype=np.int32)
+    gather -= np.repeat(row_offsets[:-1] - offsets[:-1][inverse], lengths)
+    values = pa.DictionaryArray.from_arrays(pa.array(positions.astype(np.int16)[gather]), rules)
+    mask = pa.array(bad) if bad.any() else None
+    return pa.ListArray.from_arrays(pa.array(row_offsets), values, mask=mask)
 
 
 def _row_bits(bits: Any, n: int) -> npt.NDArray[np.uint8]:

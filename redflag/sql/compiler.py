@@ -243,21 +243,23 @@ def _closed(flag_id: str, ruleset: CompiledRuleSet, dialect: Dialect) -> str:
     """A flag's value with implied answers added (core/implication.close, column-wise).
 
     close() adds the no's after the yes's, so a no wins where both apply (a record that
-    contradicts the rule file, which validation refuses): the same order here.
+    contradicts the rule file, which validation refuses): the same order here. Plain Kleene
+    logic, no CASE: `t1 AND t2 AND NULL` is FALSE where a flag this one implies is no, else
+    NULL; `s1 OR s2 OR NULL` is TRUE where a flag implying this one is yes, else NULL.
     """
     q = dialect.identifier
     column = q(flag_id)
     implications = ruleset.implications
     targets = implications.implied.get(flag_id, ())
     sources = implications.implying.get(flag_id, ())
-    cases = []
+    values = [column]
     if targets:
-        cases.append((" OR ".join(f"COALESCE(NOT {q(t)}, FALSE)" for t in targets), "FALSE"))
+        values.append("(" + " AND ".join([*(q(t) for t in targets), _UNKNOWN]) + ")")
     if sources:
-        cases.append((" OR ".join(f"COALESCE({q(s)}, FALSE)" for s in sources), "TRUE"))
-    if not cases:
+        values.append("(" + " OR ".join([*(q(s) for s in sources), _UNKNOWN]) + ")")
+    if len(values) == 1:
         return column
-    return f"COALESCE({column}, {_first(cases, 'NULL')})"
+    return "COALESCE(" + ", ".join(values) + ")"
 
 
 class _Sql:
@@ -318,17 +320,18 @@ class _Sql:
                 return point, point
             case Call(func="count", args=args):
                 parts = [self.truth(a) for a in args]
-                known = " + ".join(
-                    f"CASE WHEN COALESCE({p}, FALSE) THEN 1 ELSE 0 END" for p in parts
-                )
-                unknown = " + ".join(f"CASE WHEN {p} IS NULL THEN 1 ELSE 0 END" for p in parts)
-                return f"({known})", f"({known} + {unknown})"
+                # a TRUE counts 1 at both ends, a FALSE 0, an unknown 0 at the low end and 1
+                # at the high end: a cast of the truth with the unknown made FALSE or TRUE
+                low = " + ".join(f"CAST(COALESCE({p}, FALSE) AS INTEGER)" for p in parts)
+                high = " + ".join(f"CAST(COALESCE({p}, TRUE) AS INTEGER)" for p in parts)
+                return f"({low})", f"({high})"
             case Not() | And() | Or() | Compare() | Call():
                 raise AssertionError("truth node in a numeric position (checked at load)")
             case _:
                 assert_never(node)
 
 
+_UNKNOWN = "CAST(NULL AS BOOLEAN)"  # SQL's unknown truth, typed the same in every dialect
 _SQL_OP: dict[CompareOp, str] = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "=", "!=": "<>"}
 
 
@@ -352,4 +355,6 @@ def _compare(op: CompareOp, left: tuple[str, str], right: tuple[str, str]) -> st
             always, never = apart, point
         case _:
             assert_never(op)
-    return f"(CASE WHEN {always} THEN TRUE WHEN {never} THEN FALSE END)"
+    # TRUE where always, FALSE where never, else NULL; both are known (bounds are numbers),
+    # so plain Kleene logic says it without a CASE: `never` FALSE leaves `TRUE AND NULL`
+    return f"(({always}) OR (NOT ({never}) AND {_UNKNOWN}))"

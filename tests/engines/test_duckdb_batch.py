@@ -167,6 +167,40 @@ def test_parquet_values_a_flag_refuses_get_checks_errors(ruleset, tmp_path):
     assert [g["line"] for g in got] == [1, 2, 3, 4, 5]
 
 
+def test_parquet_to_parquet_gives_refused_rows_checks_errors_in_any_batch(tmp_path):
+    import pyarrow as pa
+
+    n = 70_000  # two of the engine's 65,536-row batches
+    ages = [40.0] * n
+    ages[1], ages[n - 1] = 67.5, 121.0
+    back = [True] * n
+    back[n - 2] = False
+    new_back: list[bool | None] = [None] * n
+    new_back[n - 2] = True  # contradicts back_pain: no
+    table = pa.table(
+        {
+            "id": [f"p{i}" for i in range(n)],
+            "age": pa.array(ages, pa.float64()),
+            "back_pain": back,
+            "new_back_pain": pa.array(new_back, pa.bool_()),
+        }
+    )
+    source, target = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    pq.write_table(table, source)
+    result = batch(str(source), "--engine", "duckdb", "-o", str(target))
+    assert result.exit_code == 2, result.output
+    rows = pq.read_table(target).to_pylist()
+    assert [r["line"] for r in rows] == list(range(1, n + 1))
+    bad = {r["line"]: r for r in rows if r["error_code"] is not None}
+    assert sorted(bad) == [2, n - 1, n]
+    assert bad[2]["error_message"] == "'age' must be a whole number from 0 to 120 years, got 67.5"
+    assert bad[n]["error_message"] == "'age' must be a whole number from 0 to 120 years, got 121.0"
+    assert bad[n - 1]["error_message"].startswith("'new_back_pain' is yes, which implies")
+    assert all(r["level"] is None and r["matched"] is None for r in bad.values())
+    assert rows[0]["level"] is not None and rows[0]["error_message"] is None
+    assert "errors 3" in result.stderr
+
+
 def test_parquet_with_an_unknown_column_exits_2_before_any_row(tmp_path):
     import pyarrow as pa
 
