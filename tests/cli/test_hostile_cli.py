@@ -205,11 +205,13 @@ def test_every_command_group_runs_through_the_one_handler(monkeypatch):
     """A bug in a command of the lazily built `rules` group is caught by the same handler
     as `check`: no command carries its own."""
     import redflag.formats.rulefile as rulefile
+    from redflag.cli.handler import State
 
     def boom(*args, **kwargs):
         raise ZeroDivisionError("planted bug")
 
     monkeypatch.setattr(rulefile, "load_ruleset", boom)  # read when a command loads rules
+    monkeypatch.setattr(State, "debug", False)  # an earlier --debug run leaves it set
     for words in (
         ["rules", "analyze"],
         ["explain", "back_pain"],
