@@ -44,6 +44,15 @@ def serve(
 
         curl -s http://127.0.0.1:8080/cds-services
     """
+    import importlib.util
+
+    from redflag.errors import MissingExtraError
+
+    if importlib.util.find_spec("httptools") is None:
+        raise MissingExtraError(
+            "redflag serve needs the 'serve' extra (the httptools HTTP parser)",
+            hint="pip install 'redflag[serve]'",
+        )
     from redflag.service.app import Service
     from redflag.service.server import serve as run
 

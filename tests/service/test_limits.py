@@ -54,3 +54,22 @@ def test_only_loopback_addresses_count_as_loopback():
 
     assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
     assert not _is_loopback("0.0.0.0") and not _is_loopback("192.168.1.10")
+
+
+def test_serve_without_its_extra_is_a_missing_extra_error_with_the_install_hint(monkeypatch):
+    import importlib.util
+
+    from typer.testing import CliRunner
+
+    from redflag.cli import app
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "httptools" else real(name, *a),
+    )
+    result = CliRunner().invoke(app, ["serve", "--port", "0"])
+    assert result.exit_code == 2
+    assert "error[missing-extra]" in result.stderr
+    assert "pip install 'redflag[serve]'" in result.stderr
