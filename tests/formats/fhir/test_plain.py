@@ -16,6 +16,7 @@ from redflag.formats.fhir.answers import read_answers
 from redflag.formats.fhir.codes import validate_resource
 from redflag.formats.fhir.plain import is_plain
 from tests.formats.fhir.fhir_helpers import response_for
+from tests.fuzzing import examples
 
 TEXTS = ["back_pain", "age", " a", "a ", "", "\t", "a\nb", "é", "a\x00", "Patient/p1", "x" * 5000]
 TEXT = st.sampled_from(TEXTS) | st.text(max_size=8)
@@ -113,7 +114,7 @@ def resources(draw):
     return bundle
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(resource=resources(), version=st.sampled_from(["R4B", "R5"]))
 def test_what_is_plain_fhir_resources_accepts(resource, version):
     if is_plain(resource, version):
