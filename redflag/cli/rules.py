@@ -22,6 +22,7 @@ from redflag.cli.common import (
     load,
 )
 from redflag.cli.handler import writing
+from redflag.formats.schema_kind import SchemaKind
 
 app = typer.Typer(
     name="rules",
@@ -228,27 +229,11 @@ def questionnaire(
     print_json(build_questionnaire(load(path), fhir_version.value))
 
 
-class SchemaChoice(StrEnum):
-    """`rules schema --kind` (formats.schema.SchemaKind, not imported at start-up)."""
-
-    record = "record"
-    result = "result"
-    batch_line = "batch-line"
-    explain = "explain"
-    test = "test"
-    diff = "diff"
-    rules_analyze = "rules-analyze"
-    rules_validate = "rules-validate"
-    rules_verify = "rules-verify"
-    rules_show = "rules-show"
-    error = "error"
-
-
 @app.command("schema")
 def schema(
     path: PathArgument = None,
     kind: Annotated[
-        SchemaChoice,
+        SchemaKind,
         typer.Option(
             "--kind",
             help="record: what check - and batch read; result: check --json, ask --json; "
@@ -256,7 +241,7 @@ def schema(
             "diff, rules-analyze, rules-validate, rules-verify, rules-show: that command's "
             "--json; error: the --json error object on stderr of any command.",
         ),
-    ] = SchemaChoice.record,
+    ] = SchemaKind.record,
 ) -> None:
     """Print the JSON Schema (draft 2020-12) of a record or of a command's JSON output.
 
@@ -267,10 +252,9 @@ def schema(
         redflag rules schema --kind record > record.schema.json
     """
     from redflag.cli.output import print_json
-    from redflag.formats.schema import SchemaKind
     from redflag.formats.schema import schema as make_schema
 
-    print_json(make_schema(load(path), SchemaKind(kind.value)))
+    print_json(make_schema(load(path), kind))
 
 
 def _add_commands_of_other_modules() -> None:

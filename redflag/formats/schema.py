@@ -8,29 +8,13 @@ docs/schema/ holds those of the bundled rules (a test keeps them in step).
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.model import Flag
+from redflag.formats.schema_kind import SchemaKind
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-
-
-class SchemaKind(StrEnum):
-    """What `rules schema --kind` describes."""
-
-    record = "record"
-    result = "result"
-    batch_line = "batch-line"
-    explain = "explain"
-    test = "test"
-    diff = "diff"
-    rules_analyze = "rules-analyze"
-    rules_validate = "rules-validate"
-    rules_verify = "rules-verify"
-    rules_show = "rules-show"
-    error = "error"
 
 
 def schema(ruleset: CompiledRuleSet, kind: SchemaKind) -> dict[str, Any]:
