@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -146,12 +147,15 @@ def _print_changes(out: Console, title: str, changes: tuple[CaseChange, ...], st
             f"  {change.case.name}: {change.old.level.id} -> {change.new.level.id}",
             style=style,
         )
-        _say(out, f"    record: {json.dumps(dict(change.case.record))}", soft_wrap=True)
-        _say(
-            out,
-            f"    OLD rules: {', '.join(change.old_rules) or 'none'}; "
-            f"NEW rules: {', '.join(change.new_rules) or 'none'}",
-        )
+        _say_record(out, "record: ", dict(change.case.record), change.old_rules, change.new_rules)
+
+
+def _say_record(
+    out: Console, label: str, record: object, old: Sequence[str], new: Sequence[str]
+) -> None:
+    """A record that changes level, and the rules that fire for it under OLD and NEW."""
+    _say(out, f"    {label}{json.dumps(record)}", soft_wrap=True)
+    _say(out, f"    OLD rules: {', '.join(old) or 'none'}; NEW rules: {', '.join(new) or 'none'}")
 
 
 def _print_proof(out: Console, proof: ExhaustiveReport, elapsed: float) -> None:
@@ -180,12 +184,7 @@ def _print_proof(out: Console, proof: ExhaustiveReport, elapsed: float) -> None:
             style="error",
             soft_wrap=True,
         )
-        _say(out, f"    {json.dumps(cex.record)}", soft_wrap=True)
-        _say(
-            out,
-            f"    OLD rules: {', '.join(cex.old_rules) or 'none'}; "
-            f"NEW rules: {', '.join(cex.new_rules) or 'none'}",
-        )
+        _say_record(out, "", cex.record, cex.old_rules, cex.new_rules)
     _say(out, "Check one with: echo '<record>' | redflag check - --rules NEW", style="hint")
 
 
