@@ -36,7 +36,7 @@ R = TypeVar("R")
 class State:
     """Process-wide options set by the top-level callback."""
 
-    debug: bool = os.environ.get("REDFLAG_DEBUG", "") not in ("", "0")
+    debug: bool = False  # --debug / REDFLAG_DEBUG: tracebacks instead of one-line messages
     # --require-approved / REDFLAG_REQUIRE_APPROVED: evaluate only signed, approved rule sets,
     # verified against --trust FILE / REDFLAG_TRUST or one --key PUBLIC_KEY (issue 17)
     require_approved: bool = False
@@ -46,7 +46,9 @@ class State:
 
     @classmethod
     def from_environment(cls) -> None:
-        """Set the approval options from the environment, as each run starts."""
+        """Set every option from the environment, as each run starts (so nothing one run set
+        on the command line stays for the next run in the same process)."""
+        cls.debug = os.environ.get("REDFLAG_DEBUG", "") not in ("", "0")
         cls.require_approved = os.environ.get("REDFLAG_REQUIRE_APPROVED", "") not in ("", "0")
         cls.trust = os.environ.get("REDFLAG_TRUST") or None
         cls.key = None

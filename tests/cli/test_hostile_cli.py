@@ -199,19 +199,19 @@ def test_internal_error_is_one_line_without_debug_and_a_traceback_with_it(monkey
     result = runner.invoke(app, ["--debug", "check", "back_pain"])
     assert result.exit_code == 70
     assert "Traceback" in result.stderr and "planted bug" in result.stderr
+    result = runner.invoke(app, ["check", "back_pain"])  # --debug does not stay for the next run
+    assert "Traceback" not in result.stderr
 
 
 def test_every_command_group_runs_through_the_one_handler(monkeypatch):
     """A bug in a command of the lazily built `rules` group is caught by the same handler
     as `check`: no command carries its own."""
     import redflag.formats.rulefile as rulefile
-    from redflag.cli.handler import State
 
     def boom(*args, **kwargs):
         raise ZeroDivisionError("planted bug")
 
     monkeypatch.setattr(rulefile, "load_ruleset", boom)  # read when a command loads rules
-    monkeypatch.setattr(State, "debug", False)  # an earlier --debug run leaves it set
     for words in (
         ["rules", "analyze"],
         ["explain", "back_pain"],
