@@ -43,6 +43,7 @@ class QuickEvaluator:
             RuleOutcome(r, Trace(r.condition, truth({})), unknowns({}))
             for r, truth, unknowns in zip(ruleset.rules, self.truths, self.unknowns, strict=True)
         ]
+        self.blank_truths = [o.truth for o in self.blank]
         # rule indexes, most urgent first (a stable sort: as core.evaluate orders them)
         self.by_rank = sorted(range(len(ruleset.rules)), key=lambda i: ruleset.rules[i].rank)
 
@@ -52,21 +53,22 @@ class QuickEvaluator:
         ruleset = self.ruleset
         rules = ruleset.rules
         closed = close(record, ruleset.implications)
+        true, unknown = _TRUE, _UNKNOWN  # read once (core/closures.py says why)
         blank = [flags.isdisjoint(closed) for flags in self.flags]
         truths = [
-            self.blank[i].truth if untouched else self.truths[i](closed)
+            self.blank_truths[i] if untouched else self.truths[i](closed)
             for i, untouched in enumerate(blank)
         ]
-        rank = min(
-            (rules[i].rank for i in self.by_rank if truths[i] is Truth.TRUE),
-            default=len(ruleset.levels) - 1,
+        # by_rank is sorted by rank: the first TRUE rule in it gives the level
+        rank = next(
+            (rules[i].rank for i in self.by_rank if truths[i] is true), len(ruleset.levels) - 1
         )
         outcomes = [decided[truth] for decided, truth in zip(self.decided, truths, strict=True)]
         could: list[RuleOutcome] = []
         for i in self.by_rank:
             if rules[i].rank >= rank:
                 break  # the rest cannot escalate the level
-            if truths[i] is Truth.UNKNOWN:
+            if truths[i] is unknown:
                 # only a rule that could escalate needs its deciding flags (the service
                 # shows no others): the rest keep () and cost nothing
                 if blank[i]:
@@ -74,10 +76,10 @@ class QuickEvaluator:
                 else:
                     rule = rules[i]
                     outcomes[i] = RuleOutcome(
-                        rule, Trace(rule.condition, Truth.UNKNOWN), self.unknowns[i](closed)
+                        rule, Trace(rule.condition, unknown), self.unknowns[i](closed)
                     )
                 could.append(outcomes[i])
-        matched = tuple(outcomes[i] for i in self.by_rank if truths[i] is Truth.TRUE)
+        matched = tuple(outcomes[i] for i in self.by_rank if truths[i] is true)
         return Result(
             level=ruleset.levels[rank],
             rank=rank,
@@ -88,3 +90,6 @@ class QuickEvaluator:
             record_id=record_id,
             implied={k: v for k, v in closed.items() if k not in record},
         )
+
+
+_TRUE, _UNKNOWN = Truth.TRUE, Truth.UNKNOWN
