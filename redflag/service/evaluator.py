@@ -26,7 +26,8 @@ class QuickEvaluator:
     that could escalate (issue 16: building 53 outcomes per request was a tenth of its time).
     A rule reads only its own flags: when the (closed) record answers none of them, its truth
     and unknown flags are those of the empty record, worked out once here too. Most records
-    answer a few flags, so most rules cost a set test, not an evaluation.
+    answer a few flags, so most rules cost nothing: the rules a record touches are the union
+    of the rules reading each of its flags (`readers`), and only those are evaluated.
     """
 
     def __init__(self, ruleset: CompiledRuleSet) -> None:
@@ -44,6 +45,12 @@ class QuickEvaluator:
             for r, truth, unknowns in zip(ruleset.rules, self.truths, self.unknowns, strict=True)
         ]
         self.blank_truths = [o.truth for o in self.blank]
+        # flag -> the rules reading it: a record's flags give the rules it touches
+        readers: dict[str, set[int]] = {}
+        for i, flags in enumerate(self.flags):
+            for flag in flags:
+                readers.setdefault(flag, set()).add(i)
+        self.readers = {flag: frozenset(rules) for flag, rules in readers.items()}
         # rule indexes, most urgent first (a stable sort: as core.evaluate orders them)
         self.by_rank = sorted(range(len(ruleset.rules)), key=lambda i: ruleset.rules[i].rank)
 
@@ -54,11 +61,11 @@ class QuickEvaluator:
         rules = ruleset.rules
         closed = close(record, ruleset.implications)
         true, unknown = _TRUE, _UNKNOWN  # read once (core/closures.py says why)
-        blank = [flags.isdisjoint(closed) for flags in self.flags]
-        truths = [
-            self.blank_truths[i] if untouched else self.truths[i](closed)
-            for i, untouched in enumerate(blank)
-        ]
+        readers = self.readers
+        touched: set[int] = set().union(*[readers[f] for f in closed if f in readers])
+        truths = self.blank_truths.copy()
+        for i in touched:
+            truths[i] = self.truths[i](closed)
         # by_rank is sorted by rank: the first TRUE rule in it gives the level
         rank = next(
             (rules[i].rank for i in self.by_rank if truths[i] is true), len(ruleset.levels) - 1
@@ -71,7 +78,7 @@ class QuickEvaluator:
             if truths[i] is unknown:
                 # only a rule that could escalate needs its deciding flags (the service
                 # shows no others): the rest keep () and cost nothing
-                if blank[i]:
+                if i not in touched:
                     outcomes[i] = self.blank[i]
                 else:
                     rule = rules[i]
