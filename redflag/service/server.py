@@ -383,6 +383,7 @@ def serve(
     if is_parent and not _is_loopback(str(bound_host)):
         log({"event": "warning", "message": "listening beyond loopback, with no "
              "authentication and no TLS: put a gateway in front of it"})  # fmt: skip
+    loop_factory = _loop_factory()
     if is_parent:
         log(
             {
@@ -390,6 +391,7 @@ def serve(
                 "url": f"http://{_host_for_url(str(bound_host))}:{bound_port}",
                 "workers": workers,
                 "pid": os.getpid(),
+                "loop": "asyncio" if loop_factory is None else "uvloop",
             }
         )
     signals: list[int] = []
@@ -409,7 +411,7 @@ def serve(
             warming.start()
         await Listener(service, log).serve(sock, stop)
 
-    with _runner() as runner:
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
         runner.run(main())
     sock.close()
     if warming is not None and warming.ident is not None:
@@ -446,14 +448,14 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _runner() -> asyncio.Runner:
-    """An asyncio runner on uvloop's loop where it is installed (a faster loop, the one
-    uvicorn picks), else on asyncio's own."""
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop where it is installed (a faster loop, the one uvicorn picks), else None:
+    asyncio's own."""
     try:
         import uvloop
     except ImportError:  # not built for every platform: the `serve` extra skips Windows
-        return asyncio.Runner()
-    return asyncio.Runner(loop_factory=uvloop.new_event_loop)
+        return None
+    return uvloop.new_event_loop
 
 
 def _line_logger(out: TextIO) -> Callable[[dict[str, Any]], None]:

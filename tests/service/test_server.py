@@ -25,6 +25,25 @@ def test_it_listens_on_loopback_by_default(server):
     assert server.host == "127.0.0.1"
 
 
+def test_it_runs_on_uvloop_where_installed(server):
+    import importlib.util
+
+    expected = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    assert json.loads(server.log[0])["loop"] == expected
+
+
+def test_without_uvloop_it_serves_on_asyncio_s_own_loop():
+    # uvloop is not built for every platform (the serve extra skips Windows): with its import
+    # failing, the server runs on asyncio's loop and answers as ever
+    with RunningServer(prelude="import sys; sys.modules['uvloop'] = None") as running:
+        assert json.loads(running.log[0])["loop"] == "asyncio"
+        body = patient_view(search_bundle(response(MSCC_ITEMS)))
+        status, _, reply = running.request("POST", "/cds-services/redflag-patient-view", body)
+        assert status == 200
+        assert reply["cards"][0]["indicator"] == "critical"
+        assert running.stop() == 0
+
+
 def test_discovery_over_http(server):
     status, headers, body = server.request("GET", "/cds-services")
     assert status == 200
