@@ -141,14 +141,19 @@ UnknownsFn = Callable[[Record], tuple[str, ...]]
 _Visit = Callable[[Record, dict[str, None]], None]
 
 
-def unknowns_function(node: Node, ruleset: CompiledRuleSet) -> UnknownsFn:
+def unknowns_function(
+    node: Node, ruleset: CompiledRuleSet, *, undecided: bool = False
+) -> UnknownsFn:
     """`node` compiled to a closure giving the unknown flags that could decide it: for an
     UNKNOWN rule, the same tuple (and order) as `evaluate`'s RuleOutcome.missing, no trace.
 
     Walks parents before children, left to right, entering only the parts whose truth is not
     decided; a numeric part is always entered (it has no truth of its own).
+
+    `undecided`: the caller gives only records for which `node` is UNKNOWN (it has just
+    worked that out), so the closure does not work out the root's truth again.
     """
-    visit = _unknowns_visitor(node, ruleset)
+    visit = _unknowns_visitor(node, ruleset, undecided)
 
     def unknowns(record: Record) -> tuple[str, ...]:
         found: dict[str, None] = {}
@@ -158,7 +163,7 @@ def unknowns_function(node: Node, ruleset: CompiledRuleSet) -> UnknownsFn:
     return unknowns
 
 
-def _unknowns_visitor(node: Node, ruleset: CompiledRuleSet) -> _Visit:
+def _unknowns_visitor(node: Node, ruleset: CompiledRuleSet, undecided: bool = False) -> _Visit:
     match node:
         case Name(id=flag):
 
@@ -191,15 +196,21 @@ def _unknowns_visitor(node: Node, ruleset: CompiledRuleSet) -> _Visit:
                 for child in children(node)
             ]
 
-            def undecided(record: Record, found: dict[str, None]) -> None:
-                if truth(record) is _UNKNOWN:
-                    for flag, part in steps:
-                        if part is not None:
-                            part(record, found)
-                        elif flag not in record:
-                            found[flag] = None
+            def enter(record: Record, found: dict[str, None]) -> None:
+                for flag, part in steps:
+                    if part is not None:
+                        part(record, found)
+                    elif flag not in record:
+                        found[flag] = None
 
-            return undecided
+            if undecided:
+                return enter  # known UNKNOWN: enter without asking
+
+            def visit(record: Record, found: dict[str, None]) -> None:
+                if truth(record) is _UNKNOWN:
+                    enter(record, found)
+
+            return visit
         case _:
             assert_never(node)
 

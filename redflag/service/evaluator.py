@@ -33,16 +33,20 @@ class QuickEvaluator:
     def __init__(self, ruleset: CompiledRuleSet) -> None:
         self.ruleset = ruleset
         self.truths: list[TruthFn] = [truth_function(r.condition, ruleset) for r in ruleset.rules]
+        # called only for a rule just found UNKNOWN: its truth is not worked out again
         self.unknowns: list[UnknownsFn] = [
-            unknowns_function(r.condition, ruleset) for r in ruleset.rules
+            unknowns_function(r.condition, ruleset, undecided=True) for r in ruleset.rules
         ]
+        self.unknown_traces = [Trace(r.condition, Truth.UNKNOWN) for r in ruleset.rules]
         self.decided: list[dict[Truth, RuleOutcome]] = [
             {t: RuleOutcome(r, Trace(r.condition, t), ()) for t in Truth} for r in ruleset.rules
         ]
         self.flags = [frozenset(flags_used(r.condition)) for r in ruleset.rules]
         self.blank: list[RuleOutcome] = [
-            RuleOutcome(r, Trace(r.condition, truth({})), unknowns({}))
-            for r, truth, unknowns in zip(ruleset.rules, self.truths, self.unknowns, strict=True)
+            RuleOutcome(r, Trace(r.condition, t), unknowns({}) if t is Truth.UNKNOWN else ())
+            for r, t, unknowns in zip(
+                ruleset.rules, [truth({}) for truth in self.truths], self.unknowns, strict=True
+            )
         ]
         self.blank_truths = [o.truth for o in self.blank]
         # flag -> the rules reading it: a record's flags give the rules it touches
@@ -81,9 +85,8 @@ class QuickEvaluator:
                 if i not in touched:
                     outcomes[i] = self.blank[i]
                 else:
-                    rule = rules[i]
                     outcomes[i] = RuleOutcome(
-                        rule, Trace(rule.condition, unknown), self.unknowns[i](closed)
+                        rules[i], self.unknown_traces[i], self.unknowns[i](closed)
                     )
                 could.append(outcomes[i])
         matched = tuple(outcomes[i] for i in self.by_rank if truths[i] is true)
