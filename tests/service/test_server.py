@@ -187,6 +187,25 @@ def test_a_port_in_use_is_a_usage_error():
         assert first.stop() == 0
 
 
+def test_a_port_held_by_workers_on_their_own_sockets_is_still_in_use():
+    # --workers 2 listens on a socket per worker (SO_REUSEPORT on Linux): a second server on
+    # that port, with workers or without, must not join them
+    import subprocess
+    import sys
+
+    with RunningServer("--workers", "2") as first:
+        for workers in ("1", "2"):
+            taken = subprocess.run(
+                [sys.executable, "-m", "redflag", "serve", "--port", str(first.port),
+                 "--workers", workers],
+                capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert taken.returncode == 2, taken.stderr
+            assert f"error[usage]: cannot listen on 127.0.0.1:{first.port}" in taken.stderr
+        assert first.request("GET", "/cds-services")[0] == 200
+        assert first.stop() == 0
+
+
 def test_the_readme_curl_example_gives_a_critical_card(server):
     root = Path(__file__).resolve().parent.parent.parent
     readme = (root / "README.md").read_text()
