@@ -17,7 +17,7 @@ PortOption = Annotated[
     int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free one).")
 ]
 WorkersOption = Annotated[
-    int, typer.Option("--workers", min=1, max=64, help="Processes serving (each with threads).")
+    int, typer.Option("--workers", min=1, max=64, help="Processes serving, each on one event loop.")
 ]
 LogAnswersOption = Annotated[
     bool,

@@ -206,5 +206,9 @@ def compare(op: CompareOp, left: Interval, right: Interval) -> Truth:
 
 def _decide(always: bool, never: bool) -> Truth:
     if always:
-        return Truth.TRUE
-    return Truth.FALSE if never else Truth.UNKNOWN
+        return _TRUE
+    return _FALSE if never else _UNKNOWN
+
+
+# read once (core/closures.py says why): compare is called for every comparison evaluated
+_TRUE, _UNKNOWN, _FALSE = Truth.TRUE, Truth.UNKNOWN, Truth.FALSE

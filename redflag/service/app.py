@@ -65,6 +65,7 @@ class Service:
         self.new_uuid = new_uuid
         self.services = {s.id: s for s in cds_hooks.services(ruleset)}
         self.evaluate = QuickEvaluator(ruleset).evaluate
+        self.cards = cds_hooks.Cards(ruleset)
         self._questionnaire: dict[str, Any] | None = None
 
     def warm(self) -> None:
@@ -81,7 +82,7 @@ class Service:
         qr = {"resourceType": "QuestionnaireResponse", "status": "completed", "item": []}
         bundle = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": qr}]}
         read_answers(bundle, self.ruleset, version=self.version)
-        cds_hooks.cards_json([cds_hooks.result_card(self.evaluate({}), self.ruleset, "")])
+        cds_hooks.cards_json([self.cards.result_card(self.evaluate({}), "")])
 
     def warm_fhir(self) -> None:
         """Import fhir.resources' models and build the Questionnaire: a few hundred ms, run
@@ -184,7 +185,7 @@ class Service:
             return Reply(200, cds_hooks.cards_json([card]), log={"hook": hook, "answers": False})
         record = self._read_hook_answers(found, where, request)
         result = self.evaluate(record)
-        card = cds_hooks.result_card(result, self.ruleset, self.new_uuid())
+        card = self.cards.result_card(result, self.new_uuid())
         return Reply(
             200, cds_hooks.cards_json([card]), log={"hook": hook, **self._result_log(result)}
         )

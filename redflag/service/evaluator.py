@@ -26,23 +26,35 @@ class QuickEvaluator:
     that could escalate (issue 16: building 53 outcomes per request was a tenth of its time).
     A rule reads only its own flags: when the (closed) record answers none of them, its truth
     and unknown flags are those of the empty record, worked out once here too. Most records
-    answer a few flags, so most rules cost a set test, not an evaluation.
+    answer a few flags, so most rules cost nothing: the rules a record touches are the union
+    of the rules reading each of its flags (`readers`), and only those are evaluated.
     """
 
     def __init__(self, ruleset: CompiledRuleSet) -> None:
         self.ruleset = ruleset
         self.truths: list[TruthFn] = [truth_function(r.condition, ruleset) for r in ruleset.rules]
+        # called only for a rule just found UNKNOWN: its truth is not worked out again
         self.unknowns: list[UnknownsFn] = [
-            unknowns_function(r.condition, ruleset) for r in ruleset.rules
+            unknowns_function(r.condition, ruleset, undecided=True) for r in ruleset.rules
         ]
+        self.unknown_traces = [Trace(r.condition, Truth.UNKNOWN) for r in ruleset.rules]
         self.decided: list[dict[Truth, RuleOutcome]] = [
             {t: RuleOutcome(r, Trace(r.condition, t), ()) for t in Truth} for r in ruleset.rules
         ]
         self.flags = [frozenset(flags_used(r.condition)) for r in ruleset.rules]
         self.blank: list[RuleOutcome] = [
-            RuleOutcome(r, Trace(r.condition, truth({})), unknowns({}))
-            for r, truth, unknowns in zip(ruleset.rules, self.truths, self.unknowns, strict=True)
+            RuleOutcome(r, Trace(r.condition, t), unknowns({}) if t is Truth.UNKNOWN else ())
+            for r, t, unknowns in zip(
+                ruleset.rules, [truth({}) for truth in self.truths], self.unknowns, strict=True
+            )
         ]
+        self.blank_truths = [o.truth for o in self.blank]
+        # flag -> the rules reading it: a record's flags give the rules it touches
+        readers: dict[str, set[int]] = {}
+        for i, flags in enumerate(self.flags):
+            for flag in flags:
+                readers.setdefault(flag, set()).add(i)
+        self.readers = {flag: frozenset(rules) for flag, rules in readers.items()}
         # rule indexes, most urgent first (a stable sort: as core.evaluate orders them)
         self.by_rank = sorted(range(len(ruleset.rules)), key=lambda i: ruleset.rules[i].rank)
 
@@ -52,32 +64,32 @@ class QuickEvaluator:
         ruleset = self.ruleset
         rules = ruleset.rules
         closed = close(record, ruleset.implications)
-        blank = [flags.isdisjoint(closed) for flags in self.flags]
-        truths = [
-            self.blank[i].truth if untouched else self.truths[i](closed)
-            for i, untouched in enumerate(blank)
-        ]
-        rank = min(
-            (rules[i].rank for i in self.by_rank if truths[i] is Truth.TRUE),
-            default=len(ruleset.levels) - 1,
+        true, unknown = _TRUE, _UNKNOWN  # read once (core/closures.py says why)
+        readers = self.readers
+        touched: set[int] = set().union(*[readers[f] for f in closed if f in readers])
+        truths = self.blank_truths.copy()
+        for i in touched:
+            truths[i] = self.truths[i](closed)
+        # by_rank is sorted by rank: the first TRUE rule in it gives the level
+        rank = next(
+            (rules[i].rank for i in self.by_rank if truths[i] is true), len(ruleset.levels) - 1
         )
         outcomes = [decided[truth] for decided, truth in zip(self.decided, truths, strict=True)]
         could: list[RuleOutcome] = []
         for i in self.by_rank:
             if rules[i].rank >= rank:
                 break  # the rest cannot escalate the level
-            if truths[i] is Truth.UNKNOWN:
+            if truths[i] is unknown:
                 # only a rule that could escalate needs its deciding flags (the service
                 # shows no others): the rest keep () and cost nothing
-                if blank[i]:
+                if i not in touched:
                     outcomes[i] = self.blank[i]
                 else:
-                    rule = rules[i]
                     outcomes[i] = RuleOutcome(
-                        rule, Trace(rule.condition, Truth.UNKNOWN), self.unknowns[i](closed)
+                        rules[i], self.unknown_traces[i], self.unknowns[i](closed)
                     )
                 could.append(outcomes[i])
-        matched = tuple(outcomes[i] for i in self.by_rank if truths[i] is Truth.TRUE)
+        matched = tuple(outcomes[i] for i in self.by_rank if truths[i] is true)
         return Result(
             level=ruleset.levels[rank],
             rank=rank,
@@ -88,3 +100,6 @@ class QuickEvaluator:
             record_id=record_id,
             implied={k: v for k, v in closed.items() if k not in record},
         )
+
+
+_TRUE, _UNKNOWN = Truth.TRUE, Truth.UNKNOWN

@@ -16,7 +16,8 @@
   never a symptom unless `log_answers` (then the level and the answers).
 - SIGTERM (and SIGINT) stop accepting, close idle keep-alive connections, let requests in
   flight finish, and exit.
-- `workers` > 1 forks that many processes sharing the listening socket.
+- `workers` > 1 forks that many processes: on Linux each listens on a socket of its own on the
+  same port (SO_REUSEPORT: the kernel spreads the connections), elsewhere they share one.
 """
 
 from __future__ import annotations
@@ -370,19 +371,25 @@ def serve(
         OSError: the address cannot be bound.
     """
     log = _line_logger(out)
-    sock = listening_socket(host, port)
-    bound_host, bound_port = sock.getsockname()[:2]
+    socks = worker_sockets(host, port, workers)
+    bound_host, bound_port = socks[0].getsockname()[:2]
     children: list[int] = []
     is_parent = True
-    for _ in range(workers - 1):  # fork before any thread or loop starts
+    mine = 0  # this process's socket, where each worker has its own
+    for i in range(workers - 1):  # fork before any thread or loop starts
         pid = os.fork()
         if pid == 0:
-            is_parent, children = False, []
+            is_parent, children, mine = False, [], (i + 1) % len(socks)
             break
         children.append(pid)
+    sock = socks[mine]
+    for other in socks:
+        if other is not sock:
+            other.close()  # a socket no process accepts on would hold its connections
     if is_parent and not _is_loopback(str(bound_host)):
         log({"event": "warning", "message": "listening beyond loopback, with no "
              "authentication and no TLS: put a gateway in front of it"})  # fmt: skip
+    loop_factory = _loop_factory()
     if is_parent:
         log(
             {
@@ -390,6 +397,7 @@ def serve(
                 "url": f"http://{_host_for_url(str(bound_host))}:{bound_port}",
                 "workers": workers,
                 "pid": os.getpid(),
+                "loop": "asyncio" if loop_factory is None else "uvloop",
             }
         )
     signals: list[int] = []
@@ -409,7 +417,7 @@ def serve(
             warming.start()
         await Listener(service, log).serve(sock, stop)
 
-    with _runner() as runner:
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
         runner.run(main())
     sock.close()
     if warming is not None and warming.ident is not None:
@@ -426,9 +434,41 @@ def serve(
     return ExitCode.INTERRUPTED if signals and signals[0] == signal.SIGINT else ExitCode.OK
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A non-blocking listening TCP socket: workers share it, and all of them wake for one
-    connection, so a blocking accept() would hang the losers.
+def worker_sockets(host: str, port: int, workers: int) -> list[socket.socket]:
+    """The listening sockets of `workers` processes: on Linux one per worker, all on the same
+    port (SO_REUSEPORT), the kernel spreading new connections among them; elsewhere (or for
+    one worker) one socket they share. On a shared socket a burst of connections goes to
+    whichever process wakes first: with two workers one of them took about nine tenths of
+    bench_serve's 16 (issue 16), and the closed-loop median was that worker's alone.
+
+    A port that is taken is refused as ever, by a socket bound without SO_REUSEPORT first
+    (and closed): otherwise a second `redflag serve` on the same port would join the first.
+
+    Raises:
+        OSError: the address cannot be bound.
+    """
+    if workers == 1 or not sys.platform.startswith("linux"):
+        return [listening_socket(host, port)]
+    probe = listening_socket(host, port, listen=False)
+    port = probe.getsockname()[1]
+    probe.close()
+    socks: list[socket.socket] = []
+    try:
+        while len(socks) < workers:  # each closed again if a later one fails
+            socks.append(listening_socket(host, port, reuse_port=True))
+    except OSError:
+        for sock in socks:
+            sock.close()
+        raise
+    return socks
+
+
+def listening_socket(
+    host: str, port: int, *, reuse_port: bool = False, listen: bool = True
+) -> socket.socket:
+    """A non-blocking listening TCP socket: workers may share it, and all of them wake for
+    one connection, so a blocking accept() would hang the losers. `reuse_port`: one of a
+    group on the same port (worker_sockets); `listen` False: bound only.
 
     Raises:
         OSError: the address cannot be bound.
@@ -437,8 +477,11 @@ def listening_socket(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
-        sock.listen(1024)  # a burst of clients waits in the backlog, not refused
+        if listen:
+            sock.listen(1024)  # a burst of clients waits in the backlog, not refused
         sock.setblocking(False)
     except OSError:
         sock.close()
@@ -446,14 +489,14 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _runner() -> asyncio.Runner:
-    """An asyncio runner on uvloop's loop where it is installed (a faster loop, the one
-    uvicorn picks), else on asyncio's own."""
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop where it is installed (a faster loop, the one uvicorn picks), else None:
+    asyncio's own."""
     try:
         import uvloop
     except ImportError:  # not built for every platform: the `serve` extra skips Windows
-        return asyncio.Runner()
-    return asyncio.Runner(loop_factory=uvloop.new_event_loop)
+        return None
+    return uvloop.new_event_loop
 
 
 def _line_logger(out: TextIO) -> Callable[[dict[str, Any]], None]:

@@ -7,6 +7,7 @@ import pytest
 from redflag.core.closures import unknowns_function
 from redflag.core.evaluate import evaluate
 from redflag.core.implication import close
+from redflag.core.logic import Truth
 from redflag.formats.rulefile import load_ruleset
 from tests.tooling import RULES
 
@@ -58,6 +59,19 @@ def test_unknowns_are_the_missing_flags_evaluate_gives_every_shipped_rule(shippe
     assert undecided > 1000  # the comparison was not only of empty tuples
 
 
+def test_unknowns_told_the_rule_is_undecided_agree_on_every_undecided_shipped_rule(shipped):
+    # undecided=True (the service's QuickEvaluator) skips the root's truth: the same tuple
+    told = [unknowns_function(r.condition, shipped, undecided=True) for r in shipped.rules]
+    checked = 0
+    for record in _records(shipped, 1500, 8):
+        closed = close(record, shipped.implications)
+        for outcome, unknowns in zip(evaluate(shipped, record).outcomes, told, strict=True):
+            if outcome.truth is Truth.UNKNOWN:
+                assert unknowns(closed) == outcome.missing, (outcome.rule.id, record)
+                checked += 1
+    assert checked > 1000
+
+
 def test_records_try_fractional_values_of_number_flags(shipped):
     fractional = [
         value
@@ -86,6 +100,10 @@ def test_unknowns_agree_with_evaluate_on_every_operator(tmp_path, shipped, condi
     ruleset = load_ruleset(path)
     rule = next(r for r in ruleset.rules if r.id == "spinal_infection")
     unknowns = unknowns_function(rule.condition, ruleset)
+    told = unknowns_function(rule.condition, ruleset, undecided=True)
     for record in _records(ruleset, 800, 11):
         outcome = next(o for o in evaluate(ruleset, record).outcomes if o.rule.id == rule.id)
-        assert unknowns(close(record, ruleset.implications)) == outcome.missing, record
+        closed = close(record, ruleset.implications)
+        assert unknowns(closed) == outcome.missing, record
+        if outcome.truth is Truth.UNKNOWN:
+            assert told(closed) == outcome.missing, record

@@ -16,10 +16,15 @@ from typing import Any
 class RunningServer:
     """`python -m redflag serve --port 0 ...`, its log lines collected from stderr."""
 
-    def __init__(self, *args: str, timeout: float = 20.0) -> None:
+    def __init__(self, *args: str, timeout: float = 20.0, prelude: str | None = None) -> None:
+        """`prelude`: Python run in the server process before redflag is (to break an import)."""
         self.started = time.perf_counter()
+        python = ["-m", "redflag"]
+        if prelude is not None:
+            run = "import runpy; runpy.run_module('redflag', run_name='__main__', alter_sys=True)"
+            python = ["-c", f"{prelude}\n{run}"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "redflag", "serve", "--port", "0", *args],
+            [sys.executable, *python, "serve", "--port", "0", *args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

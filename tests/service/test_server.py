@@ -25,6 +25,25 @@ def test_it_listens_on_loopback_by_default(server):
     assert server.host == "127.0.0.1"
 
 
+def test_it_runs_on_uvloop_where_installed(server):
+    import importlib.util
+
+    expected = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    assert json.loads(server.log[0])["loop"] == expected
+
+
+def test_without_uvloop_it_serves_on_asyncio_s_own_loop():
+    # uvloop is not built for every platform (the serve extra skips Windows): with its import
+    # failing, the server runs on asyncio's loop and answers as ever
+    with RunningServer(prelude="import sys; sys.modules['uvloop'] = None") as running:
+        assert json.loads(running.log[0])["loop"] == "asyncio"
+        body = patient_view(search_bundle(response(MSCC_ITEMS)))
+        status, _, reply = running.request("POST", "/cds-services/redflag-patient-view", body)
+        assert status == 200
+        assert reply["cards"][0]["indicator"] == "critical"
+        assert running.stop() == 0
+
+
 def test_discovery_over_http(server):
     status, headers, body = server.request("GET", "/cds-services")
     assert status == 200
@@ -165,6 +184,25 @@ def test_a_port_in_use_is_a_usage_error():
         )  # fmt: skip
         assert taken.returncode == 2
         assert f"error[usage]: cannot listen on 127.0.0.1:{first.port}" in taken.stderr
+        assert first.stop() == 0
+
+
+def test_a_port_held_by_workers_on_their_own_sockets_is_still_in_use():
+    # --workers 2 listens on a socket per worker (SO_REUSEPORT on Linux): a second server on
+    # that port, with workers or without, must not join them
+    import subprocess
+    import sys
+
+    with RunningServer("--workers", "2") as first:
+        for workers in ("1", "2"):
+            taken = subprocess.run(
+                [sys.executable, "-m", "redflag", "serve", "--port", str(first.port),
+                 "--workers", workers],
+                capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert taken.returncode == 2, taken.stderr
+            assert f"error[usage]: cannot listen on 127.0.0.1:{first.port}" in taken.stderr
+        assert first.request("GET", "/cds-services")[0] == 200
         assert first.stop() == 0
 
 
