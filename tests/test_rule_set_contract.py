@@ -112,6 +112,7 @@ ISSUER_HOSTS = (
     "my-oscar.nhs.uk",
     "dynamichealth.nhs.uk",
     "www.rcemlearning.co.uk",
+    "www.rcemlearning.org",  # RCEM Learning, the Royal College of Emergency Medicine's own site
     "link.springer.com",
     "www.bmj.com",
 )

@@ -562,7 +562,7 @@ def test_an_unticked_symptom_is_still_asked_not_taken_as_no(spawn):
 def test_save_into_a_full_disk_exits_74():
     # issue 13: a full disk is the output failing (74), not bad input (2)
     result = runner.invoke(
-        app, ["ask", "--no-tty-check", "--save", "/dev/full"], input="y\nn\n" + "y\n" * 40
+        app, ["ask", "--no-tty-check", "--save", "/dev/full"], input="y\nn\n" + "d\n" * 80
     )
     assert result.exit_code == 74, result.output
     assert "error[cannot-write]: --save /dev/full: cannot write the answers" in result.stderr
