@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from redflag.core.flags import NumericFlag
 from redflag.core.interview import plan
 from redflag.formats.rulefile import load_ruleset
 
@@ -34,8 +35,7 @@ def interview(path: Path | None, age: int) -> tuple[int, float, float]:
         flag = ruleset.flags[step.next_flag]
         if flag.id == "age":
             record[flag.id] = age
-        elif flag.is_numeric:
-            assert flag.min is not None
+        elif isinstance(flag, NumericFlag):
             record[flag.id] = int(flag.min) if flag.type == "int" else flag.min
         else:
             record[flag.id] = False

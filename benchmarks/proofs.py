@@ -20,6 +20,7 @@ from pathlib import Path
 
 from redflag.core.analysis import analyze
 from redflag.core.exhaustive import find_downgrades
+from redflag.core.flags import NumericFlag
 from redflag.core.interview import Interviewer, plan
 from redflag.formats.rulefile import load_ruleset
 
@@ -134,7 +135,7 @@ def interview_times(ruleset_path: Path) -> tuple[float, list[float]]:
         step = interviewer.plan(record)
         while step.next_flag is not None:
             spec = ruleset.flags[step.next_flag]
-            record[step.next_flag] = spec.min if spec.is_numeric else False
+            record[step.next_flag] = spec.min if isinstance(spec, NumericFlag) else False
             start = time.perf_counter()
             step = interviewer.plan(record)
             nexts.append(time.perf_counter() - start)

@@ -41,9 +41,3 @@ def make_ruleset(
         ),
     )
     return compile_ruleset(doc, sha256="0" * 64, source="test")
-
-
-def bounds(flag: Flag) -> tuple[float, float]:
-    """A numeric flag's min and max, which the model leaves optional (bool flags have none)."""
-    assert flag.min is not None and flag.max is not None, flag.id
-    return flag.min, flag.max

@@ -32,5 +32,5 @@ def test_loinc_and_ucum_tables_match_the_code():
 
 
 def test_every_unit_of_the_rule_file_has_a_ucum_code(ruleset):
-    assert {f.unit for f in ruleset.flags.values() if f.unit} <= set(codes.UCUM)
+    assert {f.unit for f in ruleset.numeric_flags.values() if f.unit} <= set(codes.UCUM)
     assert set(codes.LOINC) <= set(ruleset.flags)

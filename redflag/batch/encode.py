@@ -26,7 +26,7 @@ from redflag.core.compile import CompiledRuleSet
 from redflag.core.record import RecordId
 from redflag.core.vector import ChunkResult
 from redflag.errors import InputError, RedflagError
-from redflag.formats.result_json import result_json
+from redflag.formats.result_json import RuleParts, result_json
 
 if TYPE_CHECKING:  # the output model (formats/json_model.py); not imported at run time
     from redflag.formats.json_model import BatchErrorJSON, ErrorBodyJSON
@@ -268,12 +268,14 @@ class FullEncoder:
     """`{"line"}` (and `"file"`) plus exactly what `check --json` gives, per record.
 
     Each record's core Result (evaluate.py, --full) goes through check --json's own
-    `result_json`: one function for both, and no second evaluation here.
+    `result_json`: one function for both, and no second evaluation here. The rules' JSON
+    is made once for the run (`RuleParts`): each line is written before the next is made.
     """
 
     def __init__(self, ruleset: CompiledRuleSet, *, with_file: bool) -> None:
         self.with_file = with_file
         self.ruleset = ruleset
+        self.parts = RuleParts(ruleset)
 
     def encode(self, chunk: Chunk, result: ChunkResult) -> list[bytes]:
         """One line per entry of the chunk."""
@@ -287,7 +289,7 @@ class FullEncoder:
                 parts.append(to_json(error_json(line, chunk.ids[i], err, source)) + b"\n")
                 continue
             where = {"line": line} if source is None else {"line": line, "file": source}
-            body = {**where, "id": chunk.ids[i], **result_json(one, self.ruleset)}
+            body = {**where, "id": chunk.ids[i], **result_json(one, self.ruleset, self.parts)}
             parts.append(to_json(body) + b"\n")
         return parts
 

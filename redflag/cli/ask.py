@@ -24,6 +24,7 @@ from redflag.cli.common import (
     fails,
     load,
 )
+from redflag.core.flags import NumericFlag
 from redflag.errors import BadValueError, ExitCode, OutputError, UsageError
 
 if TYPE_CHECKING:
@@ -32,8 +33,8 @@ if TYPE_CHECKING:
 
     from redflag.core.compile import CompiledRuleSet
     from redflag.core.evaluate import Value
+    from redflag.core.flags import CompiledFlag
     from redflag.core.interview import Plan
-    from redflag.core.model import Flag
 
 YES = frozenset({"y", "yes"})
 NO = frozenset({"n", "no"})
@@ -343,7 +344,7 @@ class _Interview:
             elif answer is not None:
                 return answer
 
-    def _parse(self, flag: Flag, text: str) -> Value | _Reply | None:
+    def _parse(self, flag: CompiledFlag, text: str) -> Value | _Reply | None:
         """The answer, or None after telling the person what to type instead."""
         if text in HELP:
             return _Reply.HELP
@@ -353,7 +354,7 @@ class _Interview:
             return _Reply.DONT_KNOW
         if text in QUIT:
             raise _QuitError
-        if not flag.is_numeric:
+        if not isinstance(flag, NumericFlag):
             if text in YES:
                 return True
             if text in NO:
@@ -366,7 +367,7 @@ class _Interview:
             return None
         return self._number(flag, text)
 
-    def _number(self, flag: Flag, text: str) -> Value | None:
+    def _number(self, flag: NumericFlag, text: str) -> Value | None:
         from redflag.core.record import check_value
 
         value: object = text
@@ -385,7 +386,7 @@ class _Interview:
             )
             return None
 
-    def _explain(self, flag: Flag, current: Plan) -> None:
+    def _explain(self, flag: CompiledFlag, current: Plan) -> None:
         from rich.text import Text
 
         from redflag.cli.render import level_badge
@@ -437,17 +438,17 @@ class _Interview:
             self.talk.print(result.level.action, style="label")
 
 
-def _choices(flag: Flag) -> Text:
+def _choices(flag: CompiledFlag) -> Text:
     from rich.text import Text
 
-    if flag.is_numeric:
+    if isinstance(flag, NumericFlag):
         return Text.assemble(
             ("  (a number from " + _bounds(flag) + "; d, ?, b, q)", "muted"), " > "
         )
     return Text.assemble(("  (y/n/d, ? help, b back, q quit)", "muted"), " > ")
 
 
-def _bounds(flag: Flag) -> str:
+def _bounds(flag: NumericFlag) -> str:
     unit = f" {flag.unit}" if flag.unit else ""
     return f"{flag.min:g} to {flag.max:g}{unit}"
 

@@ -11,6 +11,7 @@ import typer
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, Result
+from redflag.core.flags import NumericFlag
 from redflag.core.record import RecordId
 from redflag.errors import Location, UsageError
 
@@ -38,7 +39,7 @@ def complete_flags(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]
     name, eq, _ = incomplete.partition("=")
     if eq:
         flag = ruleset.flags.get(name)
-        if flag is None or flag.is_numeric:
+        if flag is None or isinstance(flag, NumericFlag):
             return []
         values = [f"{name}={v}" for v in ("yes", "no", "unknown")]
         return [(v, flag.question) for v in values if v.startswith(incomplete)]

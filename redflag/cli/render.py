@@ -160,7 +160,7 @@ def _patient_can_decide(outcome: RuleOutcome, result: Result, ruleset: CompiledR
     from redflag.core.logic import Truth
 
     mine = [f for f in outcome.missing if ruleset.flags[f].audience == "patient"]
-    if any(ruleset.flags[f].is_numeric for f in mine):
+    if any(f in ruleset.numeric_flags for f in mine):
         return True
     record = {**result.record, **dict.fromkeys(mine, True)}
     if contradiction(record, ruleset.implications) is not None:

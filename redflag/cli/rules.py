@@ -22,6 +22,7 @@ from redflag.cli.common import (
     load,
 )
 from redflag.cli.handler import writing
+from redflag.core.flags import NumericFlag
 from redflag.formats.schema_kind import SchemaKind
 
 app = typer.Typer(
@@ -144,7 +145,7 @@ def show(path: PathArgument = None, as_json: JsonOption = False) -> None:
         flags.add_column(column, overflow="fold")
     for flag in ruleset.flags.values():
         kind: str = flag.type
-        if flag.is_numeric:
+        if isinstance(flag, NumericFlag):
             kind += f" {flag.min:g}..{flag.max:g}" + (f" {flag.unit}" if flag.unit else "")
         flags.add_row(flag.id, kind, flag.question)
     out.print(flags)

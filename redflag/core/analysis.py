@@ -239,7 +239,7 @@ def _non_monotone(ruleset: CompiledRuleSet, ask: _Asker) -> tuple[list[Finding],
     # a no to an implied flag is a no to the flags implying it: those reach `not` too
     implications = ruleset.implications
     related = implications.related(frozenset(negative))
-    suspects = sorted(f for f in related if f in ruleset.flags and not ruleset.flags[f].is_numeric)
+    suspects = sorted(f for f in related if f in ruleset.flags and f not in ruleset.numeric_flags)
     for flag in suspects:
         reach = implications.related(frozenset({flag}))
         for rule in ruleset.rules:

@@ -51,8 +51,7 @@ def truth_function(node: Node, ruleset: CompiledRuleSet) -> TruthFn:
             return _junction(flags, parts, absorbing=_TRUE, identity=_FALSE)
         case Compare(op=op, left=Name(id=flag), right=Number(value=number)):
             # the common shape (`age >= 50`): one closure, not three
-            spec = ruleset.flags[flag]
-            assert spec.min is not None and spec.max is not None  # checked at load
+            spec = ruleset.numeric_flags[flag]  # the type check put a numeric flag here
             span, point = (spec.min, spec.max), (number, number)
 
             def flag_vs_number(record: Record) -> Truth:
@@ -115,8 +114,7 @@ def _number_function(node: Node, ruleset: CompiledRuleSet) -> _NumFn:
             point = (number, number)
             return lambda record: point
         case Name(id=flag):
-            spec = ruleset.flags[flag]
-            assert spec.min is not None and spec.max is not None  # checked at load
+            spec = ruleset.numeric_flags[flag]  # the type check put a numeric flag here
             span = (spec.min, spec.max)
 
             def value(record: Record) -> tuple[float, float]:

@@ -11,13 +11,15 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from redflag.core.expr import Node, check_condition, parse_condition
 from redflag.core.expr.check import ExprType
 from redflag.core.expr.nodes import FUNCTIONS, KEYWORDS
 from redflag.core.expr.walk import flags_used, names_under_not
+from redflag.core.flags import BoolFlag, CompiledFlag, NumericFlag
 from redflag.core.implication import Implications, implications_of
-from redflag.core.model import Flag, Level, Rule, RuleSet, RuleSetMeta, Source
+from redflag.core.model import Level, Rule, RuleSet, RuleSetMeta, Source
 from redflag.core.suggest import Suggester, did_you_mean
 from redflag.errors import ConditionError, Diagnostic, Location, RuleFileError
 
@@ -50,13 +52,18 @@ class CompiledRule:
 
 @dataclass(frozen=True)
 class CompiledRuleSet:
-    """A rule set that passed every check: ready to evaluate records against."""
+    """A rule set that passed every check: ready to evaluate records against.
+
+    `flags` holds each declared flag, in file order, as a `BoolFlag` or a `NumericFlag`
+    (core/flags.py): branch with `isinstance`, or read `numeric_flags` where the type check
+    already put a numeric flag (a comparison's operand).
+    """
 
     meta: RuleSetMeta
     sha256: str
     source: str
     levels: tuple[Level, ...]
-    flags: Mapping[str, Flag]
+    flags: Mapping[str, CompiledFlag]
     sources: Mapping[str, Source]
     rules: tuple[CompiledRule, ...]
     warnings: tuple[Diagnostic, ...] = ()
@@ -66,6 +73,11 @@ class CompiledRuleSet:
     def rank(self, level_id: str) -> int:
         """The rank of a level id: 0 for the most urgent."""
         return self._rank[level_id]
+
+    @cached_property
+    def numeric_flags(self) -> Mapping[str, NumericFlag]:
+        """The numeric flags, by id, in file order."""
+        return {k: f for k, f in self.flags.items() if isinstance(f, NumericFlag)}
 
 
 class _Collector:
@@ -107,7 +119,7 @@ def compile_ruleset(
     out = _Collector(locate)
     _check_ids(doc, out)
     _check_levels(doc, out)
-    _check_flags(doc, out)
+    flags = {f.id: f for f in _check_flags(doc, out)}
     _check_implications(doc, out)
     rank = {level.id: i for i, level in enumerate(doc.levels)}
     flag_types: dict[str, ExprType] = {
@@ -124,12 +136,12 @@ def compile_ruleset(
         sha256=sha256,
         source=source,
         levels=doc.levels,
-        flags={f.id: f for f in doc.flags},
+        flags=flags,
         sources={s.key: s for s in doc.sources},
         rules=tuple(rules),
         warnings=tuple(diagnostics),
         _rank=rank,
-        implications=implications_of({f.id: f for f in doc.flags}),
+        implications=implications_of(flags),
     )
 
 
@@ -219,7 +231,9 @@ MAX_EXACT = 2**53 - 1  # the largest bound: every whole number up to it is exact
 _URL_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
 
 
-def _check_flags(doc: RuleSet, out: _Collector) -> None:
+def _check_flags(doc: RuleSet, out: _Collector) -> list[CompiledFlag]:
+    """Check each declared flag; the compiled flags (used only when no check failed)."""
+    compiled: list[CompiledFlag] = []
     for flag in doc.flags:
         path: tuple[PathPart, ...] = ("flags", flag.id)
         if not flag.question.strip():
@@ -233,6 +247,9 @@ def _check_flags(doc: RuleSet, out: _Collector) -> None:
                         (*path, key),
                         "remove it, or make the flag type 'int' or 'number'",
                     )
+            compiled.append(
+                BoolFlag(flag.id, flag.question, flag.help, flag.audience, flag.implies)
+            )
             continue
         if flag.min is None or flag.max is None:
             out.add(
@@ -265,6 +282,19 @@ def _check_flags(doc: RuleSet, out: _Collector) -> None:
                 (*path, "min"),
                 "use whole numbers, or make the flag type 'number'",
             )
+        compiled.append(
+            NumericFlag(
+                flag.id,
+                flag.type,
+                flag.question,
+                flag.min,
+                flag.max,
+                flag.unit,
+                flag.help,
+                flag.audience,
+            )
+        )
+    return compiled
 
 
 def _check_implications(doc: RuleSet, out: _Collector) -> None:

@@ -15,6 +15,7 @@ from typing import assert_never
 
 from redflag.core.compile import CompiledRule, CompiledRuleSet
 from redflag.core.expr.nodes import And, Call, Compare, CompareOp, Name, Node, Not, Number, Or
+from redflag.core.flags import NumericFlag
 from redflag.core.implication import close
 from redflag.core.logic import Truth, from_bool, not_
 from redflag.core.model import Level, Rule
@@ -148,9 +149,8 @@ def trace_node(node: Node, record: Record, ruleset: CompiledRuleSet) -> Trace:
         case Name(id=flag):
             value = record.get(flag)
             spec = ruleset.flags[flag]
-            if spec.is_numeric:
+            if isinstance(spec, NumericFlag):
                 if value is None:
-                    assert spec.min is not None and spec.max is not None  # checked at load
                     return Trace(node, (spec.min, spec.max))
                 return Trace(node, (float(value), float(value)))
             return Trace(node, from_bool(None if value is None else bool(value)))

@@ -38,9 +38,9 @@ from typing import assert_never
 from redflag.core.compile import CompiledRule, CompiledRuleSet
 from redflag.core.evaluate import Record, Value, evaluate, trace_node
 from redflag.core.expr.nodes import And, Call, Compare, Name, Node, Not, Number, Or
+from redflag.core.flags import BoolFlag, CompiledFlag, NumericFlag
 from redflag.core.implication import close
 from redflag.core.logic import Truth
-from redflag.core.model import Flag
 from redflag.core.regions import answers, constants
 from redflag.core.solve import METHOD, Budget, Problem
 from redflag.errors import AnalysisError
@@ -85,7 +85,7 @@ def domain_for(rulesets: Iterable[CompiledRuleSet]) -> dict[str, tuple[Value, ..
             cut at constants cannot represent exactly.
     """
     sets = list(rulesets)
-    specs: dict[str, list[Flag]] = {}
+    specs: dict[str, list[CompiledFlag]] = {}
     for ruleset in sets:
         for flag in ruleset.flags.values():
             specs.setdefault(flag.id, []).append(flag)
@@ -125,7 +125,7 @@ def check_levels_match(old: CompiledRuleSet, new: CompiledRuleSet) -> None:
     """
     for flag_id, flag in old.flags.items():
         other = new.flags.get(flag_id)
-        if other is not None and other.is_numeric != flag.is_numeric:
+        if other is not None and isinstance(other, NumericFlag) != isinstance(flag, NumericFlag):
             raise AnalysisError(
                 f"flag '{flag_id}' is {flag.type} in OLD but {other.type} in NEW, so records "
                 "cannot be compared",
@@ -250,13 +250,15 @@ def searched_flags(rule: CompiledRule, ruleset: CompiledRuleSet) -> tuple[str, .
     return (*rule.flags, *(f for f in ruleset.flags if f in related and f not in rule.flags))
 
 
-def _same_values(before: Flag, after: Flag | None) -> bool:
+def _same_values(before: CompiledFlag, after: CompiledFlag | None) -> bool:
     """Same kind and bounds: an unknown value of the flag is decided the same way."""
-    return after is not None and (before.type, before.min, before.max) == (
-        after.type,
-        after.min,
-        after.max,
-    )
+    match before, after:
+        case BoolFlag(), BoolFlag():
+            return True
+        case NumericFlag(), NumericFlag():
+            return (before.type, before.min, before.max) == (after.type, after.min, after.max)
+        case _:
+            return False
 
 
 def _counterexample(

@@ -111,7 +111,7 @@ def to_english(node: Node, ruleset: CompiledRuleSet) -> str:
 def _english(node: Node, ruleset: CompiledRuleSet, *, top: bool = False) -> str:
     match node:
         case Name(id=flag):
-            return _words(flag) if ruleset.flags[flag].is_numeric else f"has {_words(flag)}"
+            return _words(flag) if flag in ruleset.numeric_flags else f"has {_words(flag)}"
         case Number(value=value):
             return f"{value:g}"
         case Not(operand=operand):
@@ -151,15 +151,16 @@ def _compare_english(op: CompareOp, left: Node, right: Node, ruleset: CompiledRu
         }[op]
         return f"has {head}: {items}"
     unit = ""
-    if isinstance(left, Name) and isinstance(right, Number) and ruleset.flags[left.id].unit:
-        unit = f" {ruleset.flags[left.id].unit}"
+    if isinstance(left, Name) and isinstance(right, Number):
+        given = ruleset.numeric_flags[left.id].unit  # the type check put a numeric flag here
+        unit = f" {given}" if given else ""
     return f"{_english(left, ruleset)} {_OP_WORDS[op]} {_english(right, ruleset)}{unit}"
 
 
 def _items(args: tuple[Node, ...], ruleset: CompiledRuleSet) -> str:
     parts = [
         _words(a.id)
-        if isinstance(a, Name) and not ruleset.flags[a.id].is_numeric
+        if isinstance(a, Name) and a.id not in ruleset.numeric_flags
         else f"({_english(a, ruleset, top=True)})"
         for a in args
     ]

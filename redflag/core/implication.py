@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from redflag.core.model import Flag
+from redflag.core.flags import BoolFlag, CompiledFlag
 
 Value = bool | int | float
 Record = Mapping[str, Value]
@@ -49,9 +49,9 @@ class Implications:
         return frozenset(found)
 
 
-def implications_of(flags: Mapping[str, Flag]) -> Implications:
-    """The transitive closure of the flags' `implies` lists (checked for cycles at load)."""
-    direct = {f.id: f.implies for f in flags.values() if f.implies}
+def implications_of(flags: Mapping[str, CompiledFlag]) -> Implications:
+    """The transitive closure of the bool flags' `implies` lists (checked for cycles at load)."""
+    direct = {f.id: f.implies for f in flags.values() if isinstance(f, BoolFlag) and f.implies}
     implied: dict[str, tuple[str, ...]] = {}
     for start in direct:
         seen: dict[str, None] = {}

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, Result, RuleOutcome, Value, evaluate
+from redflag.core.flags import BoolFlag
 from redflag.core.flips import Encoding, Flips
 from redflag.core.implication import close
 from redflag.core.solve import Budget
@@ -182,7 +183,7 @@ def checklist(ruleset: CompiledRuleSet) -> tuple[str, ...]:
         flag.id
         for flag in ruleset.flags.values()
         if flag.id in urgent
-        and not flag.is_numeric
+        and isinstance(flag, BoolFlag)
         and flag.audience == "patient"
         and not flag.implies
     )

@@ -79,11 +79,6 @@ class Flag:
     audience: Audience = "patient"
     implies: tuple[str, ...] = ()
 
-    @property
-    def is_numeric(self) -> bool:
-        """True for `int` and `number` flags."""
-        return self.type != "bool"
-
 
 @dataclass(frozen=True)
 class Rule:

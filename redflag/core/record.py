@@ -12,8 +12,8 @@ from collections.abc import Mapping
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, Value
+from redflag.core.flags import BoolFlag, CompiledFlag
 from redflag.core.implication import contradiction
-from redflag.core.model import Flag
 from redflag.core.suggest import did_you_mean
 from redflag.errors import BadValueError, Location, UnknownFlagError
 
@@ -94,13 +94,13 @@ def _check_id(value: object, where: Location | None) -> RecordId:
     )
 
 
-def check_value(flag: Flag, value: object, where: Location | None = None) -> Value:
+def check_value(flag: CompiledFlag, value: object, where: Location | None = None) -> Value:
     """A flag's value if it has the right type and lies within bounds.
 
     Raises:
         BadValueError: what was wrong, with how to write it instead.
     """
-    if flag.type == "bool":
+    if isinstance(flag, BoolFlag):
         if isinstance(value, bool):
             return value
         raise BadValueError(
@@ -108,7 +108,6 @@ def check_value(flag: Flag, value: object, where: Location | None = None) -> Val
             location=where,
             hint="write true, false, or null if not known",
         )
-    assert flag.min is not None and flag.max is not None  # checked when the rule set loaded
     number = _as_number(value, whole=flag.type == "int")
     if number is not None and flag.min <= number <= flag.max:
         return number

@@ -28,8 +28,8 @@ from redflag.core.compile import CompiledRule
 from redflag.core.evaluate import Value, compare
 from redflag.core.expr.nodes import FLIP, Compare, CompareOp, Name, Node, Number
 from redflag.core.expr.walk import walk
+from redflag.core.flags import CompiledFlag, NumericFlag
 from redflag.core.logic import Truth
-from redflag.core.model import Flag
 from redflag.errors import AnalysisError
 
 Cut = tuple[CompareOp, float]
@@ -58,14 +58,16 @@ def constants(rules: Iterable[CompiledRule]) -> dict[str, set[Cut]]:
 
 
 def answers(
-    specs: Mapping[str, Sequence[Flag]], cuts: Mapping[str, set[Cut]]
+    specs: Mapping[str, Sequence[CompiledFlag]], cuts: Mapping[str, set[Cut]]
 ) -> dict[str, tuple[Value, ...]]:
     """The answers a search tries for each flag (its declarations in every rule set searched
-    together): yes and no for a bool flag, one value per region for a numeric one."""
-    return {
-        flag: regions(declared, cuts.get(flag, set())) if declared[0].is_numeric else (True, False)
-        for flag, declared in specs.items()
-    }
+    together, all of one kind: core/exhaustive.py `check_levels_match`): yes and no for a bool
+    flag, one value per region for a numeric one."""
+    found: dict[str, tuple[Value, ...]] = {}
+    for flag, declared in specs.items():
+        numeric = [spec for spec in declared if isinstance(spec, NumericFlag)]
+        found[flag] = regions(numeric, cuts.get(flag, set())) if numeric else (True, False)
+    return found
 
 
 def node_cuts(node: Node) -> dict[str, set[Cut]] | str:
@@ -87,15 +89,15 @@ def node_cuts(node: Node) -> dict[str, set[Cut]] | str:
     return cuts
 
 
-def regions(specs: Sequence[Flag], cuts: Iterable[Cut]) -> tuple[Value, ...]:
+def regions(specs: Sequence[NumericFlag], cuts: Iterable[Cut]) -> tuple[Value, ...]:
     """One valid value for every region of a numeric flag, in increasing order.
 
     `specs` are the flag's declarations in every rule set searched together (at least one);
     a value must be valid for all of them. Empty when no value is (disjoint ranges).
     """
     assert specs, "regions of a flag no rule set declares"
-    lo = max(_bound(s.min) for s in specs)
-    hi = min(_bound(s.max) for s in specs)
+    lo = max(float(s.min) for s in specs)
+    hi = min(float(s.max) for s in specs)
     whole = any(s.type == "int" for s in specs)
     cut_list = sorted({(op, float(c)) for op, c in cuts})
     if whole:
@@ -127,8 +129,3 @@ def region_of(value: Value, values: Sequence[Value], cuts: Iterable[Cut]) -> int
 
 def _signature(value: float, cut_list: Sequence[Cut]) -> tuple[Truth, ...]:
     return tuple(compare(op, (value, value), (c, c)) for op, c in cut_list)
-
-
-def _bound(value: float | None) -> float:
-    assert value is not None, "numeric flags have bounds (checked at load)"
-    return float(value)

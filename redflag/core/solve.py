@@ -327,8 +327,7 @@ class Side:
                 )
 
     def _compare_flag(self, flag: str, op: CompareOp, k: float) -> Lits:
-        spec = self.ruleset.flags[flag]
-        assert spec.min is not None and spec.max is not None  # checked at load
+        spec = self.ruleset.numeric_flags[flag]  # the type check put a numeric flag here
         fv = self.records.get(flag)
         holds = [compare(op, (float(v), float(v)), (k, k)) for v in fv.values]
         when_unknown = compare(op, (spec.min, spec.max), (k, k))
@@ -397,7 +396,7 @@ class Problem:
     ) -> None:
         self.circuit = Circuit()
         self.domain = domain
-        self.numeric = {f for rs in rulesets for f, spec in rs.flags.items() if spec.is_numeric}
+        self.numeric = {f for rs in rulesets for f in rs.numeric_flags}
         self.calls = 0
         self._solver: Solver | None = None
         self._given = 0

@@ -54,7 +54,7 @@ def open_questions(ruleset: CompiledRuleSet, result: Result) -> tuple[OpenQuesti
 
 
 def _rank_if_yes(ruleset: CompiledRuleSet, result: Result, flag: str) -> int | None:
-    if ruleset.flags[flag].is_numeric:
+    if flag in ruleset.numeric_flags:
         return None
     record = {**result.record, flag: True}
     if contradiction(record, ruleset.implications) is not None:

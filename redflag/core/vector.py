@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.expr.nodes import And, Call, Compare, CompareOp, Name, Node, Not, Number, Or
+from redflag.core.flags import BoolFlag
 
 TruthArray = npt.NDArray[np.int8]
 FloatArray = npt.NDArray[np.float64]
@@ -63,11 +64,9 @@ class VectorRuleSet:
     def __init__(self, ruleset: CompiledRuleSet) -> None:
         self.ruleset = ruleset
         self.bool_flags: tuple[str, ...] = tuple(
-            f.id for f in ruleset.flags.values() if not f.is_numeric
+            f.id for f in ruleset.flags.values() if isinstance(f, BoolFlag)
         )
-        self.numeric_flags: tuple[str, ...] = tuple(
-            f.id for f in ruleset.flags.values() if f.is_numeric
-        )
+        self.numeric_flags: tuple[str, ...] = tuple(ruleset.numeric_flags)
         self._bool_row = {flag: i for i, flag in enumerate(self.bool_flags)}
         self._num_row = {flag: i for i, flag in enumerate(self.numeric_flags)}
         self.ranks = np.array([rule.rank for rule in ruleset.rules], dtype=np.intp)
@@ -139,8 +138,7 @@ class VectorRuleSet:
     def _interval(self, node: Node) -> _IntervalFn:
         match node:
             case Name(id=flag):
-                spec = self.ruleset.flags[flag]
-                assert spec.min is not None and spec.max is not None  # checked at load
+                spec = self.ruleset.numeric_flags[flag]  # the type check put a numeric flag here
                 row, lo, hi = self._num_row[flag], spec.min, spec.max
 
                 def name(c: Columns) -> Interval:

@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from redflag.batch.summary import Tally
 from redflag.core.compile import CompiledRuleSet
+from redflag.core.flags import BoolFlag
 from redflag.core.record import ID_KEY, unknown_flag, validate_record
 from redflag.core.vector import ChunkResult, Columns
 from redflag.engines.duckdb import LINE_COLUMN, outcome
@@ -67,7 +68,7 @@ class ParquetInput:
             q(ID_KEY) if ID_KEY in self.columns else f"CAST(NULL AS VARCHAR) AS {q(ID_KEY)}"
         )
         for flag in ruleset.flags.values():
-            kind = "DOUBLE" if flag.is_numeric else "BOOLEAN"
+            kind = "BOOLEAN" if isinstance(flag, BoolFlag) else "DOUBLE"
             if flag.id in self.columns:
                 parts.append(q(flag.id))
             else:
@@ -110,11 +111,9 @@ def open_parquet(
         flag = ruleset.flags.get(name)
         if flag is None:
             raise unknown_flag(name, ruleset, where)
-        wanted = {"BOOLEAN"} if not flag.is_numeric else _NUMBER
-        if kind not in wanted:
-            expect = (
-                "BOOLEAN" if not flag.is_numeric else "a number type (integer, FLOAT or DOUBLE)"
-            )
+        is_bool = isinstance(flag, BoolFlag)
+        if kind not in ({"BOOLEAN"} if is_bool else _NUMBER):
+            expect = "BOOLEAN" if is_bool else "a number type (integer, FLOAT or DOUBLE)"
             raise BadValueError(
                 f"column '{name}' has type {kind}; flag '{name}' needs {expect}",
                 location=where,
@@ -127,10 +126,7 @@ def suspect(ruleset: CompiledRuleSet) -> str:
     """A SQL filter for rows whose values the flags may refuse (a superset: re-checked)."""
     q = _SQL.identifier
     tests = []
-    for flag in ruleset.flags.values():
-        if not flag.is_numeric:
-            continue
-        assert flag.min is not None and flag.max is not None  # checked at load
+    for flag in ruleset.numeric_flags.values():
         column = q(flag.id)
         # NaN sorts above every number in DuckDB, so it fails the range too
         tests.append(
@@ -471,6 +467,6 @@ def status_chunks(
 
 def empty_columns(ruleset: CompiledRuleSet, n: int) -> Columns:
     """Columns of unknowns (the writers read results, not the records' values)."""
-    n_bool = sum(1 for f in ruleset.flags.values() if not f.is_numeric)
-    n_num = len(ruleset.flags) - n_bool
+    n_num = len(ruleset.numeric_flags)
+    n_bool = len(ruleset.flags) - n_num
     return Columns(np.ones((n_bool, n), dtype=np.int8), np.full((n_num, n), np.nan))

@@ -13,6 +13,7 @@ from typing import Any
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, Value
+from redflag.core.flags import BoolFlag, CompiledFlag
 from redflag.core.implication import contradiction
 from redflag.core.record import (
     RecordId,
@@ -75,7 +76,7 @@ def record_from_words(
             flag = ruleset.flags.get(name)
             if flag is None:
                 raise unknown_flag(name, ruleset, where)
-            value = _word_value(name, flag.type, has_value == "=", text.strip(), where)
+            value = _word_value(flag, has_value == "=", text.strip(), where)
             if value is not None:
                 record[name] = check_value(flag, value, where)
         except InputError as err:
@@ -90,11 +91,11 @@ def record_from_words(
     return record, record_id
 
 
-def _word_value(name: str, flag_type: str, has_value: bool, text: str, where: Location) -> object:
-    word = text.lower()
+def _word_value(flag: CompiledFlag, has_value: bool, text: str, where: Location) -> object:
+    name, word = flag.id, text.lower()
     if has_value and word in UNKNOWN_WORDS:
         return None
-    if flag_type == "bool":
+    if isinstance(flag, BoolFlag):
         if not has_value or word in TRUE_WORDS:
             return True
         if word in FALSE_WORDS:
@@ -115,7 +116,7 @@ def _word_value(name: str, flag_type: str, has_value: bool, text: str, where: Lo
             location=where,
             hint=f"write it as {name}=<number>, e.g. {name}=60",
         )
-    return int(number) if number.is_integer() and flag_type == "int" else number
+    return int(number) if number.is_integer() and flag.type == "int" else number
 
 
 def decode_record_bytes(data: bytes, source: str, line: int | None = None) -> str:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
 from redflag.core.compile import CompiledRuleSet
-from redflag.core.evaluate import Record, Result, Value, action_for
-from redflag.core.model import Level, Rule
-from redflag.core.record import RecordId
+from redflag.core.evaluate import Result, action_for
+from redflag.core.model import Rule
 
 if TYPE_CHECKING:  # the output model; not imported at run time (start-up)
     from redflag.formats.json_model import (
@@ -60,52 +59,81 @@ def escalation_json(rule: Rule, missing: Sequence[str], ruleset: CompiledRuleSet
     }
 
 
-def result_json(result: Result, ruleset: CompiledRuleSet) -> ResultJSON:
-    """The whole result, as `check --json` prints it."""
-    return outcome_json(
-        result.level,
-        [matched_json(o.rule, ruleset) for o in result.matched],
-        [escalation_json(o.rule, o.missing, ruleset) for o in result.could_escalate],
-        result.record,
-        result.record_id,
-        ruleset,
-        result.implied,
-        ruleset.levels[result.worst_rank],
-    )
+class RuleParts:
+    """The parts of results that no record changes, for one rule set, each made the first
+    time a result needs it: a matched rule's JSON, a could-escalate rule's JSON for one tuple
+    of missing flags, and the rule set's identity.
+
+    `batch --full` keeps one for the whole run, so each rule's prose and sources are
+    formatted once, not for every record that matches it (issue 14). The parts are shared by
+    every result made with them, so write each result out and never change it; `check
+    --json`, the API and the service get a fresh one per result (what they return is theirs).
+    """
+
+    _MAX_ESCALATIONS = 65_536  # (rule, missing) pairs kept; bounded so memory stays constant
+
+    def __init__(self, ruleset: CompiledRuleSet) -> None:
+        self.ruleset = ruleset
+        self.info = ruleset_info(ruleset)
+        self._matched: dict[str, MatchedJSON] = {}
+        self._escalations: dict[tuple[str, tuple[str, ...]], EscalationJSON] = {}
+
+    def matched(self, rule: Rule) -> MatchedJSON:
+        """`matched_json` of the rule, made once."""
+        found = self._matched.get(rule.id)
+        if found is None:
+            found = self._matched[rule.id] = matched_json(rule, self.ruleset)
+        return found
+
+    def escalation(self, rule: Rule, missing: tuple[str, ...]) -> EscalationJSON:
+        """`escalation_json` of the rule with these missing flags, made once."""
+        key = (rule.id, missing)
+        found = self._escalations.get(key)
+        if found is None:
+            if len(self._escalations) >= self._MAX_ESCALATIONS:
+                self._escalations.clear()
+            found = self._escalations[key] = escalation_json(rule, missing, self.ruleset)
+        return found
 
 
-def outcome_json(
-    level: Level,
-    matched: list[MatchedJSON],
-    could_escalate: list[EscalationJSON],
-    record: Record,
-    record_id: RecordId | None,
-    ruleset: CompiledRuleSet,
-    implied: Mapping[str, Value],
-    worst_case: Level,
+def result_json(
+    result: Result, ruleset: CompiledRuleSet, parts: RuleParts | None = None
 ) -> ResultJSON:
-    """`check --json`'s document from its parts (matched_json and escalation_json for the
-    rules); `batch --full` builds them from its column-wise evaluation.
+    """The whole result, as `check --json` prints it (and `batch --full` for each record).
 
     `worst_case` is the most urgent level unanswered questions could still lead to (`level`
-    when nothing can escalate; issue 12)."""
+    when nothing can escalate; issue 12).
+
+    Args:
+        parts: the rule set's shared parts (`RuleParts`), for a caller writing many results
+            (`batch --full`); by default the result gets parts of its own.
+
+    Raises:
+        ValueError: `parts` belong to another rule set.
+    """
+    if parts is None:
+        parts = RuleParts(ruleset)
+    elif parts.ruleset is not ruleset:
+        raise ValueError("the parts were made for another rule set")
+    level = result.level
+    matched = [parts.matched(o.rule) for o in result.matched]
     body: ResultBodyJSON = {
         "level": level.id,
-        "worst_case": worst_case.id,
+        "worst_case": ruleset.levels[result.worst_rank].id,
         "label": level.label,
         "timeframe": level.timeframe,
-        "action": action_for(level, bool(matched), record, implied),
+        "action": action_for(level, bool(matched), result.record, result.implied),
         "matched": matched,
-        "could_escalate": could_escalate,
-        "answered": dict(record),
-        "implied": dict(implied),
-        "ruleset": ruleset_info(ruleset),
+        "could_escalate": [parts.escalation(o.rule, o.missing) for o in result.could_escalate],
+        "answered": dict(result.record),
+        "implied": dict(result.implied),
+        "ruleset": parts.info,
         "notice": NOTICE,
     }
-    if record_id is None:
+    if result.record_id is None:
         return cast("ResultJSON", body)  # a ResultJSON without its optional id
     # `id` first, as it always was printed: a ResultJSON built key by key
-    return cast("ResultJSON", {"id": record_id, **body})
+    return cast("ResultJSON", {"id": result.record_id, **body})
 
 
 NOTICE = (

@@ -14,6 +14,7 @@ from redflag.core.casework import Case
 from redflag.core.compile import CompiledRule, CompiledRuleSet
 from redflag.core.evaluate import evaluate
 from redflag.core.explain import to_english
+from redflag.core.flags import NumericFlag
 from redflag.core.logic import Truth
 from redflag.formats.result_json import NOTICE, prose
 
@@ -128,7 +129,7 @@ def render_markdown(ruleset: CompiledRuleSet, cases: Sequence[Case] | None = Non
     out += ["## Flags", "", "| Flag | Type | Question |", "|---|---|---|"]
     for flag in ruleset.flags.values():
         kind: str = flag.type
-        if flag.is_numeric:
+        if isinstance(flag, NumericFlag):
             kind += f" {flag.min:g} to {flag.max:g}" + (f" {flag.unit}" if flag.unit else "")
         out.append(f"| `{flag.id}` | {_md(kind)} | {_md(flag.question)} |")
     out += ["", "## Sources", ""]
@@ -216,7 +217,7 @@ def render_html(ruleset: CompiledRuleSet, cases: Sequence[Case] | None = None) -
     out += ["<h2>Flags</h2>", "<table><tr><th>Flag</th><th>Type</th><th>Question</th></tr>"]
     for flag in ruleset.flags.values():
         kind: str = flag.type
-        if flag.is_numeric:
+        if isinstance(flag, NumericFlag):
             kind += f" {flag.min:g} to {flag.max:g}" + (f" {flag.unit}" if flag.unit else "")
         out.append(
             f"<tr><td><code>{e(flag.id)}</code></td><td>{e(kind)}</td>"

@@ -30,7 +30,7 @@ def ruleset_json(ruleset: CompiledRuleSet) -> dict[str, Any]:
         ),
         "sources": list(ruleset.sources.values()),
         "levels": list(ruleset.levels),
-        "flags": list(ruleset.flags.values()),
+        "flags": [flag.declared() for flag in ruleset.flags.values()],
         "rules": [r.rule for r in ruleset.rules],
     }
     adapter: TypeAdapter[RuleSetDocumentJSON] = TypeAdapter(RuleSetDocumentJSON)

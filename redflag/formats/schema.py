@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from redflag.core.compile import CompiledRuleSet
-from redflag.core.model import Flag
+from redflag.core.flags import BoolFlag, CompiledFlag
 from redflag.formats.schema_kind import SchemaKind
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -63,9 +63,9 @@ _TITLES = {
 }
 
 
-def _flag_schema(flag: Flag) -> dict[str, Any]:
+def _flag_schema(flag: CompiledFlag) -> dict[str, Any]:
     out: dict[str, Any] = {"description": flag.question}
-    if flag.type == "bool":
+    if isinstance(flag, BoolFlag):
         out["type"] = ["boolean", "null"]
     else:
         out["type"] = ["integer" if flag.type == "int" else "number", "null"]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from redflag.core.compile import CompiledRuleSet
+from redflag.core.flags import BoolFlag
 from redflag.errors import UsageError
 from redflag.sql import DIALECTS, compile_query
 from redflag.sql.compiler import RESULT_COLUMNS
@@ -63,7 +64,9 @@ def check_dataframe(df: DataFrame, rules: Path | CompiledRuleSet | None = None) 
             columns.append(F.col(q(flag.id)))
         else:
             columns.append(
-                F.lit(None).cast("double" if flag.is_numeric else "boolean").alias(flag.id)
+                F.lit(None)
+                .cast("boolean" if isinstance(flag, BoolFlag) else "double")
+                .alias(flag.id)
             )
     view = f"{_RESERVED}input_{uuid.uuid4().hex}"
     df.select(*columns).createOrReplaceTempView(view)
@@ -97,9 +100,9 @@ def _check_columns(types: dict[str, str], ruleset: CompiledRuleSet) -> None:
         flag = ruleset.flags.get(name)
         if flag is None:
             continue
-        ok = kind == "boolean" if not flag.is_numeric else kind in _NUMBER_TYPES
-        if not ok:
-            need = "boolean" if not flag.is_numeric else "a number type"
+        is_bool = isinstance(flag, BoolFlag)
+        if not (kind == "boolean" if is_bool else kind in _NUMBER_TYPES):
+            need = "boolean" if is_bool else "a number type"
             raise UsageError(
                 f"column '{name}' has type {kind}; flag '{name}' needs {need}",
                 hint="cast the column; null is unknown",

@@ -32,6 +32,7 @@ from typing import Literal, assert_never
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import compare
 from redflag.core.expr.nodes import And, Call, Compare, CompareOp, Name, Node, Not, Number, Or
+from redflag.core.flags import NumericFlag
 from redflag.core.logic import Truth
 from redflag.sql.dialect import Dialect
 
@@ -96,7 +97,7 @@ def compile_query(
     given = [f"{q(ID_COLUMN)} AS {q(ID_COLUMN)}", *(q(c) for c in carry)]
     for flag in flags:
         column = q(flag.id)
-        value = f"CAST({column} AS {dialect.double})" if flag.is_numeric else column
+        value = f"CAST({column} AS {dialect.double})" if isinstance(flag, NumericFlag) else column
         given.append(f"{value} AS {column}")
     closed = [*kept, *(f"{_closed(f.id, ruleset, dialect)} AS {q(f.id)}" for f in flags)]
     rules = ruleset.rules
@@ -294,8 +295,7 @@ class _Sql:
     def against(self, op: CompareOp, flag: str, value: float, flag_first: bool) -> str:
         """A flag compared with a number: SQL's comparison where the flag is known (a point
         against a point, as `compare` decides it), the bounds' verdict where it is not."""
-        spec = self.ruleset.flags[flag]
-        assert spec.min is not None and spec.max is not None  # checked at load
+        spec = self.ruleset.numeric_flags[flag]  # the type check put a numeric flag here
         bounds, point = (spec.min, spec.max), (value, value)
         column, number = self.dialect.identifier(flag), self.dialect.number(value)
         if flag_first:
@@ -310,8 +310,7 @@ class _Sql:
         """(low, high): the values a numeric part could take."""
         match node:
             case Name(id=flag):
-                spec = self.ruleset.flags[flag]
-                assert spec.min is not None and spec.max is not None  # checked at load
+                spec = self.ruleset.numeric_flags[flag]  # the type check put a numeric flag here
                 column = self.dialect.identifier(flag)
                 low, high = self.dialect.number(spec.min), self.dialect.number(spec.max)
                 return f"COALESCE({column}, {low})", f"COALESCE({column}, {high})"

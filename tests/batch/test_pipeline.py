@@ -12,6 +12,7 @@ import pytest
 from redflag.batch import BatchOptions, run_batch
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import evaluate
+from redflag.core.flags import BoolFlag
 from redflag.errors import InputError
 from redflag.formats.records import record_from_json
 
@@ -37,10 +38,9 @@ def random_line(
             continue
         if roll < 0.13:
             record[flag.id] = None
-        elif flag.type == "bool":
+        elif isinstance(flag, BoolFlag):
             record[flag.id] = rng.random() < 0.15
         else:
-            assert flag.min is not None and flag.max is not None
             whole = flag.type == "int" or rng.random() < 0.5
             value = rng.uniform(flag.min, flag.max)
             record[flag.id] = (

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from redflag.cli import app
+from redflag.core.flags import BoolFlag
 from redflag.core.interview import plan
 from redflag.formats.rulefile import load_ruleset
 
@@ -90,7 +91,7 @@ QUIET_NUMBERS = {"age": "40", "pain_duration_weeks": "1", "spa_criteria_count": 
 
 def _no(flag: str) -> str:
     """An answer that raises nothing: no, or a number that crosses no threshold."""
-    return QUIET_NUMBERS[flag] if RULES.flags[flag].is_numeric else "n"
+    return QUIET_NUMBERS[flag] if flag in RULES.numeric_flags else "n"
 
 
 def test_mscc_interview_shows_emergency_and_its_action_before_it_ends(spawn):
@@ -517,7 +518,7 @@ def test_opening_checklist_lets_a_cancer_patient_say_numbness_first(spawn):
     for number, flag in enumerate(ticks, start=1):
         assert f"{number}. {' '.join(RULES.flags[flag].question.split())}" in shown
     for spec in RULES.flags.values():  # a follow-up presupposing another answer is asked
-        if spec.implies:
+        if isinstance(spec, BoolFlag) and spec.implies:
             assert " ".join(spec.question.split()) not in shown
     child.sendline(f"{ticks.index('cancer_history') + 1}, sensory_change")
     asked, out = _interview(child, _no)

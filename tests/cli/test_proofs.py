@@ -57,7 +57,7 @@ def test_fractional_threshold_on_an_int_flag_is_exact(tmp_path):
 
 def test_every_enumerating_tool_uses_the_same_regions(tmp_path):
     half = load_ruleset(_mini(tmp_path, "half.toml", when="back_pain and age >= 50.5"))
-    age = half.flags["age"]
+    age = half.numeric_flags["age"]
     assert regions([age], {(">=", 50.5)}) == (0, 51)
     assert domain_for([half])["age"] == (0, 51)
     shipped = load_ruleset(None)
@@ -66,8 +66,8 @@ def test_every_enumerating_tool_uses_the_same_regions(tmp_path):
 
 
 def test_regions_of_an_int_flag_are_whole_numbers_valid_in_every_rule_set(tmp_path):
-    small = load_ruleset(_mini(tmp_path, "a.toml", bounds="max = 60")).flags["age"]
-    big = load_ruleset(_mini(tmp_path, "b.toml", bounds="max = 130")).flags["age"]
+    small = load_ruleset(_mini(tmp_path, "a.toml", bounds="max = 60")).numeric_flags["age"]
+    big = load_ruleset(_mini(tmp_path, "b.toml", bounds="max = 130")).numeric_flags["age"]
     values = regions([small, big], {(">=", 50.5), ("<", 59.5), ("<=", 100)})
     assert values == (0, 51, 60)
     assert all(isinstance(v, int) for v in values)

@@ -6,6 +6,7 @@ import pytest
 
 from redflag.core.closures import unknowns_function
 from redflag.core.evaluate import evaluate
+from redflag.core.flags import BoolFlag
 from redflag.core.implication import close
 from redflag.core.logic import Truth
 from redflag.formats.rulefile import load_ruleset
@@ -37,7 +38,7 @@ def _records(ruleset, n: int, seed: int):
     rng = random.Random(seed)
     domain = {}
     for flag in ruleset.flags.values():
-        if not flag.is_numeric:
+        if isinstance(flag, BoolFlag):
             domain[flag.id] = (True, False)
             continue
         points = {flag.min, flag.max, 2, 4, 6, 12, 19, 20, 44, 45, 49, 50, 59, 60, 61}

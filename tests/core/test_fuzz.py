@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 from redflag.core.evaluate import evaluate
 from redflag.core.expr import check_condition, parse_condition
 from redflag.core.expr.check import ExprType
+from redflag.core.flags import BoolFlag
 from redflag.core.record import validate_record
 from redflag.errors import ConditionError, InputError, RuleFileError
 from redflag.formats.records import record_from_json
 from redflag.formats.rulefile import load_ruleset
 from tests.fuzzing import examples
-from tests.helpers import bounds
 
 FUZZ = settings(max_examples=examples(300), suppress_health_check=[HealthCheck.too_slow])
 RULESET = load_ruleset(None)
@@ -259,8 +259,8 @@ def test_validated_records_hold_only_declared_flags_of_the_right_type(raw):
         return
     for key, value in record.items():
         flag = RULESET.flags[key]
-        if flag.type == "bool":
+        if isinstance(flag, BoolFlag):
             assert type(value) is bool
         else:
-            low, high = bounds(flag)
+            low, high = flag.min, flag.max
             assert type(value) in (int, float) and low <= value <= high

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 from redflag.core.closures import truth_function
 from redflag.core.evaluate import evaluate, trace_node
+from redflag.core.flags import NumericFlag
 from redflag.core.implication import close
 from redflag.core.interview import Interviewer, answers_record, plan
 from redflag.core.regions import regions
 from redflag.formats.rulefile import load_ruleset
 from tests.fuzzing import examples
-from tests.helpers import bounds
 from tests.tooling import QUIET
 
 RULES = load_ruleset(None)
@@ -157,7 +157,7 @@ def test_answers_record_is_in_file_order_with_null_for_dont_know():
 )
 def test_regions_give_one_valid_value_per_region(low, high, cuts, whole, expected):
     flag = dataclasses.replace(
-        RULES.flags["age"], min=low, max=high, type="int" if whole else "number"
+        RULES.numeric_flags["age"], min=low, max=high, type="int" if whole else "number"
     )
     assert regions([flag], cuts) == expected
 
@@ -180,8 +180,8 @@ def _near(low, high, cuts):
 # A random interview on the shipped rules: each answer yes, no, don't know or a number.
 def _answer_strategy(flag):
     spec = RULES.flags[flag]
-    if spec.is_numeric:
-        return st.one_of(st.just(DONT_KNOW), st.integers(*map(int, bounds(spec))))
+    if isinstance(spec, NumericFlag):
+        return st.one_of(st.just(DONT_KNOW), st.integers(int(spec.min), int(spec.max)))
     return st.sampled_from([True, False, False, False, DONT_KNOW])
 
 
@@ -223,7 +223,7 @@ def _level_can_flip(record, dont_know, flag, rules):
     spec = RULES.flags[flag]
     values = (
         _near(spec.min, spec.max, {4, 6, 12, 20, 45, 50, 60})
-        if (spec.is_numeric)
+        if isinstance(spec, NumericFlag)
         else (True, False)
     )
     for outcome in rules:
@@ -235,8 +235,8 @@ def _level_can_flip(record, dont_know, flag, rules):
         quiet = {f: QUIET.get(f, False) for f in RULES.flags if f not in record and f != flag}
         for bits in itertools.product(
             *[
-                _near(RULES.flags[f].min, RULES.flags[f].max, {4, 6, 12, 20, 45, 50, 60})
-                if RULES.flags[f].is_numeric
+                _near(n.min, n.max, {4, 6, 12, 20, 45, 50, 60})
+                if (n := RULES.numeric_flags.get(f)) is not None
                 else (True, False)
                 for f in others
             ]

@@ -6,11 +6,10 @@ from hypothesis import strategies as st
 from redflag.core.evaluate import evaluate
 from redflag.formats.rulefile import load_ruleset
 from tests.fuzzing import examples
-from tests.helpers import bounds
 
 RULESET = load_ruleset(None)
-BOOLS = sorted(f.id for f in RULESET.flags.values() if f.type == "bool")
-NUMERIC = {f.id: f for f in RULESET.flags.values() if f.is_numeric}
+BOOLS = sorted(f for f in RULESET.flags if f not in RULESET.numeric_flags)
+NUMERIC = dict(RULESET.numeric_flags)
 
 
 @st.composite
@@ -23,9 +22,9 @@ def records(draw):
     for flag_id, flag in NUMERIC.items():
         if draw(st.booleans()):
             if flag.type == "int":
-                record[flag_id] = draw(st.integers(*map(int, bounds(flag))))
+                record[flag_id] = draw(st.integers(int(flag.min), int(flag.max)))
             else:
-                record[flag_id] = draw(st.floats(*bounds(flag)))
+                record[flag_id] = draw(st.floats(flag.min, flag.max))
     return record
 
 
@@ -42,7 +41,7 @@ def test_turning_a_flag_to_true_never_lowers_the_level(record, flag):
 def test_answering_an_unknown_flag_never_lowers_the_level(record, flag):
     record.pop(flag, None)
     before = evaluate(RULESET, record)
-    for value in [False, True] if flag in BOOLS else bounds(NUMERIC[flag]):
+    for value in [False, True] if flag in BOOLS else (NUMERIC[flag].min, NUMERIC[flag].max):
         after = evaluate(RULESET, {**record, flag: value})
         assert after.rank <= before.rank
         # and the could-escalate list named every rule that could move above the level

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, evaluate
+from redflag.core.flags import BoolFlag
 from redflag.core.vector import Columns, VectorRuleSet
 from redflag.errors import RuleFileError
 from tests.fuzzing import examples
@@ -49,10 +50,9 @@ def random_record(ruleset: CompiledRuleSet, rng: random.Random) -> Record:
     for flag in ruleset.flags.values():
         if rng.random() < 0.3:
             continue  # unknown
-        if flag.type == "bool":
+        if isinstance(flag, BoolFlag):
             record[flag.id] = rng.random() < p_true
         else:
-            assert flag.min is not None and flag.max is not None
             value = rng.choice([flag.min, flag.max, rng.uniform(flag.min, flag.max)])
             record[flag.id] = int(value) if flag.type == "int" else value
     return record

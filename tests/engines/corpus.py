@@ -7,6 +7,7 @@ import random
 from typing import Any
 
 from redflag.core.compile import CompiledRuleSet
+from redflag.core.flags import BoolFlag
 
 BAD_LINES = (
     b"",  # blank: a bad record, never skipped
@@ -36,10 +37,9 @@ def records(ruleset: CompiledRuleSet, n: int, seed: int) -> list[dict[str, Any]]
                 continue
             if roll < 0.33:
                 rec[flag.id] = None
-            elif not flag.is_numeric:
+            elif isinstance(flag, BoolFlag):
                 rec[flag.id] = rng.random() < 0.15
             else:
-                assert flag.min is not None and flag.max is not None
                 value = rng.uniform(flag.min, flag.max)
                 rec[flag.id] = round(value) if flag.type == "int" else round(value, 1)
         for implied_by, targets in ruleset.implications.implied.items():

@@ -13,6 +13,7 @@ from typing import Any
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import evaluate
 from redflag.core.exhaustive import domain_for, searched_flags
+from redflag.core.flags import BoolFlag
 from redflag.core.implication import contradiction
 from redflag.core.logic import Truth
 from redflag.sql import DIALECTS, compile_query
@@ -70,7 +71,7 @@ def arrow_table(ruleset: CompiledRuleSet, records: Sequence[Record]) -> Any:
     for flag in ruleset.flags.values():
         kind = (
             pa.bool_()
-            if not flag.is_numeric
+            if isinstance(flag, BoolFlag)
             else pa.int64()
             if flag.type == "int"
             else pa.float64()

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from redflag.cli import app
 from redflag.core.compile import compile_ruleset
+from redflag.core.flags import BoolFlag
 from redflag.core.model import Flag, Level, Rule, RuleSet, RuleSetMeta, Source
 from redflag.sql import DIALECTS, compile_query
 
@@ -129,7 +130,8 @@ def _flags():
     from redflag.formats.rulefile import load_ruleset
 
     return [
-        (f.id, "DOUBLE" if f.is_numeric else "BOOLEAN") for f in load_ruleset(None).flags.values()
+        (f.id, "BOOLEAN" if isinstance(f, BoolFlag) else "DOUBLE")
+        for f in load_ruleset(None).flags.values()
     ]
 
 

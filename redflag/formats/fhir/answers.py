@@ -17,6 +17,7 @@ from typing import Any
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, Value
+from redflag.core.flags import NumericFlag
 from redflag.core.implication import contradiction
 from redflag.core.record import RecordId, check_value, contradiction_error, unknown_flag
 from redflag.errors import BadResourceError, BadValueError, InputError, Location
@@ -231,6 +232,8 @@ class _Reader:
 
     def _check_unit(self, flag_id: str, quantity: Mapping[str, Any], where: Location) -> None:
         flag = self.ruleset.flags[flag_id]
+        if not isinstance(flag, NumericFlag):
+            return  # a bool flag has no unit; check_value refuses the quantity's number
         expected = ucum_code(flag)
         code = quantity.get("code")
         if expected is None or code is None:

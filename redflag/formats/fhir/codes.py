@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from redflag.core.compile import CompiledRuleSet
-from redflag.core.model import Flag, Level
+from redflag.core.flags import NumericFlag
+from redflag.core.model import Level
 from redflag.errors import BadResourceError, Location, MissingExtraError
 
 FhirVersion = Literal["R4B", "R5"]
@@ -83,7 +84,7 @@ def level_concept(level: Level) -> dict[str, Any]:
     return {"coding": coding, "text": level.label}
 
 
-def ucum_code(flag: Flag) -> str | None:
+def ucum_code(flag: NumericFlag) -> str | None:
     """The UCUM code of a numeric flag's unit, or None when the unit has no entry."""
     return UCUM.get(flag.unit) if flag.unit else None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from redflag.core.compile import CompiledRuleSet
-from redflag.core.model import Flag
+from redflag.core.flags import CompiledFlag, NumericFlag
 from redflag.formats.fhir.codes import (
     AUDIENCE_EXTENSION,
     BASE,
@@ -66,7 +66,7 @@ def _computable_name(ruleset_id: str) -> str:
     return name if name[0].isalpha() else f"R{name}"
 
 
-def flag_item(flag: Flag) -> dict[str, Any]:
+def flag_item(flag: CompiledFlag) -> dict[str, Any]:
     """One flag as a Questionnaire item (its help as a display child)."""
     item: dict[str, Any] = {
         "linkId": flag.id,
@@ -74,8 +74,7 @@ def flag_item(flag: Flag) -> dict[str, Any]:
         "type": _ITEM_TYPE[flag.type],
         "extension": [{"url": AUDIENCE_EXTENSION, "valueCode": flag.audience}],
     }
-    if flag.is_numeric:
-        assert flag.min is not None and flag.max is not None  # checked at load
+    if isinstance(flag, NumericFlag):
         kind = "valueInteger" if flag.type == "int" else "valueDecimal"
         low, high = (int(flag.min), int(flag.max)) if flag.type == "int" else (flag.min, flag.max)
         item["extension"] += [

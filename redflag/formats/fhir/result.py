@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, assert_never
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, Result, action
+from redflag.core.flags import BoolFlag, NumericFlag
 from redflag.core.model import Source
 from redflag.formats.fhir.codes import (
     BASE,
@@ -76,12 +77,16 @@ def answers_response(
     items = []
     for flag_id, value in record.items():
         flag = ruleset.flags[flag_id]
-        if flag.type == "bool":
-            answer: dict[str, Any] = {"valueBoolean": bool(value)}
-        elif flag.type == "int":
-            answer = {"valueInteger": int(value)}
-        else:
-            answer = {"valueDecimal": value}
+        answer: dict[str, Any]
+        match flag:
+            case BoolFlag():
+                answer = {"valueBoolean": bool(value)}
+            case NumericFlag(type="int"):
+                answer = {"valueInteger": int(value)}
+            case NumericFlag():
+                answer = {"valueDecimal": value}
+            case _:
+                assert_never(flag)
         items.append({"linkId": flag_id, "text": flag.question, "answer": [answer]})
     return {
         "resourceType": "QuestionnaireResponse",

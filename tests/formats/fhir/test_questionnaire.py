@@ -5,6 +5,7 @@ import json
 import fhirpathpy
 import pytest
 
+from redflag.core.flags import NumericFlag
 from redflag.formats.fhir.codes import MAX_VALUE_EXTENSION, MIN_VALUE_EXTENSION, validate_resource
 from redflag.formats.fhir.questionnaire import build_questionnaire
 from tests.formats.fhir.fhir_helpers import ITEM_TYPE, PUBLICATION_STATUS
@@ -28,7 +29,7 @@ def test_questionnaire_has_one_item_per_flag_and_validates(ruleset, version):
         assert "enableWhen" not in item
         audience = [e["valueCode"] for e in item["extension"] if e["url"].endswith("audience")]
         assert audience == [flag.audience]
-        if flag.is_numeric:
+        if isinstance(flag, NumericFlag):
             bounds = {
                 e["url"]: next(v for k, v in e.items() if k.startswith("value"))
                 for e in item["extension"]
