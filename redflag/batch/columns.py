@@ -9,6 +9,7 @@ accepts that `check` might not, decode.py hands to `check`'s validator.
 from __future__ import annotations
 
 import operator
+from itertools import repeat
 from typing import Annotated, Any
 
 import msgspec
@@ -93,25 +94,29 @@ class Layout:
         values = [list(map(get, structs)) for get in self.get_numbers]  # None -> NaN
         numbers = np.array(values, dtype=np.float64).reshape(len(self.get_numbers), n)
         left_out = numbers == _LEFT_OUT
-        given = np.count_nonzero(~left_out, axis=0) + np.fromiter(
-            (i is not False for i in ids), dtype=np.intp, count=n
-        )
-        tail = np.where(np.isnan(numbers), 1, 9).sum(axis=0) + _id_lengths(ids)
-        data, starts = self._encode_all(structs, self.fixed_length + tail)
+        # map(operator.is_not, ...) runs in C, not a generator's frame per record
+        has_id = np.fromiter(map(operator.is_not, ids, repeat(False)), dtype=np.bool_, count=n)
+        given = np.count_nonzero(~left_out, axis=0) + has_id
+        id_lengths = _id_lengths(ids, has_id)
+        lengths = None
+        if id_lengths is not None:
+            lengths = self.fixed_length + np.where(np.isnan(numbers), 1, 9).sum(axis=0)
+            lengths += id_lengths
+        data, starts = self._encode_all(structs, lengths)
         tags = data[starts[None, :] + self.bool_offsets[:, None]]
         given += np.count_nonzero(tags != _ABSENT, axis=0)
         numbers[left_out] = np.nan  # left out or null: unknown
         return Columns(_CODE[tags], numbers), [None if i is False else i for i in ids], given
 
     def _encode_all(
-        self, structs: list[Any], lengths: Ints
+        self, structs: list[Any], lengths: Ints | None
     ) -> tuple[np.ndarray[Any, np.dtype[np.uint8]], Ints]:
         """All records as msgpack in one call, and where each starts.
 
-        `lengths` is each record's expected msgpack length (negative when not known).
+        `lengths` is each record's expected msgpack length (None when not known).
         """
         k = len(structs)
-        if (lengths >= 0).all():  # every length known: one call
+        if lengths is not None:  # every length known: one call
             try:
                 data = np.frombuffer(self.encode(list(map(self._values, structs))), np.uint8)
             except OverflowError:  # an integer id beyond 64 bits: only its presence is read
@@ -140,18 +145,18 @@ class Layout:
             return self.encode((*values[:-1], 0))
 
 
-def _id_lengths(ids: list[Any]) -> Ints:
-    """msgpack length of each id when all are ASCII strings or absent, else -1 (unknown)."""
+def _id_lengths(ids: list[Any], has_id: np.ndarray[Any, np.dtype[np.bool_]]) -> Ints | None:
+    """msgpack length of each id when all are ASCII strings or absent, else None (unknown)."""
+    texts = [i or "" for i in ids]  # False (absent) -> ""
     try:
-        text = "".join([i or "" for i in ids])  # False (absent) -> ""
+        text = "".join(texts)
     except TypeError:  # an int id: let the exact path measure
-        return np.full(len(ids), -1, dtype=np.intp)
+        return None
     if not text.isascii():
-        return np.full(len(ids), -1, dtype=np.intp)
-    n = np.fromiter(map(len, [i or "" for i in ids]), dtype=np.intp, count=len(ids))
+        return None
+    n = np.fromiter(map(len, texts), dtype=np.intp, count=len(ids))
     header = np.where(n <= 31, 1, np.where(n <= 0xFF, 2, np.where(n <= 0xFFFF, 3, 5)))
-    absent = np.fromiter((i is False for i in ids), dtype=np.bool_, count=len(ids))
-    return np.where(absent, 1, header + n)
+    return np.where(has_id, header + n, 1)
 
 
 def _header_len(n: int) -> int:
