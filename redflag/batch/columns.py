@@ -9,6 +9,7 @@ accepts that `check` might not, decode.py hands to `check`'s validator.
 from __future__ import annotations
 
 import operator
+from itertools import repeat
 from typing import Annotated, Any
 
 import msgspec
@@ -30,12 +31,13 @@ class Layout:
 
     A decoded record is a msgspec Struct: bool flags first, then numeric flags, then `id`.
     Numbers are read field by field (a None, given as null, becomes NaN). Bools, ~40 per
-    record, are read by encoding the whole list to msgpack in one call (C speed) and
-    reading the bytes with numpy: far cheaper than converting each value in Python. Every
-    record is a map with the same keys in the same order and a bool value is one byte, so
-    each bool sits at a fixed offset from the start of its record; where a record starts
-    follows from the lengths of what comes after the bools (a number is 9 bytes, a null 1,
-    the id its own length).
+    record, are read by encoding the records' values (`msgspec.structs.astuple`, a tuple per
+    record, in C) to msgpack in one call and reading the bytes with numpy: far cheaper than
+    converting each value in Python. Tuples, not the Structs themselves: a Struct encodes as
+    a map and writes every key (a third more instructions). Every record is an array of the
+    same length and a bool value is one byte, so each bool sits at a fixed offset from the
+    start of its record; where a record starts follows from the lengths of what comes after
+    the bools (a number is 9 bytes, a null 1, the id its own length).
 
     Sentinels tell a key left out from a key given as null (the duplicate-key check counts
     the distinct keys given): a bool left out decodes to 0 (its own msgpack byte), a number
@@ -60,20 +62,14 @@ class Layout:
         decoder = msgspec.json.Decoder(self.struct)
         self.decode, self.decode_lines = decoder.decode, decoder.decode_lines
         self.encode = msgspec.msgpack.Encoder().encode
-        key_length = {name: len(self.encode(name)) for name, _, _ in bools + numbers + record_id}
-        offset = _header_len(len(key_length))
-        offsets = []
-        for name in self.bool_flags:
-            offsets.append(offset + key_length[name])
-            offset += key_length[name] + 1
-        self.bool_offsets = np.array(offsets, dtype=np.intp)
+        self._values = msgspec.structs.astuple
+        fields = len(bools) + len(numbers) + len(record_id)
+        header = _header_len(fields)  # of each record's array
+        self.bool_offsets = np.arange(header, header + len(self.bool_flags), dtype=np.intp)
         # a record's length, less its numbers' values and its id's value
-        self.fixed_length = offset + sum(key_length[f] for f in (*self.numeric_flags, "id"))
-        # the bytes every record starts with: map header and first key (a bool flag's, or,
-        # in a rule set with no yes/no flag, a number's or the id's: issue 13)
-        first = (bools + numbers + record_id)[0][0]
-        start = _header_len(len(key_length)) + key_length[first]
-        self.signature = np.frombuffer(self.encode(self.struct())[:start], dtype=np.uint8)
+        self.fixed_length = header + len(self.bool_flags)
+        # the bytes every record starts with: its array header
+        self.signature = np.frombuffer(self.encode(self._values(self.struct()))[:header], np.uint8)
         self.get_id = operator.attrgetter("id")
         self.get_numbers = [operator.attrgetter(f) for f in self.numeric_flags]
 
@@ -98,33 +94,39 @@ class Layout:
         values = [list(map(get, structs)) for get in self.get_numbers]  # None -> NaN
         numbers = np.array(values, dtype=np.float64).reshape(len(self.get_numbers), n)
         left_out = numbers == _LEFT_OUT
-        given = np.count_nonzero(~left_out, axis=0) + np.fromiter(
-            (i is not False for i in ids), dtype=np.intp, count=n
-        )
-        tail = np.where(np.isnan(numbers), 1, 9).sum(axis=0) + _id_lengths(ids)
-        data, starts = self._encode_all(structs, self.fixed_length + tail)
+        # map(operator.is_not, ...) runs in C, not a generator's frame per record
+        has_id = np.fromiter(map(operator.is_not, ids, repeat(False)), dtype=np.bool_, count=n)
+        given = np.count_nonzero(~left_out, axis=0) + has_id
+        id_lengths = _id_lengths(ids, has_id)
+        lengths = None
+        if id_lengths is not None:
+            lengths = self.fixed_length + np.where(np.isnan(numbers), 1, 9).sum(axis=0)
+            lengths += id_lengths
+        data, starts = self._encode_all(structs, lengths)
         tags = data[starts[None, :] + self.bool_offsets[:, None]]
         given += np.count_nonzero(tags != _ABSENT, axis=0)
         numbers[left_out] = np.nan  # left out or null: unknown
         return Columns(_CODE[tags], numbers), [None if i is False else i for i in ids], given
 
     def _encode_all(
-        self, structs: list[Any], lengths: Ints
+        self, structs: list[Any], lengths: Ints | None
     ) -> tuple[np.ndarray[Any, np.dtype[np.uint8]], Ints]:
         """All records as msgpack in one call, and where each starts.
 
-        `lengths` is each record's expected msgpack length (negative when not known).
+        `lengths` is each record's expected msgpack length (None when not known).
         """
         k = len(structs)
-        try:
-            data = np.frombuffer(self.encode(structs), dtype=np.uint8)
-        except OverflowError:  # an integer id beyond 64 bits: only its presence is read
-            data = np.frombuffer(b"", dtype=np.uint8)
-        starts = np.zeros(k, dtype=np.intp)
-        np.cumsum(lengths[:-1], out=starts[1:])
-        starts += _header_len(k)
-        if len(data) and starts[-1] + lengths[-1] == len(data) and self._starts_ok(data, starts):
-            return data, starts
+        if lengths is not None:  # every length known: one call
+            try:
+                data = np.frombuffer(self.encode(list(map(self._values, structs))), np.uint8)
+            except OverflowError:  # an integer id beyond 64 bits: only its presence is read
+                data = np.frombuffer(b"", dtype=np.uint8)
+            starts = np.zeros(k, dtype=np.intp)
+            np.cumsum(lengths[:-1], out=starts[1:])
+            starts += _header_len(k)
+            ok = len(data) and starts[-1] + lengths[-1] == len(data)
+            if ok and self._starts_ok(data, starts):
+                return data, starts
         encoded = [self._encode_any_id(s) for s in structs]  # exact, slower
         lengths = np.fromiter(map(len, encoded), dtype=np.intp, count=k)
         starts = np.zeros(k, dtype=np.intp)
@@ -136,24 +138,25 @@ class Layout:
         return bool((window == self.signature).all())
 
     def _encode_any_id(self, struct: Any) -> bytes:
+        values = self._values(struct)
         try:
-            return self.encode(struct)
-        except OverflowError:
-            return self.encode(msgspec.structs.replace(struct, id=0))
+            return self.encode(values)
+        except OverflowError:  # the id is last: only its presence is read
+            return self.encode((*values[:-1], 0))
 
 
-def _id_lengths(ids: list[Any]) -> Ints:
-    """msgpack length of each id when all are ASCII strings or absent, else -1 (unknown)."""
+def _id_lengths(ids: list[Any], has_id: np.ndarray[Any, np.dtype[np.bool_]]) -> Ints | None:
+    """msgpack length of each id when all are ASCII strings or absent, else None (unknown)."""
+    texts = [i or "" for i in ids]  # False (absent) -> ""
     try:
-        text = "".join([i or "" for i in ids])  # False (absent) -> ""
+        text = "".join(texts)
     except TypeError:  # an int id: let the exact path measure
-        return np.full(len(ids), -1, dtype=np.intp)
+        return None
     if not text.isascii():
-        return np.full(len(ids), -1, dtype=np.intp)
-    n = np.fromiter(map(len, [i or "" for i in ids]), dtype=np.intp, count=len(ids))
+        return None
+    n = np.fromiter(map(len, texts), dtype=np.intp, count=len(ids))
     header = np.where(n <= 31, 1, np.where(n <= 0xFF, 2, np.where(n <= 0xFFFF, 3, 5)))
-    absent = np.fromiter((i is False for i in ids), dtype=np.bool_, count=len(ids))
-    return np.where(absent, 1, header + n)
+    return np.where(has_id, header + n, 1)
 
 
 def _header_len(n: int) -> int:
