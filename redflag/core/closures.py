@@ -14,16 +14,10 @@ from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, compare
 from redflag.core.expr.nodes import And, Call, Compare, Name, Node, Not, Number, Or
 from redflag.core.expr.walk import children
-from redflag.core.logic import Truth
+from redflag.core.logic import FALSE, NOT, TRUE, UNKNOWN, Truth
 
 TruthFn = Callable[[Record], Truth]
 _NumFn = Callable[[Record], tuple[float, float]]
-
-# Truth's members, read once: on Python 3.11 `Truth.UNKNOWN` is a lookup through the enum's
-# descriptor, about 0.1 us, and `Truth(2 - t)` about 0.5 us; the closures use these instead
-# (issue 16: they were most of the time a rule's closure took)
-_TRUE, _UNKNOWN, _FALSE = Truth.TRUE, Truth.UNKNOWN, Truth.FALSE
-_NOT = (Truth.TRUE, Truth.UNKNOWN, Truth.FALSE)  # indexed by a Truth: `not` (logic.not_)
 
 
 def truth_function(node: Node, ruleset: CompiledRuleSet) -> TruthFn:
@@ -34,21 +28,21 @@ def truth_function(node: Node, ruleset: CompiledRuleSet) -> TruthFn:
             def name(record: Record) -> Truth:
                 value = record.get(flag)
                 if value is None:
-                    return _UNKNOWN
-                return _TRUE if value else _FALSE
+                    return UNKNOWN
+                return TRUE if value else FALSE
 
             return name
         case Not(operand=operand):
             inner = truth_function(operand, ruleset)
-            return lambda record: _NOT[inner(record)]
+            return lambda record: NOT[inner(record)]
         case And(operands=operands) | Call(func="all", args=operands):
             # plain flags are read in a loop, not each through a closure of its own: most
             # operands are flags, and a call per flag was most of the service's time (issue 16)
             flags, parts = _split_names(operands, ruleset)
-            return _junction(flags, parts, absorbing=_FALSE, identity=_TRUE)
+            return _junction(flags, parts, absorbing=FALSE, identity=TRUE)
         case Or(operands=operands) | Call(func="any", args=operands):
             flags, parts = _split_names(operands, ruleset)
-            return _junction(flags, parts, absorbing=_TRUE, identity=_FALSE)
+            return _junction(flags, parts, absorbing=TRUE, identity=FALSE)
         case Compare(op=op, left=Name(id=flag), right=Number(value=number)):
             # the common shape (`age >= 50`): one closure, not three
             spec = ruleset.numeric_flags[flag]  # the type check put a numeric flag here
@@ -85,8 +79,8 @@ def _junction(
     """Kleene `and` (FALSE absorbs, TRUE is the identity) or `or` (the other way round) over
     plain flags and other parts: the first absorbing operand decides, otherwise any UNKNOWN
     operand makes it UNKNOWN."""
-    deciding = absorbing is _TRUE  # the flag value that is the absorbing truth
-    unknown = _UNKNOWN
+    deciding = absorbing is TRUE  # the flag value that is the absorbing truth
+    unknown = UNKNOWN
 
     def junction(record: Record) -> Truth:
         result = identity
@@ -127,8 +121,8 @@ def _number_function(node: Node, ruleset: CompiledRuleSet) -> _NumFn:
 
             def count(record: Record) -> tuple[float, float]:
                 truths = [p(record) for p in parts]
-                known = truths.count(_TRUE)
-                return (float(known), float(known + truths.count(_UNKNOWN)))
+                known = truths.count(TRUE)
+                return (float(known), float(known + truths.count(UNKNOWN)))
 
             return count
         case _:
@@ -205,7 +199,7 @@ def _unknowns_visitor(node: Node, ruleset: CompiledRuleSet, undecided: bool = Fa
                 return enter  # known UNKNOWN: enter without asking
 
             def visit(record: Record, found: dict[str, None]) -> None:
-                if truth(record) is _UNKNOWN:
+                if truth(record) is UNKNOWN:
                     enter(record, found)
 
             return visit

@@ -17,7 +17,7 @@ from redflag.core.compile import CompiledRule, CompiledRuleSet
 from redflag.core.expr.nodes import And, Call, Compare, CompareOp, Name, Node, Not, Number, Or
 from redflag.core.flags import NumericFlag
 from redflag.core.implication import close
-from redflag.core.logic import Truth, from_bool, not_
+from redflag.core.logic import FALSE, TRUE, UNKNOWN, Truth, from_bool, not_
 from redflag.core.model import Level, Rule
 
 Value = bool | int | float
@@ -206,9 +206,5 @@ def compare(op: CompareOp, left: Interval, right: Interval) -> Truth:
 
 def _decide(always: bool, never: bool) -> Truth:
     if always:
-        return _TRUE
-    return _FALSE if never else _UNKNOWN
-
-
-# read once (core/closures.py says why): compare is called for every comparison evaluated
-_TRUE, _UNKNOWN, _FALSE = Truth.TRUE, Truth.UNKNOWN, Truth.FALSE
+        return TRUE
+    return FALSE if never else UNKNOWN

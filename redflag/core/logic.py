@@ -22,9 +22,16 @@ class Truth(IntEnum):
         return self is not Truth.UNKNOWN
 
 
+# The members, read once, for the hot paths (the closures, `compare`, the service's
+# evaluator): on Python 3.11 `Truth.UNKNOWN` is a lookup through the enum's descriptor, about
+# 0.1 us, and `Truth(2 - t)` about 0.5 us (issue 16: most of the time a rule's closure took).
+TRUE, UNKNOWN, FALSE = Truth.TRUE, Truth.UNKNOWN, Truth.FALSE
+NOT = (TRUE, UNKNOWN, FALSE)  # indexed by a Truth: Kleene negation, as not_
+
+
 def not_(a: Truth) -> Truth:
     """Kleene negation: UNKNOWN stays UNKNOWN."""
-    return Truth(2 - a)
+    return NOT[a]
 
 
 def from_bool(value: bool | None) -> Truth:

@@ -147,11 +147,6 @@ def source(ruleset: CompiledRuleSet, level_id: str | None = None) -> Source:
     return Source(label=f"redflag {meta.id} {meta.version} ({status})", topic=topic)
 
 
-def result_card(result: Result, ruleset: CompiledRuleSet, card_uuid: str) -> Card:
-    """The card for a result: level, action, matched rules, what is still unknown, sources."""
-    return Cards(ruleset).result_card(result, card_uuid)
-
-
 class Cards:
     """The result cards of one rule set. What is the same for every result (each level's
     source, each source's link, each rule's and each flag's Markdown line, the notice) is

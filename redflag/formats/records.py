@@ -251,6 +251,8 @@ def pair_flaw(pairs: list[tuple[str, Any]], in_text: bool) -> Flaw | None:
             for text in pair:
                 if isinstance(text, str) and has_unpaired_surrogate(text):
                     return Flaw(unpaired=text)
+    if len(dict(pairs)) == len(pairs):
+        return None  # no key given twice: one C call, not a loop per key (issue 16)
     seen: set[str] = set()
     for key, _ in pairs:
         if key in seen:
@@ -265,12 +267,6 @@ class _FlawError(ValueError):
 
 
 def _refuse_flaws(pairs: list[tuple[str, Any]], in_text: bool = False) -> dict[str, Any]:
-    if not in_text:
-        # no surrogate to look for: a key given twice makes the dict smaller than the pairs,
-        # which is one C call, not a loop per key (issue 16: a hook's body holds 25 objects)
-        value = dict(pairs)
-        if len(value) == len(pairs):
-            return value
     flaw = pair_flaw(pairs, in_text)
     if flaw is not None:
         raise _FlawError(flaw)

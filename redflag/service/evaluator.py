@@ -14,7 +14,7 @@ from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Record, Result, RuleOutcome, Trace
 from redflag.core.expr.walk import flags_used
 from redflag.core.implication import close
-from redflag.core.logic import Truth
+from redflag.core.logic import TRUE, UNKNOWN, Truth
 from redflag.core.record import RecordId
 
 
@@ -64,7 +64,7 @@ class QuickEvaluator:
         ruleset = self.ruleset
         rules = ruleset.rules
         closed = close(record, ruleset.implications)
-        true, unknown = _TRUE, _UNKNOWN  # read once (core/closures.py says why)
+        true, unknown = TRUE, UNKNOWN  # read once (core/logic.py says why)
         readers = self.readers
         touched: set[int] = set().union(*[readers[f] for f in closed if f in readers])
         truths = self.blank_truths.copy()
@@ -100,6 +100,3 @@ class QuickEvaluator:
             record_id=record_id,
             implied={k: v for k, v in closed.items() if k not in record},
         )
-
-
-_TRUE, _UNKNOWN = Truth.TRUE, Truth.UNKNOWN

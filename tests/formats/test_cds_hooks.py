@@ -23,7 +23,7 @@ def test_plain_text_is_one_line_within_the_limit():
 
 
 def test_mscc_card_is_critical_with_action_rules_and_notice(ruleset):
-    card = cds_hooks.result_card(evaluate(ruleset, MSCC), ruleset, "u-1")
+    card = cds_hooks.Cards(ruleset).result_card(evaluate(ruleset, MSCC), "u-1")
     assert card.indicator == "critical"
     assert card.uuid == "u-1"
     assert card.summary == "EMERGENCY: Cancer with nerve symptoms: possible spinal cord compression"
@@ -40,7 +40,7 @@ def test_mscc_card_is_critical_with_action_rules_and_notice(ruleset):
 
 def test_a_result_that_has_not_ruled_out_an_emergency_says_so_and_lists_questions(ruleset):
     result = evaluate(ruleset, {"back_pain": True, "age": 35})
-    card = cds_hooks.result_card(result, ruleset, "u")
+    card = cds_hooks.Cards(ruleset).result_card(result, "u")
     assert card.indicator == "warning"
     assert card.summary.startswith("EMERGENCY NOT RULED OUT: ")
     assert card.detail is not None
@@ -56,12 +56,17 @@ def test_a_result_that_has_not_ruled_out_an_emergency_says_so_and_lists_question
 )
 def test_indicator_follows_the_level_rank_and_an_open_emergency(record, indicator):
     ruleset = make_ruleset({"r1": ("emergency", "a"), "r2": ("urgent", "b"), "r3": ("soon", "c")})
-    assert cds_hooks.result_card(evaluate(ruleset, record), ruleset, "u").indicator == indicator
+    assert (
+        cds_hooks.Cards(ruleset).result_card(evaluate(ruleset, record), "u").indicator == indicator
+    )
 
 
 def test_a_soon_result_with_nothing_open_is_info():
     ruleset = make_ruleset({"r3": ("soon", "c")})
-    assert cds_hooks.result_card(evaluate(ruleset, {"c": True}), ruleset, "u").indicator == "info"
+    assert (
+        cds_hooks.Cards(ruleset).result_card(evaluate(ruleset, {"c": True}), "u").indicator
+        == "info"
+    )
 
 
 def test_rule_text_with_markup_cannot_inject_html():
@@ -71,7 +76,7 @@ def test_rule_text_with_markup_cannot_inject_html():
     ruleset = dataclasses.replace(
         ruleset, rules=(dataclasses.replace(ruleset.rules[0], rule=rule),)
     )
-    card = cds_hooks.result_card(evaluate(ruleset, {"a": True}), ruleset, "u")
+    card = cds_hooks.Cards(ruleset).result_card(evaluate(ruleset, {"a": True}), "u")
     assert card.detail is not None
     assert "<" not in card.detail.replace("\\<", "")
     assert "[" not in card.detail.replace("\\[", "")
