@@ -19,11 +19,11 @@ def run_analyze(ruleset: CompiledRuleSet, as_json: bool, max_seconds: float | No
     Raises:
         OutOfTime: the budget ran out (exit 4, "not proved").
     """
+    from redflag.budget import TimeBudget
     from redflag.core.analysis import analyze
-    from redflag.core.solve import Budget
 
     start = time.perf_counter()
-    with Budget(max_seconds) as budget:
+    with TimeBudget(max_seconds) as budget:
         report = analyze(ruleset, budget)
     elapsed = time.perf_counter() - start
     errors = [f for f in report.findings if f.is_error]

@@ -173,10 +173,11 @@ class _Interview:
         self.record: dict[str, Value] = {}
         self.dont_know: set[str] = set()
         self.history: list[str] = []
-        from redflag.core.interview import Interviewer
-
         # one encoding of the rule set for the whole interview (issue 11: <= 50 ms a question)
-        self.interviewer = Interviewer(ruleset)
+        from redflag.budget import TimeBudget
+        from redflag.core.interview import PLAN_SECONDS, Interviewer
+
+        self.interviewer = Interviewer(ruleset, lambda: TimeBudget(PLAN_SECONDS))
 
     def __enter__(self) -> _Interview:
         return self

@@ -77,10 +77,11 @@ def compare(
     proof: ExhaustiveReport | None = None
     elapsed = 0.0
     if exhaustive:
-        from redflag.core.exhaustive import Budget, find_downgrades
+        from redflag.budget import TimeBudget
+        from redflag.core.exhaustive import find_downgrades
 
         start = time.perf_counter()
-        with Budget(max_seconds) as budget:
+        with TimeBudget(max_seconds) as budget:
             proof = find_downgrades(before, after, budget)
         elapsed = time.perf_counter() - start
     if as_json:

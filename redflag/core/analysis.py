@@ -63,7 +63,7 @@ def analyze(ruleset: CompiledRuleSet, budget: Budget | None = None) -> AnalysisR
     Raises:
         OutOfTime: the budget ran out (no finding list is claimed complete).
     """
-    budget = budget or Budget(None)
+    budget = budget or Budget()
     ask = _Asker(ruleset, domain_for([ruleset]), budget)
     findings: list[Finding] = []
     firing: dict[str, dict[str, Value]] = {}

@@ -154,7 +154,7 @@ def find_downgrades(
         NotProvedError: a comparison the encoding cannot decide exactly.
     """
     check_levels_match(old, new)
-    budget = budget or Budget(None)
+    budget = budget or Budget()
     domain = domain_for([old, new])
     unchanged = {(node_key(r.condition), r.rank) for r in new.rules}
     same_implications = old.implications == new.implications

@@ -11,7 +11,7 @@ interview, so each question after the first costs only what the new answer chang
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from redflag.core.compile import CompiledRuleSet
@@ -21,8 +21,10 @@ from redflag.core.flips import Encoding, Flips
 from redflag.core.implication import close
 from redflag.core.solve import Budget
 
-# The time one question may take to choose; past it, every missing flag of the rules not yet
-# settled counts as worth asking (towards asking, never towards stopping early).
+# The time one question may take to choose, for callers that give a plan a clock
+# (`ask` and the FHIR adaptive questionnaire: redflag/budget.py's TimeBudget); past it, every
+# missing flag of the rules not yet settled counts as worth asking (towards asking, never
+# towards stopping early).
 PLAN_SECONDS = 2.0
 
 
@@ -58,6 +60,7 @@ def plan(
     *,
     ask_all: bool = False,
     not_asked: frozenset[str] = frozenset(),
+    budget: Callable[[], Budget] = Budget,
 ) -> Plan:
     """The provisional result, the flags worth asking and the next question.
 
@@ -74,8 +77,10 @@ def plan(
             question matters: no answer of the person can set them, so a question that could
             only change the level together with one of them is not asked. They still count
             as unknown in the result, so its could-escalate list shows what they could do.
+        budget: makes the time budget of one plan (default: no limit; callers facing a
+            person pass `lambda: TimeBudget(PLAN_SECONDS)` from redflag/budget.py).
     """
-    with Interviewer(ruleset) as interviewer:
+    with Interviewer(ruleset, budget) as interviewer:
         return interviewer.plan(record, dont_know, ask_all=ask_all, not_asked=not_asked)
 
 
@@ -87,8 +92,9 @@ class Interviewer:
     of encoding again. Use it as a context manager (or call `close`) to free the solver.
     """
 
-    def __init__(self, ruleset: CompiledRuleSet) -> None:
+    def __init__(self, ruleset: CompiledRuleSet, budget: Callable[[], Budget] = Budget) -> None:
         self.ruleset = ruleset
+        self._budget = budget
         self._encoding: Encoding | None = None
 
     def __enter__(self) -> Interviewer:
@@ -119,7 +125,7 @@ class Interviewer:
         needed: dict[str, list[RuleOutcome]] = {}
         if self._encoding is None:
             self._encoding = Encoding(ruleset)
-        with Budget(PLAN_SECONDS) as budget:
+        with self._budget() as budget:
             flips = Flips(self._encoding, result, closed, not_asked, budget)
             for outcome in result.could_escalate:  # most urgent first
                 for flag in flips.flags(outcome, skipped):

@@ -1,7 +1,8 @@
 """Exact questions about every possible record, answered by a SAT solver.
 
-Pure logic: no clock but the budget's, no output. `diff --exhaustive` and `rules analyze`
-(core/exhaustive.py, core/analysis.py) ask their questions here.
+Pure logic: no clock, no output (a time budget is passed in: redflag/budget.py).
+`diff --exhaustive` and `rules analyze` (core/exhaustive.py, core/analysis.py) ask their
+questions here.
 
 The encoding is the three-valued semantics of core/evaluate.py, written out as clauses:
 
@@ -34,13 +35,11 @@ The solver is Glucose 4.1 from python-sat (pysat), imported only when a question
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from math import ceil, floor
-from typing import TYPE_CHECKING, Any, assert_never
+from typing import TYPE_CHECKING, assert_never
 
 from redflag.core.compile import CompiledRuleSet
 from redflag.core.evaluate import Value, compare
@@ -62,40 +61,26 @@ class OutOfTime(NotProvedError):
     """The time budget ran out before the question was answered."""
 
 
-@dataclass
 class Budget:
-    """A time budget shared by every solver call of one analysis (None: no limit).
+    """The budget of one analysis: the base has no limit and no clock.
 
-    One watchdog thread per budget interrupts the solver at work when the time is up; use the
-    budget as a context manager so the thread ends with the analysis.
+    The core asks it `check()` between solver calls and wraps each call in `watching`;
+    a budget with a clock (redflag/budget.py's `TimeBudget`) is made at the edge and passed
+    in, so the core itself never reads the time. Use it as a context manager.
     """
 
-    seconds: float | None
-    started: float = field(default_factory=time.monotonic)
+    seconds: float | None = None
     expired: bool = False
-    _current: Any = None
-    _timer: threading.Timer | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __enter__(self) -> Budget:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-
-    @property
-    def remaining(self) -> float | None:
-        """Seconds left, or None without a limit."""
-        if self.seconds is None:
-            return None
-        return self.seconds - (time.monotonic() - self.started)
+        return None
 
     def check(self) -> None:
         """Raise OutOfTime if the budget is spent."""
-        left = self.remaining
-        if self.expired or (left is not None and left <= 0):
-            self.expired = True
+        if self.expired:
             raise OutOfTime(self.message())
 
     def message(self) -> str:
@@ -104,29 +89,9 @@ class Budget:
 
     @contextmanager
     def watching(self, solver: Solver) -> Iterator[None]:
-        """Interrupt `solver` if the budget runs out while it works."""
-        left = self.remaining
-        if left is None:
-            yield
-            return
+        """Run one solver call under this budget (no limit: nothing to watch)."""
         self.check()
-        with self._lock:
-            self._current = solver
-            if self._timer is None:
-                self._timer = threading.Timer(max(left, 0.0), self._interrupt)
-                self._timer.daemon = True
-                self._timer.start()
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._current = None
-
-    def _interrupt(self) -> None:
-        with self._lock:
-            self.expired = True
-            if self._current is not None:
-                self._current.interrupt()
+        yield
 
 
 class Circuit:

@@ -445,13 +445,27 @@ def test_comparing_two_numeric_flags_falls_back_to_asking(tmp_path):
     assert set(plan(ruleset, {}).needed_by) == {"n", "m"}
 
 
-def test_out_of_time_asks_every_open_flag_never_stops_early(monkeypatch):
-    from redflag.core import interview
+def test_out_of_time_asks_every_open_flag_never_stops_early():
+    from redflag.budget import TimeBudget
 
     exact = plan(RULES, {})
-    monkeypatch.setattr(interview, "PLAN_SECONDS", 1e-9)
-    hurried = plan(RULES, {})
+    hurried = plan(RULES, {}, budget=lambda: TimeBudget(1e-9))
     # towards asking: every open flag of every rule that could escalate is worth asking
     assert set(exact.needed_by) < set(hurried.needed_by)
     assert "bone_metastases" in hurried.needed_by
     assert hurried.next_flag is not None
+
+
+def test_a_plan_without_a_clock_is_exact_and_ask_gives_it_the_time_limit(monkeypatch):
+    """The core never reads the clock: only a budget made at the edge can run out."""
+    from redflag.budget import TimeBudget
+    from redflag.core.solve import Budget, OutOfTime
+
+    unlimited = Budget()
+    with unlimited:
+        unlimited.check()  # never spent
+    spent = TimeBudget(0.0)
+    with pytest.raises(OutOfTime, match="not proved within 0 s"):
+        spent.check()
+    assert TimeBudget(None).remaining is None
+    assert 0 < (TimeBudget(5.0).remaining or 0) <= 5.0

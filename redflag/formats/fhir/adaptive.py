@@ -13,8 +13,9 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from redflag.budget import TimeBudget
 from redflag.core.compile import CompiledRuleSet
-from redflag.core.interview import plan
+from redflag.core.interview import PLAN_SECONDS, plan
 from redflag.errors import BadResourceError, Location
 from redflag.formats.fhir.answers import read_answers
 from redflag.formats.fhir.codes import BASE, FhirVersion, validate_resource
@@ -40,7 +41,13 @@ def next_question(
     given = _link_ids(response.get("item") or [])
     dont_know = frozenset(f for f in given if f in ruleset.flags and f not in answers.record)
     clinician = frozenset(f.id for f in ruleset.flags.values() if f.audience == "clinician")
-    step = plan(ruleset, answers.record, dont_know, not_asked=clinician)
+    step = plan(
+        ruleset,
+        answers.record,
+        dont_know,
+        not_asked=clinician,
+        budget=lambda: TimeBudget(PLAN_SECONDS),
+    )
     out = copy.deepcopy(dict(response))
     contained = [r for r in out.get("contained") or [] if r.get("id") != CONTAINED_ID]
     asked = [flag_item(ruleset.flags[f]) for f in given if f in ruleset.flags]
