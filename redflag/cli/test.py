@@ -172,6 +172,18 @@ def _print_matrix(matrix: Matrix, report: CaseReport) -> None:
         f"{' or '.join(levels[low:])} over-triaged by 2 levels or more: {len(over2)} of "
         f"{matrix.expected_at_least(low)}",
     )
+    settled = matrix.not_debatable
+    if settled is not None and settled.total < matrix.total:
+        first = settled.sensitivity(0)
+        first_share = "-" if first is None else f"{100 * first:.1f}%"
+        exact_s = f"{100 * settled.exact / settled.total:.1f}%" if settled.total else "-"
+        _say(
+            out,
+            f"on the {settled.total} cases not marked debatable: {levels[0]} sensitivity "
+            f"{first_share} ({settled.reached(0)}/{settled.expected(0)}), exact agreement {exact_s} "
+            f"({settled.exact}/{settled.total}), over-triaged by 2 levels or more: "
+            f"{len(settled.over_by(2, low))} of {settled.expected_at_least(low)}",
+        )
     for title, rows in (("under-triaged", matrix.under), ("over-triaged", matrix.over)):
         _say(out, f"\n{title} ({len(rows)}):")
         for r in rows:

@@ -149,6 +149,8 @@ class Matrix:
     counts: tuple[tuple[int, ...], ...]
     under: tuple[CaseResult, ...]
     over: tuple[CaseResult, ...]
+    # the same figures on the cases not marked debatable (None: this is that matrix)
+    not_debatable: Matrix | None = None
 
     @property
     def total(self) -> int:
@@ -197,14 +199,23 @@ class Matrix:
         return self.counts[rank][-1]
 
 
-def triage_matrix(ruleset: CompiledRuleSet, report: CaseReport) -> Matrix:
-    """The expected-by-got matrix of a case report (levels as the rule set orders them)."""
+def triage_matrix(
+    ruleset: CompiledRuleSet, report: CaseReport, *, debatable: bool = True
+) -> Matrix:
+    """The expected-by-got matrix of a case report (levels as the rule set orders them).
+
+    Its `not_debatable` is the matrix of the cases not marked debatable: those whose
+    expected level the case's sources agree on, so a figure on them does not rest on a
+    judgement call (`debatable=False` returns that matrix alone).
+    """
     levels = tuple(level.id for level in ruleset.levels)
     size = len(levels)
     counts = [[0] * size for _ in range(size)]
     under: list[CaseResult] = []
     over: list[CaseResult] = []
     for r in report.results:
+        if r.case.debatable and not debatable:
+            continue
         expected = ruleset.rank(r.case.expect)
         counts[expected][r.result.rank] += 1
         if r.result.rank > expected:
@@ -220,4 +231,5 @@ def triage_matrix(ruleset: CompiledRuleSet, report: CaseReport) -> Matrix:
         tuple(tuple(row) for row in counts),
         tuple(sorted(under, key=worst_first)),
         tuple(sorted(over, key=worst_first)),
+        triage_matrix(ruleset, report, debatable=False) if debatable else None,
     )

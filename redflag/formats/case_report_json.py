@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # the output model (formats/json_model.py); not imported at r
         CaseReportJSON,
         CaseResultJSON,
         CoverageJSON,
+        MatrixFiguresJSON,
         MatrixJSON,
         TriagedJSON,
     )
@@ -57,26 +58,34 @@ def matrix_json(matrix: Matrix) -> MatrixJSON:
     `sensitivity[level]` is the share of cases expected at that level that got it or a more
     urgent one (null when no case expected it); `over_triaged_2_tiers` counts cases expected
     at the third level or below (soon, routine) that got two or more levels above it.
+    `not_debatable` gives the same figures on the cases not marked debatable.
     """
     levels = matrix.levels
-    low = matrix.benign_rank
     return {
         "levels": list(levels),
         "counts": {
             expected: dict(zip(levels, row, strict=True))
             for expected, row in zip(levels, matrix.counts, strict=True)
         },
+        **_figures(matrix),
+        "under_triaged": [_triage_json(r) for r in matrix.under],
+        "over_triaged": [_triage_json(r) for r in matrix.over],
+        "not_debatable": _figures(matrix.not_debatable or matrix),
+    }
+
+
+def _figures(matrix: Matrix) -> MatrixFiguresJSON:
+    low = matrix.benign_rank
+    return {
         "cases": matrix.total,
         "exact": matrix.exact,
         "exact_share": matrix.exact / matrix.total if matrix.total else None,
-        "sensitivity": {level: matrix.sensitivity(i) for i, level in enumerate(levels)},
+        "sensitivity": {level: matrix.sensitivity(i) for i, level in enumerate(matrix.levels)},
         "most_urgent_to_least": matrix.to_lowest(0),
         "over_triaged_2_tiers": {
             "cases": [r.case.name for r in matrix.over_by(2, low)],
             "of": matrix.expected_at_least(low),
         },
-        "under_triaged": [_triage_json(r) for r in matrix.under],
-        "over_triaged": [_triage_json(r) for r in matrix.over],
     }
 
 

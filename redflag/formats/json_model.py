@@ -234,19 +234,25 @@ class OverTriagedJSON(TypedDict):
     of: int
 
 
-class MatrixJSON(TypedDict):
-    """`test --matrix --json`: expected-by-got counts and the triage figures."""
+class MatrixFiguresJSON(TypedDict):
+    """The triage figures of some cases (`test --matrix --json`: all, or not debatable)."""
 
-    levels: list[str]
-    counts: dict[str, dict[str, int]]
     cases: int
     exact: int
     exact_share: float | None
     sensitivity: dict[str, float | None]
     most_urgent_to_least: int
     over_triaged_2_tiers: OverTriagedJSON
+
+
+class MatrixJSON(MatrixFiguresJSON):
+    """`test --matrix --json`: expected-by-got counts and the triage figures."""
+
+    levels: list[str]
+    counts: dict[str, dict[str, int]]
     under_triaged: list[TriagedJSON]
     over_triaged: list[TriagedJSON]
+    not_debatable: MatrixFiguresJSON
 
 
 class CaseReportJSON(TypedDict):

@@ -179,6 +179,22 @@ def test_matrix_prints_the_table_sensitivity_and_under_triaged_cases_first(tmp_p
     assert "exact agreement: 33.3% (1/3)" in out
     assert "emergency cases given routine: 1" in out
     assert "over-triaged by 2 levels or more: 1 of 1" in " ".join(out.split())
+    # the same figures without the debatable case: only its miss goes
+    assert (
+        "on the 2 cases not marked debatable: emergency sensitivity 100.0% (1/1), exact "
+        "agreement 50.0% (1/2), over-triaged by 2 levels or more: 1 of 1"
+    ) in " ".join(out.split())
+    matrix = json.loads(run("test", str(cases), "--matrix", "--json").stdout)["matrix"]
+    assert matrix["exact"] == 1
+    assert matrix["sensitivity"]["emergency"] == 0.5
+    assert matrix["not_debatable"] == {
+        "cases": 2,
+        "exact": 1,
+        "exact_share": 0.5,
+        "sensitivity": {"emergency": 1.0, "urgent": None, "soon": None, "routine": 1.0},
+        "most_urgent_to_least": 0,
+        "over_triaged_2_tiers": {"cases": ["over on purpose"], "of": 1},
+    }
     under = out.index("under-triaged (1):")
     assert out.index("emergency -> routine (debatable): missed on purpose") > under
     assert out.index("over-triaged (1):") > under
