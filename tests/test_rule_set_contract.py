@@ -104,6 +104,7 @@ ISSUER_HOSTS = (
     "www.rightdecisions.scot.nhs.uk",
     "norfolkandwaveneycommunityhealth.nhs.uk",
     "111.wales.nhs.uk",
+    "www.nwas.nhs.uk",
     "healthierlsc.co.uk",
     "g-care.glos.nhs.uk",
     "www.northerntrust.hscni.net",
