@@ -36,12 +36,13 @@ _NEWLINE = ord("\n")
 # per-call overhead, but peaked at 115 MB PSS by default on 1,000,000 records (target < 100 MB,
 # issue 14); 4 MB at 118 MB already on 200,000.
 _BLOCK = 1 << 20
-# One process (--jobs 1) reads a regular file in blocks of 4 MB (at most CHUNK_SIZE lines a
+# One process (--jobs 1) reads a regular file in blocks of 3 MB (at most CHUNK_SIZE lines a
 # chunk): the rules and the encoder pay numpy's per-call overhead once per chunk, so chunks of
-# ~5,000 records instead of ~1,260 cost ~4,000 instructions a record less. Its peak memory
-# stays far below the workers' (one chunk at a time, no blocks in flight); a pipe keeps 1 MB
-# blocks of whatever it has ready, so a slow producer's lines are still answered as they come.
-_FILE_BLOCKS = 4
+# ~3,800 records instead of ~1,260 cost ~4,800 instructions a record less. Peak memory on
+# 1,000,000 records: 74 MB PSS with 1 MB, 76 with 2, 91 with 3, 100 with 4 (no faster than 3;
+# target < 100 MB, issue 14). A pipe keeps 1 MB blocks of whatever it has ready, so a slow
+# producer's lines are still answered as they come; the workers' stretches stay 1 MB.
+_FILE_BLOCKS = 3
 
 
 @dataclass(frozen=True)
