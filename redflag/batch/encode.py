@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from itertools import chain, compress, repeat
+from itertools import chain, compress
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import msgspec
@@ -195,26 +195,27 @@ class NdjsonEncoder:
         # when that set is empty: keyed by both.
         tail_keys = list(zip(_row_keys(result.could_escalate), result.rank.tolist(), strict=True))
         tails = _cached(self._tails, tail_keys, lambda i: sig.tails(result, i))
-        start = b'{"line":'
         source = chunk.source if self.with_file else None
-        middle = b',"file":' + orjson.dumps(source) + b',"id":' if source is not None else b',"id":'
-        lines = "\n".join(map(str, chunk.lines)).encode().split(b"\n")
+        middle = ',"id":'
+        if source is not None:
+            middle = ',"file":' + orjson.dumps(source).decode() + middle
+        # '{"line":N,"id":' of every record in one join (a JSON string holds no raw newline)
+        text = '{"line":' + (middle + '\n{"line":').join(map(str, chunk.lines)) + middle
+        lines = text.encode().split(b"\n") if chunk.lines else []
         ids = list(map(_encode, chunk.ids))
         errors = chunk.errors
         parts = []
         begin = 0
         for i in sorted(errors) if errors else ():
-            parts.append(_lines(start, middle, lines, ids, heads, tails, begin, i))
+            parts.append(_lines(lines, ids, heads, tails, begin, i))
             body = error_json(chunk.lines[i], chunk.ids[i], errors[i], source)
             parts.append(to_json(body) + b"\n")
             begin = i + 1
-        parts.append(_lines(start, middle, lines, ids, heads, tails, begin, len(lines)))
+        parts.append(_lines(lines, ids, heads, tails, begin, len(lines)))
         return parts
 
 
 def _lines(
-    start: bytes,
-    middle: bytes,
     lines: list[bytes],
     ids: list[bytes],
     heads: list[bytes],
@@ -222,14 +223,13 @@ def _lines(
     begin: int,
     end: int,
 ) -> bytes:
-    """Records begin..end-1 as result lines, in one join."""
+    """Records begin..end-1 as result lines, in one join (`lines`: each one's start, up to
+    its id)."""
     if begin == 0 and end == len(lines):
-        pieces = zip(repeat(start), lines, repeat(middle), ids, heads, tails)
+        pieces = zip(lines, ids, heads, tails, strict=True)
     else:
         span = slice(begin, end)
-        pieces = zip(
-            repeat(start), lines[span], repeat(middle), ids[span], heads[span], tails[span]
-        )
+        pieces = zip(lines[span], ids[span], heads[span], tails[span], strict=True)
     return b"".join(chain.from_iterable(pieces))
 
 

@@ -143,6 +143,37 @@ def test_chunk_boundaries_do_not_change_results(ruleset, monkeypatch):
     assert run() == whole
 
 
+def test_one_process_reads_a_regular_file_in_larger_blocks_with_the_same_output(
+    ruleset, tmp_path, monkeypatch
+):
+    # issue 14: --jobs 1 reads a regular file _FILE_BLOCKS times _BLOCK at a time (fewer,
+    # larger chunks for numpy), cut at CHUNK_SIZE lines; a pipe keeps _BLOCK
+    from redflag.batch import source
+
+    rng = random.Random(7)
+    text = ("\n".join(random_line(ruleset, rng, n) for n in range(1, 401)) + "\n").encode()
+    path = tmp_path / "in.ndjson"
+    path.write_bytes(text)
+    monkeypatch.setattr(source, "_BLOCK", 4096)
+    monkeypatch.setattr(source, "CHUNK_SIZE", 5)
+    with path.open("rb") as stream:
+        parts = [part for _, part in source.Source([("x", stream)]).ndjson()]
+    blocks = [b for b in parts if isinstance(b, source.Block)]
+    assert len(blocks) == len(parts)  # blocks, not lists of lines
+    assert b"".join(b.data for b in blocks) == text
+    assert max(len(b.data) for b in blocks) > 4096  # larger than a pipe's
+    assert max(len(source.block_lines(b.data)) for b in blocks) == 5
+
+    def run(stream) -> bytes:
+        out = io.BytesIO()
+        run_batch([("x", stream)], ruleset, out, BatchOptions(jobs=1))
+        return out.getvalue()
+
+    with path.open("rb") as stream:
+        from_file = run(stream)
+    assert from_file == run(io.BytesIO(text))
+
+
 def _stretches(path, monkeypatch, block_size: int, skip_first_line: bool = False):
     from redflag.batch import source
 
