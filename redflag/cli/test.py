@@ -180,8 +180,8 @@ def _print_matrix(matrix: Matrix, report: CaseReport) -> None:
         _say(
             out,
             f"on the {settled.total} cases not marked debatable: {levels[0]} sensitivity "
-            f"{first_share} ({settled.reached(0)}/{settled.expected(0)}), exact agreement {exact_s} "
-            f"({settled.exact}/{settled.total}), over-triaged by 2 levels or more: "
+            f"{first_share} ({settled.reached(0)}/{settled.expected(0)}), exact agreement "
+            f"{exact_s} ({settled.exact}/{settled.total}), over-triaged by 2 levels or more: "
             f"{len(settled.over_by(2, low))} of {settled.expected_at_least(low)}",
         )
     for title, rows in (("under-triaged", matrix.under), ("over-triaged", matrix.over)):
