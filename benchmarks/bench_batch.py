@@ -128,7 +128,7 @@ def timed(
     return elapsed, (peak_pss, peak_rss), err
 
 
-def _summary_rate(stderr: str) -> float:
+def summary_rate(stderr: str) -> float:
     """records/s from batch's summary line `... (123,456 records/s): ...`."""
     if "records/s" not in stderr:
         return 0.0
@@ -189,7 +189,7 @@ def main() -> None:
         libs.add(out[0])
         for _, jobs in modes:
             elapsed, _, err = timed(batches[jobs], env=env, memory=False)
-            inside[jobs].append(_summary_rate(err))
+            inside[jobs].append(summary_rate(err))
             whole[jobs].append(n / elapsed)
             ratios[jobs].append(inside[jobs][-1] / floors[-1])
     floor, bare = statistics.median(floors), statistics.median(bares)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
 import shutil
 import statistics
@@ -34,7 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_batch import timed  # noqa: E402
+from bench_batch import summary_rate, timed  # noqa: E402
 from corpus import records  # noqa: E402
 
 REDFLAG = [sys.executable, "-m", "redflag"]
@@ -258,8 +257,8 @@ def _repeated(cmd: list[str], n: int, times: int) -> None:
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         walls.append(elapsed)
         cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-        found = re.search(r"records in ([0-9.]+) s", err)
-        inner.append(float(found.group(1)) if found else float("nan"))
+        inside = summary_rate(err)
+        inner.append(n / inside if inside else float("nan"))
     print(
         f"  duckdb Parquet -> Parquet, {times} more runs (load average {min(loads):.2f} to "
         f"{max(loads):.2f}):"

@@ -158,12 +158,11 @@ def _print_matrix(matrix: Matrix, report: CaseReport) -> None:
             level,
             *(str(n) for n in row),
             str(sum(row)),
-            "-" if share is None else f"{100 * share:.1f}% ({matrix.reached(i)}/{sum(row)})",
+            f"{_percent(share)} ({matrix.reached(i)}/{sum(row)})" if share is not None else "-",
         )
     _say(out, table)
     _say(out, "sensitivity: the share of cases expected at a level that got it or higher")
-    exact = f"{100 * matrix.exact / matrix.total:.1f}%" if matrix.total else "-"
-    _say(out, f"exact agreement: {exact} ({matrix.exact}/{matrix.total})")
+    _say(out, f"exact agreement: {_percent(matrix.exact_share)} ({matrix.exact}/{matrix.total})")
     low = matrix.benign_rank
     over2 = matrix.over_by(2, low)
     _say(
@@ -174,14 +173,12 @@ def _print_matrix(matrix: Matrix, report: CaseReport) -> None:
     )
     settled = matrix.not_debatable
     if settled is not None and settled.total < matrix.total:
-        first = settled.sensitivity(0)
-        first_share = "-" if first is None else f"{100 * first:.1f}%"
-        exact_s = f"{100 * settled.exact / settled.total:.1f}%" if settled.total else "-"
         _say(
             out,
             f"on the {settled.total} cases not marked debatable: {levels[0]} sensitivity "
-            f"{first_share} ({settled.reached(0)}/{settled.expected(0)}), exact agreement "
-            f"{exact_s} ({settled.exact}/{settled.total}), over-triaged by 2 levels or more: "
+            f"{_percent(settled.sensitivity(0))} ({settled.reached(0)}/{settled.expected(0)}), "
+            f"exact agreement {_percent(settled.exact_share)} ({settled.exact}/"
+            f"{settled.total}), over-triaged by 2 levels or more: "
             f"{len(settled.over_by(2, low))} of {settled.expected_at_least(low)}",
         )
     for title, rows in (("under-triaged", matrix.under), ("over-triaged", matrix.over)):
@@ -195,6 +192,11 @@ def _print_matrix(matrix: Matrix, report: CaseReport) -> None:
                 soft_wrap=True,
             )
     _say(out, f"\n{report.passed} passed, {report.failed} failed")
+
+
+def _percent(share: float | None) -> str:
+    """A share (0 to 1) as `97.4%`; `-` when there is none (no case to count)."""
+    return "-" if share is None else f"{100 * share:.1f}%"
 
 
 def _print_dots(out: Console, report: CaseReport) -> None:

@@ -162,6 +162,11 @@ class Matrix:
         """How many cases got exactly their expected level."""
         return sum(self.counts[i][i] for i in range(len(self.levels)))
 
+    @property
+    def exact_share(self) -> float | None:
+        """The share (0 to 1) of cases that got exactly their expected level; None if none."""
+        return self.exact / self.total if self.total else None
+
     def expected(self, rank: int) -> int:
         """How many cases were expected at the level of this rank."""
         return sum(self.counts[rank])

@@ -79,7 +79,7 @@ def _figures(matrix: Matrix) -> MatrixFiguresJSON:
     return {
         "cases": matrix.total,
         "exact": matrix.exact,
-        "exact_share": matrix.exact / matrix.total if matrix.total else None,
+        "exact_share": matrix.exact_share,
         "sensitivity": {level: matrix.sensitivity(i) for i, level in enumerate(matrix.levels)},
         "most_urgent_to_least": matrix.to_lowest(0),
         "over_triaged_2_tiers": {
